@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { Options } from 'tsup';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 /** Shared tsup settings: ESM + CJS + d.ts for every publishable package. */
 export const baseTsup = (entry: Record<string, string> | string[]): Options => ({
@@ -11,4 +14,6 @@ export const baseTsup = (entry: Record<string, string> | string[]): Options => (
   platform: 'node',
   splitting: false,
   shims: true,
+  // The version reaches the user agent without a runtime read of package.json.
+  define: { __AWSKIT_VERSION__: JSON.stringify(pkg.version) },
 });
