@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { baseTsup } from '../../tsup.base';
 
-export default defineConfig(baseTsup({"index":"src/index.ts","testing":"src/testing.ts","global-setup":"src/globalSetup.ts"}));
+export default defineConfig(
+  baseTsup({ index: 'src/index.ts', testing: 'src/testing.ts', 'global-setup': 'src/globalSetup.ts' }),
+);

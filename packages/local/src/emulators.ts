@@ -1,0 +1,176 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Logger } from '@awskit/core';
+import { type ManagedChild, spawnManaged } from './childProcess';
+import { LocalAwsError, LocalAwsErrorCode } from './errors';
+import { getFreePort, waitForPort } from './ports';
+
+const require = createRequire(import.meta.url);
+
+/** A running backend the edge forwards to. */
+export interface Backend {
+  readonly name: string;
+  readonly port?: number;
+  /** Handles a request in-process instead of over a socket (dynalite). */
+  readonly server?: Server;
+  readonly child?: ManagedChild;
+  stop(): Promise<void>;
+}
+
+// The wrapper makes kinesis-local exit when our stdin pipe closes (i.e. when we die, even by SIGKILL).
+const NODE_WRAPPER = `process.stdin.on('end',()=>process.exit(0));process.stdin.on('close',()=>process.exit(0));process.stdin.resume();require(process.argv[1]);`;
+
+/** Options for the Kinesis emulator (kinesis-local, the kinesis-mock engine LocalStack uses). */
+export interface KinesisEmulatorOptions {
+  logger: Logger;
+  /** Delay kinesis-mock applies to create/delete/split/merge/update/register. @default 100 */
+  latencyMs?: number;
+  accountId?: string;
+  region?: string;
+  persistPath?: string;
+}
+
+/** Starts kinesis-local as a child process on a free plain-HTTP port. */
+export async function startKinesisEmulator(opts: KinesisEmulatorOptions): Promise<Backend> {
+  const main = require.resolve('kinesis-local/main.js');
+  const pkgDir = dirname(main);
+  const [plain, tls] = [await getFreePort(), await getFreePort()];
+  const latency = `${Math.max(0, Math.round(opts.latencyMs ?? 100))}ms`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KINESIS_MOCK_CERT_PATH: join(pkgDir, 'server.json'),
+    KINESIS_MOCK_PLAIN_PORT: String(plain),
+    KINESIS_MOCK_TLS_PORT: String(tls),
+    AWS_ACCOUNT_ID: opts.accountId ?? '000000000000',
+    AWS_REGION: opts.region ?? 'us-east-1',
+    LOG_LEVEL: 'WARN',
+    SHARD_LIMIT: '1000',
+  };
+  for (const k of [
+    'CREATE_STREAM_DURATION',
+    'DELETE_STREAM_DURATION',
+    'REGISTER_STREAM_CONSUMER_DURATION',
+    'DEREGISTER_STREAM_CONSUMER_DURATION',
+    'MERGE_SHARDS_DURATION',
+    'SPLIT_SHARD_DURATION',
+    'START_STREAM_ENCRYPTION_DURATION',
+    'STOP_STREAM_ENCRYPTION_DURATION',
+    'UPDATE_SHARD_COUNT_DURATION',
+    'UPDATE_STREAM_MODE_DURATION',
+  ])
+    env[k] = latency;
+  if (opts.persistPath) {
+    Object.assign(env, {
+      SHOULD_PERSIST_DATA: 'true',
+      PERSIST_PATH: opts.persistPath,
+      PERSIST_FILE_NAME: 'kinesis.json',
+      PERSIST_INTERVAL: '2s',
+      LOAD_DATA_IF_EXISTS: 'true',
+    });
+  }
+  const child = spawnManaged('kinesis', process.execPath, ['-e', NODE_WRAPPER, main], {
+    env,
+    logger: opts.logger,
+  });
+  const up = await waitForPort(plain, { timeoutMs: 30_000, isDead: () => child.exited });
+  if (!up) {
+    await child.stop(500);
+    throw new LocalAwsError(
+      LocalAwsErrorCode.EmulatorStartFailed,
+      `Kinesis emulator (kinesis-local) did not start:\n${child.tail()}`,
+      {
+        hint: 'Reinstall dependencies (`pnpm install`); kinesis-local needs Node 20+ and ~200 MB of memory.',
+      },
+    );
+  }
+  return { name: 'kinesis', port: plain, child, stop: () => child.stop() };
+}
+
+/** Starts dynalite in this process; the edge hands requests to it without a socket hop. */
+export async function startDynamoEmulator(opts: {
+  logger: Logger;
+  path?: string;
+  latencyMs?: number;
+}): Promise<Backend> {
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
+  const ms = Math.max(0, Math.round(opts.latencyMs ?? 100));
+  const server = dynalite({
+    createTableMs: ms,
+    deleteTableMs: ms,
+    updateTableMs: ms,
+    ...(opts.path ? { path: opts.path } : {}),
+  });
+  return {
+    name: 'dynamodb',
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        // dynalite closes its store in close(); the server never listened, so ignore "not running".
+        try {
+          server.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      }),
+  };
+}
+
+// Runs moto's server and exits when stdin closes (parent died), so moto never outlives us.
+const MOTO_WRAPPER = [
+  'import os, sys, threading',
+  'def _watch():',
+  '    try:',
+  '        while sys.stdin.buffer.read(65536): pass',
+  '    finally:',
+  '        os._exit(0)',
+  'threading.Thread(target=_watch, daemon=True).start()',
+  'from moto.server import main',
+  'main(sys.argv[1:])',
+].join('\n');
+
+/** Options for {@link startMotoServer}. */
+export interface MotoServerOptions {
+  /** Extra environment, e.g. `{ INITIAL_NO_AUTH_ACTION_COUNT: '5' }` to make moto enforce credentials. */
+  env?: NodeJS.ProcessEnv;
+  /** Python interpreter. @default AWSKIT_PYTHON or `python3` */
+  python?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+/** A running moto server. */
+export interface MotoServer extends Backend {
+  readonly endpoint: string;
+  readonly port: number;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Starts `python3 -m moto.server` (IAM, STS, ECR) on a free port of 127.0.0.1.
+ * @throws LocalAwsError `EMULATOR_START_FAILED` when python3 or moto is missing.
+ */
+export async function startMotoServer(opts: MotoServerOptions = {}): Promise<MotoServer> {
+  const port = opts.port ?? (await getFreePort());
+  const python = opts.python ?? process.env.AWSKIT_PYTHON ?? 'python3';
+  const env = { ...process.env, MOTO_PORT: String(port), ...opts.env };
+  const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', '127.0.0.1', '-p', String(port)], {
+    env,
+    logger: opts.logger ?? silent,
+  });
+  const up = await waitForPort(port, { timeoutMs: 30_000, isDead: () => child.exited });
+  if (!up) {
+    await child.stop(500);
+    const tail = child.tail();
+    const missing = /No module named|ENOENT|not found/i.test(tail);
+    throw new LocalAwsError(
+      LocalAwsErrorCode.EmulatorStartFailed,
+      `moto server (IAM/STS/ECR) did not start${missing ? ': python3 or moto is not installed' : ''}:\n${tail}`,
+      {
+        hint: "Install moto for python3 (`pip install 'moto[server]'`), or set AWSKIT_PYTHON to a python that has it.",
+      },
+    );
+  }
+  return { name: 'moto', port, endpoint: `http://127.0.0.1:${port}`, child, stop: () => child.stop() };
+}

@@ -1,0 +1,8 @@
+export type { ManagedChild } from './childProcess';
+export type { ServiceStatus } from './edge';
+export { type Backend, type MotoServer, type MotoServerOptions, startMotoServer } from './emulators';
+export { LocalAwsError, LocalAwsErrorCode } from './errors';
+export { type InitReport, type InitScript, InitStage, type ScriptState } from './initHooks';
+export { type LocalAws, type LocalAwsOptions, startLocalAws } from './localAws';
+export { canConnect, getFreePort, waitForPort } from './ports';
+export { type EdgeService, type RouteResult, routeRequest, scopeRegion, scopeService } from './router';

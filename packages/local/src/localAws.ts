@@ -1,0 +1,271 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { AWSKIT_VERSION, type Logger, noopLogger } from '@awskit/core';
+import { type EdgeState, handleAwsRequest, proxy, type ServiceStatus, sendAwsError } from './edge';
+import { type Backend, startDynamoEmulator, startKinesisEmulator, startMotoServer } from './emulators';
+import { LocalAwsError, LocalAwsErrorCode } from './errors';
+import { InitHookRunner, type InitReport, type InitScript, InitStage } from './initHooks';
+import type { EdgeService } from './router';
+
+/** Options of {@link startLocalAws}. */
+export interface LocalAwsOptions {
+  /** Edge port; 0 picks a free one. @default 4566 */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** Directory with LocalStack-style `boot.d`, `start.d`, `ready.d`, `shutdown.d` script folders. */
+  initDir?: string;
+  /** Keep Kinesis and DynamoDB data here across restarts (moto's IAM/STS/ECR state is not persisted). */
+  persistDir?: string;
+  /** Region handed to init hooks and used as kinesis-local's default. @default 'us-east-1' */
+  region?: string;
+  /** Services to start. @default all: kinesis, dynamodb, iam, sts, ecr */
+  services?: EdgeService[];
+  /** Delay of Kinesis/DynamoDB control-plane operations (create, split, ...). @default 100 */
+  latencyMs?: number;
+  logger?: Logger;
+}
+
+/** A running local AWS. */
+export interface LocalAws {
+  /** `http://host:port`, the one endpoint for every service. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly host: string;
+  readonly region: string;
+  /** Per-service status, as in `/_localstack/health`. */
+  services(): Record<EdgeService, ServiceStatus>;
+  /** Init hook progress, as in `/_localstack/init`. */
+  init(): InitReport;
+  /** Every init script with its output. */
+  initScripts(): readonly InitScript[];
+  /** Resolves with the crash error if an emulator dies while running. */
+  readonly crashed: Promise<LocalAwsError>;
+  /** Runs shutdown hooks and stops every emulator (SIGTERM, then SIGKILL). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const ALL: EdgeService[] = ['kinesis', 'dynamodb', 'iam', 'sts', 'ecr'];
+const MOTO_SERVICES: EdgeService[] = ['iam', 'sts', 'ecr'];
+
+function sendJson(res: ServerResponse, status: number, body: unknown, head = false): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(head ? undefined : text);
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new LocalAwsError(LocalAwsErrorCode.PortInUse, `Port ${port} on ${host} is already in use`, {
+            hint: `Another local AWS or LocalStack is probably running there: stop it, or pick another port (--port ${port + 1}).`,
+            cause: err,
+          }),
+        );
+      else reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/**
+ * Starts a LocalStack-compatible local AWS without Docker or Java: one edge HTTP server that routes Kinesis to
+ * kinesis-local, DynamoDB to dynalite and IAM/STS/ECR to moto, serves `/_localstack/health` and `/_localstack/init`,
+ * and runs init hooks like a LocalStack container.
+ *
+ * @throws LocalAwsError `PORT_IN_USE`, `EMULATOR_START_FAILED` (Kinesis or DynamoDB; moto missing only marks its
+ *   services unavailable)
+ * @example
+ * const aws = await startLocalAws({ initDir: './localstack' });
+ * console.log(aws.endpoint); // http://127.0.0.1:4566
+ * await aws.stop();
+ */
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const { host = '127.0.0.1', region = 'us-east-1', logger = noopLogger, latencyMs = 100 } = options;
+  const wanted = new Set(options.services ?? ALL);
+  for (const s of wanted)
+    if (!ALL.includes(s))
+      throw new LocalAwsError(LocalAwsErrorCode.InvalidOptions, `Unknown service "${s}"`, {
+        hint: `Choose from ${ALL.join(', ')}.`,
+      });
+
+  const state: EdgeState = {
+    backends: {},
+    status: Object.fromEntries(ALL.map((s) => [s, wanted.has(s) ? 'starting' : 'unavailable'])) as Record<
+      EdgeService,
+      ServiceStatus
+    >,
+    reasons: Object.fromEntries(
+      ALL.filter((s) => !wanted.has(s)).map((s) => [s, 'not enabled (services option)']),
+    ),
+  };
+  const hooks = new InitHookRunner(options.initDir, logger);
+  await hooks.discover();
+  let moto: Backend | undefined;
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    if (path === '/_localstack/health' || path === '/health') {
+      sendJson(
+        res,
+        200,
+        { services: state.status, edition: 'awskit', version: AWSKIT_VERSION },
+        req.method === 'HEAD',
+      );
+      return;
+    }
+    if (path === '/_localstack/init') return sendJson(res, 200, hooks.report(), req.method === 'HEAD');
+    const stageMatch = /^\/_localstack\/init\/([a-z]+)$/i.exec(path);
+    if (stageMatch) {
+      const stage = stageMatch[1]!.toUpperCase() as InitStage;
+      if (!Object.values(InitStage).includes(stage))
+        return sendJson(res, 404, { error: `unknown stage ${stageMatch[1]}` });
+      const r = hooks.report(stage);
+      return sendJson(res, 200, { completed: r.completed[stage], scripts: r.scripts });
+    }
+    if (path.startsWith('/moto-api')) {
+      if (moto?.port) return proxy(req, res, moto.port, undefined, 'iam', logger);
+      return sendJson(res, 501, { error: `moto is not running: ${state.reasons.iam ?? 'disabled'}` });
+    }
+    handleAwsRequest(req, res, state, logger).catch((err: Error) =>
+      sendAwsError(res, undefined, 500, 'InternalFailure', `awskit local: ${err.message}`),
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const requestedPort = options.port ?? 4566;
+  const port = await listen(server, requestedPort, host);
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const endpoint = `http://${urlHost}:${port}`;
+  const hookEnv = { endpoint, region, host: urlHost, port };
+  const backends: Backend[] = [];
+  let stopping = false;
+  let resolveCrash!: (e: LocalAwsError) => void;
+  const crashed = new Promise<LocalAwsError>((r) => {
+    resolveCrash = r;
+  });
+
+  const watch = (b: Backend, services: EdgeService[]) => {
+    b.child?.exit.then(({ code, signal }) => {
+      if (stopping) return;
+      for (const s of services) {
+        state.status[s] = 'error';
+        state.reasons[s] = `the ${b.name} emulator exited (code ${code}, signal ${signal})`;
+      }
+      const err = new LocalAwsError(
+        LocalAwsErrorCode.EmulatorCrashed,
+        `The ${b.name} emulator exited unexpectedly (code ${code}, signal ${signal}):\n${b.child?.tail() ?? ''}`,
+        {
+          hint: 'Restart the local AWS; if it keeps happening, run with --verbose and report the output.',
+        },
+      );
+      logger.error(err.message);
+      resolveCrash(err);
+    });
+  };
+
+  const stopAll = async () => {
+    stopping = true;
+    await Promise.allSettled(backends.map((b) => b.stop()));
+    for (const s of ALL) if (state.status[s] === 'running') state.status[s] = 'stopped';
+  };
+
+  try {
+    await hooks.run(InitStage.Boot, hookEnv);
+    const persist = options.persistDir;
+    if (persist) await mkdir(persist, { recursive: true });
+    const starts: Promise<void>[] = [];
+    if (wanted.has('kinesis'))
+      starts.push(
+        startKinesisEmulator({
+          logger,
+          latencyMs,
+          region,
+          ...(persist ? { persistPath: join(persist, 'kinesis') } : {}),
+        }).then((b) => {
+          backends.push(b);
+          state.backends.kinesis = b;
+          state.status.kinesis = 'running';
+          watch(b, ['kinesis']);
+        }),
+      );
+    if (wanted.has('dynamodb'))
+      starts.push(
+        startDynamoEmulator({
+          logger,
+          latencyMs,
+          ...(persist ? { path: join(persist, 'dynamodb') } : {}),
+        }).then((b) => {
+          backends.push(b);
+          state.backends.dynamodb = b;
+          state.status.dynamodb = 'running';
+        }),
+      );
+    const motoWanted = MOTO_SERVICES.filter((s) => wanted.has(s));
+    if (motoWanted.length)
+      starts.push(
+        startMotoServer({ logger }).then(
+          (b) => {
+            moto = b;
+            backends.push(b);
+            for (const s of motoWanted) {
+              state.backends[s] = b;
+              state.status[s] = 'running';
+            }
+            watch(b, motoWanted);
+          },
+          (err: LocalAwsError) => {
+            for (const s of motoWanted) {
+              state.status[s] = 'unavailable';
+              state.reasons[s] = `${err.message.split('\n')[0]} (${err.hint ?? ''})`;
+            }
+            logger.warn(`IAM, STS and ECR are unavailable: ${err.message.split('\n')[0]}. ${err.hint ?? ''}`);
+          },
+        ),
+      );
+    await hooks.run(InitStage.Start, hookEnv);
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await hooks.run(InitStage.Ready, hookEnv);
+  } catch (err) {
+    await stopAll();
+    await new Promise<void>((r) => server.close(() => r()));
+    await hooks.dispose();
+    throw err;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    host,
+    region,
+    services: () => ({ ...state.status }),
+    init: () => hooks.report(),
+    initScripts: () => hooks.details(),
+    crashed,
+    stop: () => {
+      stopped ??= (async () => {
+        await hooks.run(InitStage.Shutdown, hookEnv);
+        await stopAll();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+        await hooks.dispose();
+      })();
+      return stopped;
+    },
+  };
+}
