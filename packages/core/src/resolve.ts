@@ -56,7 +56,14 @@ export interface ResolvedEndpoint {
 
 export interface ResolvedRegion {
   value: string;
-  source: 'option' | 'env:AWS_REGION' | 'env:AWS_DEFAULT_REGION' | 'profile' | 'local-default';
+  /** `service-default`: a global service (IAM, ECR Public) that signs in one region whatever is configured. */
+  source:
+    | 'option'
+    | 'env:AWS_REGION'
+    | 'env:AWS_DEFAULT_REGION'
+    | 'profile'
+    | 'local-default'
+    | 'service-default';
 }
 
 export type CredentialSource = 'option' | 'env' | `profile:${string}` | 'default-chain' | 'local-dummy';
@@ -160,10 +167,10 @@ function profileName(opts: ResolveOptions, env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Resolves the endpoint for one service. Precedence: explicit option > `AWS_ENDPOINT_URL_<SERVICE>` >
- * `AWS_ENDPOINT_URL` > the profile's `services` section > the profile's `endpoint_url` > the local stack
- * (`AWSKIT_LOCAL=1`, `LOCALSTACK_ENDPOINT`, `LOCALSTACK_HOST`, or `local: true`) > AWS. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
- * switches off the env and profile sources, as in the SDKs.
+ * Resolves the endpoint for one service. Precedence: `endpoint` option > `local: true` option (an option, so it
+ * beats the environment) > `AWS_ENDPOINT_URL_<SERVICE>` > `AWS_ENDPOINT_URL` > the profile's `services` section >
+ * the profile's `endpoint_url` > the local stack (`AWSKIT_LOCAL=1`, `LOCALSTACK_ENDPOINT`, `LOCALSTACK_HOST`) > AWS.
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` switches off the env and profile sources, as in the SDKs.
  */
 export async function resolveEndpoint(
   service: ServiceId,
@@ -212,7 +219,10 @@ export async function resolveEndpoint(
   };
 }
 
-/** Resolves the region: option > AWS_REGION > AWS_DEFAULT_REGION > profile > `us-east-1` for local endpoints. */
+/**
+ * Resolves the region: option > AWS_REGION > AWS_DEFAULT_REGION > profile > `us-east-1` for local endpoints.
+ * (`resolveServiceConfig` also falls back to the signing region of global services such as IAM.)
+ */
 export async function resolveRegion(
   opts: ResolveOptions = {},
   local = false,
@@ -230,9 +240,10 @@ export async function resolveRegion(
 }
 
 /**
- * Resolves credentials: option > `profile` option (shared files) > env keys > the SDK default chain (which reads
- * AWS_PROFILE, SSO, process, web identity, container and instance metadata). Local endpoints with nothing
- * configured get the dummy `test`/`test` pair; real AWS never does.
+ * Resolves credentials: option > `profile` option (shared files) > env keys > the AWS_PROFILE or default profile
+ * when it holds credential settings (keys, role, SSO, process, web identity) > the SDK default chain (SSO, process,
+ * web identity, container and instance metadata). Local endpoints with nothing configured get the dummy
+ * `test`/`test` pair instead of the default chain; real AWS never does.
  */
 export async function resolveCredentials(
   opts: ResolveOptions = {},
@@ -240,7 +251,13 @@ export async function resolveCredentials(
   files?: SharedFiles,
 ): Promise<ResolvedCredentials> {
   const env = opts.env ?? process.env;
-  if (opts.credentials) return { source: 'option', reason: 'credentials option', provider: opts.credentials };
+  if (opts.credentials)
+    return {
+      source: 'option',
+      reason: 'credentials option',
+      // The SDK tags credential objects in place; copy so frozen or shared objects survive that.
+      provider: typeof opts.credentials === 'function' ? opts.credentials : { ...opts.credentials },
+    };
   const paths = filePaths(env);
   const f = files ?? (await loadSharedFiles(env));
   const explicitProfile = opts.profile;
@@ -268,8 +285,9 @@ export async function resolveCredentials(
     return { source: 'env', reason: 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY', provider: creds };
   }
   const name = profileName(opts, env);
-  const hasProfile = Boolean(f.configFile[name] || f.credentialsFile[name]);
-  if (hasProfile)
+  // A profile that only sets `region` (common on dev machines and EC2) must not pin fromIni, which would fail on
+  // the first call instead of falling back to the dummy pair (local) or instance/container credentials (AWS).
+  if (hasCredentialSettings(f.credentialsFile[name]) || hasCredentialSettings(f.configFile[name]))
     return {
       source: `profile:${name}`,
       reason: env.AWS_PROFILE ? `AWS_PROFILE=${name}` : 'default profile',
@@ -279,9 +297,29 @@ export async function resolveCredentials(
     return {
       source: 'local-dummy',
       reason: 'local endpoint with no credentials configured',
-      provider: LOCAL_CREDENTIALS,
+      // A copy: the SDK records `$source` on the credentials object it is given, which throws on a frozen one.
+      provider: { ...LOCAL_CREDENTIALS },
     };
-  return { source: 'default-chain', reason: 'SDK default provider chain', provider: fromNodeProviderChain() };
+  return {
+    source: 'default-chain',
+    reason: 'SDK default provider chain',
+    provider: fromNodeProviderChain({ ...paths, ...(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}) }),
+  };
+}
+
+/** Profile keys from which the SDK's ini provider can produce credentials. */
+const CREDENTIAL_SETTINGS = [
+  'aws_access_key_id',
+  'role_arn',
+  'credential_process',
+  'sso_session',
+  'sso_start_url',
+  'web_identity_token_file',
+  'login_session',
+];
+
+function hasCredentialSettings(section: Section | undefined): boolean {
+  return section !== undefined && CREDENTIAL_SETTINGS.some((k) => Boolean(section[k]));
 }
 
 /**
@@ -300,7 +338,10 @@ export async function resolveServiceConfig(
   const env = opts.env ?? process.env;
   const files = await loadSharedFiles(env);
   const endpoint = await resolveEndpoint(service, opts, files);
-  const region = await resolveRegion(opts, endpoint.local, files);
+  const signingRegion = SERVICES[service].signingRegion;
+  const region =
+    (await resolveRegion(opts, endpoint.local, files)) ??
+    (signingRegion ? { value: signingRegion, source: 'service-default' as const } : undefined);
   if (!region)
     throw new AwskitError(CoreErrorCode.RegionMissing, `No AWS region configured for ${service}`, {
       hint: 'Pass --region, set AWS_REGION, or add `region = ...` to your profile in ~/.aws/config.',
