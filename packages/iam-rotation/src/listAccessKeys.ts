@@ -1,0 +1,98 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  type ClientOptions,
+  type Clock,
+  createClient,
+  isAwskitError,
+  systemClock,
+  toAwskitError,
+} from '@awskit/core';
+import { fetchAccessKeys } from './awsSteps.js';
+import { IamRotationError } from './errors.js';
+import { userNameFromArn } from './rotateAccessKey.js';
+import type { AccessKeyInfo } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+/** One key with its age, as reported by {@link listAccessKeys}. */
+export interface AccessKeyReport extends AccessKeyInfo {
+  /** Whole days since creation (undefined if AWS gave no date). */
+  ageDays?: number;
+  /** Whole days since last use (undefined if never used). */
+  daysSinceLastUse?: number;
+}
+
+/** Options for {@link listAccessKeys}. */
+export interface ListAccessKeysOptions {
+  /** IAM user whose keys to list. @default the caller's own user (from STS GetCallerIdentity) */
+  userName?: string;
+  /** How to reach IAM/STS and which credentials to use (profile, region, endpoint…). @default resolved by core */
+  clientOptions?: ClientOptions;
+  /** Use these clients instead of building them. */
+  iam?: IAMClient;
+  sts?: STSClient;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** Result of {@link listAccessKeys}. */
+export interface AccessKeyListing {
+  userName: string;
+  keys: AccessKeyReport[];
+}
+
+async function client<C>(Client: new (c: never) => C, opts: ClientOptions): Promise<C> {
+  try {
+    return await createClient(Client as never, opts);
+  } catch (e) {
+    if (isAwskitError(e, 'REGION_MISSING'))
+      return createClient(Client as never, { ...opts, region: 'us-east-1' });
+    throw e;
+  }
+}
+
+/**
+ * Lists a user's access keys with status, age and last use.
+ *
+ * @throws {IamRotationError} `NOT_AN_IAM_USER` when no user name is given and the caller is not an IAM user
+ * @example
+ * const { keys } = await listAccessKeys({ clientOptions: { profile: 'work' } });
+ * const stale = keysOlderThan(keys, 90);
+ */
+export async function listAccessKeys(options: ListAccessKeysOptions = {}): Promise<AccessKeyListing> {
+  const opts = options.clientOptions ?? {};
+  const now = (options.clock ?? systemClock).now();
+  try {
+    let userName = options.userName;
+    if (!userName) {
+      const sts = options.sts ?? (await client(STSClient, opts));
+      const id = await sts.send(new GetCallerIdentityCommand({}));
+      userName = userNameFromArn(id.Arn ?? '');
+      if (!userName) {
+        throw new IamRotationError('NOT_AN_IAM_USER', `The caller ${id.Arn} is not an IAM user`, {
+          hint: 'Pass --user-name to list a specific user’s keys.',
+        });
+      }
+    }
+    const iam = options.iam ?? (await client(IAMClient, opts));
+    const keys = (await fetchAccessKeys(iam, userName)).map((k): AccessKeyReport => {
+      const r: AccessKeyReport = { ...k };
+      if (k.createDate) r.ageDays = Math.floor((now - k.createDate.getTime()) / DAY_MS);
+      if (k.lastUsed?.date) r.daysSinceLastUse = Math.floor((now - k.lastUsed.date.getTime()) / DAY_MS);
+      return r;
+    });
+    return { userName, keys };
+  } catch (e) {
+    if (isAwskitError(e)) throw e;
+    throw toAwskitError(e, { service: 'iam', operation: 'ListAccessKeys' });
+  }
+}
+
+/**
+ * The keys older than `maxAgeDays` (by creation date). Inactive keys count too: they still exist and still count
+ * against the 2-key limit.
+ */
+export function keysOlderThan(keys: AccessKeyReport[], maxAgeDays: number): AccessKeyReport[] {
+  return keys.filter((k) => k.ageDays !== undefined && k.ageDays > maxAgeDays);
+}

@@ -1,0 +1,715 @@
+import { realpath } from 'node:fs/promises';
+import { isAwskitError, type Logger, maskKeyId, noopLogger, systemClock, toAwskitError } from '@awskit/core';
+import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
+import { createRotationSteps } from './awsSteps.js';
+import { readProfileKeys, replaceProfileKeys } from './credentialsFile.js';
+import { formatAccessKeyCsv } from './csvExport.js';
+import { IamRotationError, KeyLimitError, RotationError } from './errors.js';
+import {
+  JournalState,
+  journalPaths,
+  parseJournal,
+  type RotationJournal,
+  serializeJournal,
+  sha256,
+} from './journal.js';
+import { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
+import type {
+  AccessKeyInfo,
+  NewAccessKey,
+  ProfileOptions,
+  RotateAccessKeyOptions,
+  RotationPlan,
+  RotationResult,
+  RotationStepName,
+  RotationSteps,
+  StaticCredentials,
+} from './types.js';
+
+/** Defaults of {@link RotateAccessKeyOptions}, merged once. */
+export const ROTATE_DEFAULTS = {
+  deleteOld: false,
+  pruneInactive: false,
+  dryRun: false,
+  keepBackup: false,
+  verifyAttempts: 10,
+  verifyDelayMs: 3_000,
+} as const;
+
+/** Extracts the IAM user name from a caller ARN (`arn:aws:iam::123:user/path/alice` → `alice`). */
+export function userNameFromArn(arn: string): string | undefined {
+  const m = /^arn:aws[\w-]*:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m?.[1];
+}
+
+function describeKey(k: AccessKeyInfo): string {
+  const used = k.lastUsed?.date
+    ? `last used ${k.lastUsed.date.toISOString().slice(0, 10)}${k.lastUsed.serviceName ? ` (${k.lastUsed.serviceName})` : ''}`
+    : 'never used';
+  return `${maskKeyId(k.accessKeyId)} (${k.status}, ${used})`;
+}
+
+/** Tags an error with the step that threw it, so failures name their step. */
+class StepFailure extends Error {
+  constructor(
+    readonly step: RotationStepName | 'checkFile',
+    readonly original: unknown,
+  ) {
+    super(original instanceof Error ? original.message : String(original));
+  }
+}
+
+function wrapSteps(steps: RotationSteps, logger: Logger): RotationSteps {
+  const wrapped = {} as Record<string, unknown>;
+  for (const name of Object.keys(steps) as RotationStepName[]) {
+    const fn = steps[name] as (...a: unknown[]) => Promise<unknown>;
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        if (e instanceof StepFailure) throw e;
+        logger.debug('rotation step failed', { step: name, error: e instanceof Error ? e.name : String(e) });
+        throw new StepFailure(name, e);
+      }
+    };
+  }
+  return wrapped as unknown as RotationSteps;
+}
+
+const unwrap = (e: unknown) => (e instanceof StepFailure ? e.original : e);
+const stepOf = (e: unknown) => (e instanceof StepFailure ? e.step : undefined);
+const messageOf = (e: unknown) => {
+  const u = unwrap(e);
+  return u instanceof Error ? `${u.name === 'Error' ? '' : `${u.name}: `}${u.message}` : String(u);
+};
+
+interface Context {
+  steps: RotationSteps;
+  logger: Logger;
+}
+
+function buildSteps(
+  options: RotateAccessKeyOptions & ProfileOptions,
+  profile: string,
+  credentialsFile: string,
+  configFile: string,
+) {
+  const env = {
+    ...(options.env ?? process.env),
+    AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+    AWS_CONFIG_FILE: configFile,
+  };
+  const real = createRotationSteps({ clientOptions: { ...options.clientOptions, profile, env } });
+  const logger = options.logger ?? noopLogger;
+  return { steps: wrapSteps({ ...real, ...options.steps }, logger), logger };
+}
+
+function validateOptions(o: RotateAccessKeyOptions): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(o.verifyAttempts) || (o.verifyAttempts ?? 0) < 1)
+    problems.push('verifyAttempts must be an integer >= 1');
+  if (typeof o.verifyDelayMs !== 'number' || o.verifyDelayMs < 0) problems.push('verifyDelayMs must be >= 0');
+  if (o.deleteKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(o.deleteKeyId))
+    problems.push('deleteKeyId is not an access key id');
+  if (problems.length) {
+    throw new IamRotationError('INVALID_OPTIONS', `Invalid rotation options: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+}
+
+/**
+ * Rotates the static access key of a profile: create a new key, save it into the credentials file atomically
+ * (only the profile's two key lines change), verify it with STS, then deactivate (or delete) the old key. Any
+ * failure before the old key is retired rolls back: the new key is deleted and the file restored. A journal and a
+ * backup (both 0600) let an interrupted run finish or roll back with {@link resumeRotation}.
+ *
+ * @throws {CredentialsFileError} before anything is created when the profile or file is unusable
+ * @throws {KeyLimitError} when the user has two keys and none may be deleted
+ * @throws {RotationError} `ROTATION_ROLLED_BACK`, `ROLLBACK_FAILED`, `OLD_KEY_NOT_RETIRED`, `VERIFY_FAILED`
+ * @example
+ * const result = await rotateAccessKey({ profile: 'work' });
+ * console.log(`now using ${maskKeyId(result.newKey!.accessKeyId)}`);
+ */
+export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Promise<RotationResult> {
+  const o = { ...ROTATE_DEFAULTS, ...options };
+  validateOptions(o);
+  const paths = resolveProfilePaths(o);
+  const { steps, logger } = buildSteps(o, paths.profile, paths.credentialsFile, paths.configFile);
+  const ctx: Context = { steps, logger };
+
+  // 1. The profile and file must be usable before anything is created.
+  const located = await locateProfile(o);
+  const { journalFile, backupFile } = journalPaths(located.realFile, located.profile);
+  const existing = await steps.readFile(journalFile).catch((e) => {
+    if ((unwrap(e) as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unwrap(e);
+  });
+  if (existing !== undefined) {
+    throw new IamRotationError(
+      'ROTATION_IN_PROGRESS',
+      `An interrupted rotation of profile "${located.profile}" was found (${journalFile})`,
+      { hint: 'Run `awskit iam rotate-key --resume` to finish it or `--rollback` to undo it first.' },
+    );
+  }
+  const oldCreds: StaticCredentials = {
+    accessKeyId: located.keys.accessKeyId,
+    secretAccessKey: located.keys.secretAccessKey,
+  };
+
+  // 2. Who am I, and which keys exist.
+  const plan = await makePlan(ctx, o, located, oldCreds, journalFile, backupFile).catch((e) => {
+    throw forUser(e, located.profile);
+  });
+  logger.info('rotation plan ready', { profile: plan.profile, oldKey: maskKeyId(plan.oldKey.accessKeyId) });
+  if (o.dryRun) return { dryRun: true, plan, nextSteps: ['Run again without --dry-run to rotate.'] };
+  if (o.confirm && !(await o.confirm(plan))) {
+    throw new IamRotationError('CANCELLED', 'Rotation cancelled; nothing was changed');
+  }
+
+  // 3. Make room under the 2-key limit (only a key the caller allowed us to delete).
+  if (plan.deleteFirstKeyId) {
+    try {
+      await steps.deleteAccessKey(oldCreds, plan.userName, plan.deleteFirstKeyId);
+      logger.info('deleted key to make room', { key: maskKeyId(plan.deleteFirstKeyId) });
+    } catch (e) {
+      throw new RotationError(
+        'ROTATION_ROLLED_BACK',
+        `Could not delete ${maskKeyId(plan.deleteFirstKeyId)}: ${messageOf(e)}`,
+        {
+          rolledBack: true,
+          failedStep: 'deleteAccessKey',
+          cause: unwrap(e),
+          hint: 'Nothing else was changed; your profile still has its old key.',
+        },
+      );
+    }
+  }
+
+  const journal: RotationJournal = {
+    version: 1,
+    state: JournalState.Creating,
+    profile: located.profile,
+    credentialsFile: located.realFile,
+    backupFile,
+    startedAt: new Date((o.clock ?? systemClock).now()).toISOString(),
+    userName: plan.userName,
+    userArn: plan.userArn,
+    oldAccessKeyId: oldCreds.accessKeyId,
+    keyIdsBefore: [
+      plan.oldKey.accessKeyId,
+      ...(plan.otherKey && plan.otherKey.accessKeyId !== plan.deleteFirstKeyId
+        ? [plan.otherKey.accessKeyId]
+        : []),
+    ],
+    oldKeyAction: plan.oldKeyAction,
+    ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
+    keepBackup: o.keepBackup,
+  };
+
+  try {
+    // 4. Backup + journal first, then the new key (recorded immediately).
+    await steps.writeFile(backupFile, located.text);
+    await steps.writeJournal(journalFile, serializeJournal(journal));
+  } catch (e) {
+    // Nothing exists in AWS yet: remove whatever part of backup/journal was written.
+    await steps.removeFile(journalFile).catch(() => {});
+    await steps.removeFile(backupFile).catch(() => {});
+    throw new RotationError(
+      'ROTATION_ROLLED_BACK',
+      `Could not write the backup/journal next to ${located.credentialsFile}: ${messageOf(e)}`,
+      {
+        rolledBack: true,
+        ...(stepOf(e) ? { failedStep: stepOf(e)! } : {}),
+        cause: unwrap(e),
+        hint: 'Nothing was created; check free space and permissions of that directory.',
+      },
+    );
+  }
+  try {
+    const created = await steps.createAccessKey(oldCreds, plan.userName);
+    logger.info('created new key', { key: maskKeyId(created.accessKeyId) });
+    journal.state = JournalState.Created;
+    journal.newAccessKeyId = created.accessKeyId;
+    journal.newSecretAccessKey = created.secretAccessKey;
+    await steps.writeJournal(journalFile, serializeJournal(journal));
+    // 5–6. Save, verify.
+    const attempts = await forward(ctx, journal, journalFile, o);
+    // 7. Retire the old key.
+    return await finish(ctx, journal, journalFile, plan, created, attempts);
+  } catch (e) {
+    if (e instanceof RotationError) throw e;
+    return rollbackAfterFailure(ctx, journal, journalFile, oldCreds, e);
+  }
+}
+
+/** Builds the plan: identity, keys, the 2-key decision, what lines change. No side effects. */
+async function makePlan(
+  ctx: Context,
+  o: RotateAccessKeyOptions,
+  located: LocatedProfile,
+  oldCreds: StaticCredentials,
+  journalFile: string,
+  backupFile: string,
+): Promise<RotationPlan> {
+  const { steps } = ctx;
+  const identity = await steps.getCallerIdentity(oldCreds);
+  const userName = userNameFromArn(identity.arn);
+  if (!userName) {
+    throw new IamRotationError(
+      'NOT_AN_IAM_USER',
+      `The key of profile "${located.profile}" belongs to ${identity.arn}, not an IAM user`,
+      {
+        hint: identity.arn.endsWith(':root')
+          ? 'Root access keys should be deleted, not rotated: use an IAM user or IAM Identity Center.'
+          : 'Only IAM user access keys can be rotated.',
+      },
+    );
+  }
+  const keys = await steps.listAccessKeys(oldCreds, userName);
+  const oldKey = keys.find((k) => k.accessKeyId === oldCreds.accessKeyId);
+  if (!oldKey) {
+    throw new IamRotationError(
+      'KEY_NOT_FOUND',
+      `Key ${maskKeyId(oldCreds.accessKeyId)} of profile "${located.profile}" is not listed for user ${userName}`,
+      { hint: 'The key may already have been deleted; check `awskit iam keys`.' },
+    );
+  }
+  const others = keys.filter((k) => k.accessKeyId !== oldKey.accessKeyId);
+  const otherKey = others[0];
+  let deleteFirstKeyId: string | undefined;
+  if (others.length > 0 && otherKey) {
+    const inUse = `The profile uses ${describeKey(oldKey)}; the other key is ${describeKey(otherKey)}.`;
+    if (o.deleteKeyId !== undefined && o.deleteKeyId === otherKey.accessKeyId) {
+      deleteFirstKeyId = otherKey.accessKeyId;
+    } else if (o.deleteKeyId !== undefined) {
+      throw new KeyLimitError(
+        'INVALID_OPTIONS',
+        `--delete-key ${maskKeyId(o.deleteKeyId)} is not the user's other key`,
+        {
+          hint: inUse,
+        },
+      );
+    } else if (otherKey.status === 'Inactive' && o.pruneInactive) {
+      deleteFirstKeyId = otherKey.accessKeyId;
+    } else {
+      throw new KeyLimitError(
+        'KEY_LIMIT_REACHED',
+        `User ${userName} already has two access keys (the AWS limit). ${inUse}`,
+        {
+          hint:
+            otherKey.status === 'Inactive'
+              ? 'Re-run with --prune-inactive to delete the inactive key first.'
+              : `An active key is never deleted implicitly. If ${maskKeyId(otherKey.accessKeyId)} is unused, deactivate it, or re-run with --delete-key ${otherKey.accessKeyId} to delete it.`,
+          details: {
+            oldKey: maskKeyId(oldKey.accessKeyId),
+            otherKey: maskKeyId(otherKey.accessKeyId),
+            otherStatus: otherKey.status,
+          },
+        },
+      );
+    }
+  }
+  const probe = replaceProfileKeys(located.text, located.profile, {
+    accessKeyId: 'AKIAAAAAAAAAAAAAAAAA',
+    secretAccessKey: 'A'.repeat(40),
+  });
+  const oldKeyAction = o.deleteOld ? 'delete' : 'deactivate';
+  const stepsText = [
+    ...(deleteFirstKeyId
+      ? [
+          `Delete ${otherKey?.status.toLowerCase()} key ${maskKeyId(deleteFirstKeyId)} to stay within the 2-key limit`,
+        ]
+      : []),
+    `Back up ${located.credentialsFile} to ${backupFile} (0600) and write a journal ${journalFile}`,
+    `Create a new access key for ${userName}`,
+    `Write it into [${located.profile}] in ${located.credentialsFile} (lines ${probe.replacedLines.join(', ')}${
+      probe.removedLines.length ? `; remove session token line(s) ${probe.removedLines.join(', ')}` : ''
+    }; everything else unchanged)`,
+    ...(o.exportCsvFile ? [`Write the new key as CSV to ${o.exportCsvFile} (0600)`] : []),
+    'Verify the new key with STS GetCallerIdentity (retrying while IAM propagates)',
+    `${oldKeyAction === 'delete' ? 'Delete' : 'Deactivate'} the old key ${maskKeyId(oldKey.accessKeyId)}`,
+  ];
+  return {
+    profile: located.profile,
+    credentialsFile: located.credentialsFile,
+    userArn: identity.arn,
+    userName,
+    account: identity.account,
+    oldKey,
+    ...(otherKey ? { otherKey } : {}),
+    ...(deleteFirstKeyId ? { deleteFirstKeyId } : {}),
+    oldKeyAction,
+    removesSessionToken: probe.removedLines.length > 0,
+    changedLines: [...probe.replacedLines, ...probe.removedLines].sort((a, b) => a - b),
+    ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
+    journalFile,
+    backupFile,
+    steps: stepsText,
+  };
+}
+
+/** Errors before anything changed: translate SDK errors into awskit errors with a hint. */
+function forUser(e: unknown, profile: string): unknown {
+  const u = unwrap(e);
+  if (isAwskitError(u)) return u;
+  const step = stepOf(e);
+  const service = step === 'getCallerIdentity' ? 'sts' : 'iam';
+  return toAwskitError(u, {
+    service,
+    resource: `profile "${profile}"`,
+    ...(step ? { operation: step } : {}),
+  });
+}
+
+/** Steps 5–6 from a journal in state `created` / `written`: write the file, verify. Returns verify attempts. */
+async function forward(
+  ctx: Context,
+  journal: RotationJournal,
+  journalFile: string,
+  o: { verifyAttempts: number; verifyDelayMs: number },
+): Promise<number> {
+  const { steps, logger } = ctx;
+  const newCreds = { accessKeyId: journal.newAccessKeyId!, secretAccessKey: journal.newSecretAccessKey! };
+  if (journal.state === JournalState.Created) {
+    const current = await steps.readFile(journal.credentialsFile);
+    let edit: ReturnType<typeof replaceProfileKeys>;
+    try {
+      edit = replaceProfileKeys(current, journal.profile, newCreds);
+    } catch (e) {
+      throw new StepFailure('writeFile', e);
+    }
+    await steps.writeFile(journal.credentialsFile, edit.text);
+    // Read back through the SDK's own loader: the profile must now resolve to the new key.
+    const check = await steps.readFile(journal.credentialsFile);
+    const seen = readProfileKeys(check, journal.profile);
+    const sdk = await loadSharedConfigFiles({
+      filepath: journal.credentialsFile,
+      configFilepath: `${journal.credentialsFile}.awskit-none`,
+      ignoreCache: true,
+    });
+    if (
+      seen?.accessKeyId !== newCreds.accessKeyId ||
+      sdk.credentialsFile[journal.profile]?.aws_access_key_id !== newCreds.accessKeyId
+    ) {
+      throw new StepFailure(
+        'writeFile',
+        new Error('the credentials file does not hold the new key after writing'),
+      );
+    }
+    if (journal.exportCsvFile) {
+      await steps.writeFile(journal.exportCsvFile, formatAccessKeyCsv(journal.userName, newCreds));
+    }
+    journal.state = JournalState.Written;
+    journal.writtenSha256 = sha256(edit.text);
+    await steps.writeJournal(journalFile, serializeJournal(journal));
+    logger.info('credentials file updated', { profile: journal.profile });
+  }
+  let attempt = 0;
+  let verified = false;
+  let lastError: unknown;
+  while (!verified && attempt < o.verifyAttempts) {
+    attempt += 1;
+    let id: Awaited<ReturnType<RotationSteps['getCallerIdentity']>>;
+    try {
+      id = await steps.getCallerIdentity(newCreds);
+    } catch (e) {
+      lastError = e;
+      logger.debug('new key not usable yet', { attempt, error: messageOf(e) });
+      if (attempt < o.verifyAttempts) await steps.sleep(o.verifyDelayMs);
+      continue;
+    }
+    if (id.arn !== journal.userArn) {
+      // A different principal is not a propagation delay: stop now.
+      throw new StepFailure(
+        'getCallerIdentity',
+        new IamRotationError(
+          'VERIFY_FAILED',
+          `The new key answered as ${id.arn}, expected ${journal.userArn}`,
+        ),
+      );
+    }
+    verified = true;
+  }
+  if (!verified) {
+    throw new StepFailure(
+      'getCallerIdentity',
+      new IamRotationError(
+        'VERIFY_FAILED',
+        `The new key did not work after ${attempt} attempt(s): ${messageOf(lastError)}`,
+        {
+          cause: unwrap(lastError),
+        },
+      ),
+    );
+  }
+  journal.state = JournalState.Verified;
+  await steps.writeJournal(journalFile, serializeJournal(journal));
+  logger.info('new key verified', { attempts: attempt });
+  return attempt;
+}
+
+/** Step 7 and cleanup, from a journal in state `verified`. */
+async function finish(
+  ctx: Context,
+  journal: RotationJournal,
+  journalFile: string,
+  plan: RotationPlan | undefined,
+  newKey: NewAccessKey,
+  attempts: number | undefined,
+): Promise<RotationResult> {
+  const { steps, logger } = ctx;
+  const backupText = await steps.readFile(journal.backupFile).catch(() => undefined);
+  const oldKeys = backupText ? readProfileKeys(backupText, journal.profile) : undefined;
+  // Sign with the old key while it is still active; fall back to the new one (e.g. resume after a manual change).
+  const signer: StaticCredentials =
+    oldKeys && oldKeys.accessKeyId === journal.oldAccessKeyId
+      ? { accessKeyId: oldKeys.accessKeyId, secretAccessKey: oldKeys.secretAccessKey }
+      : newKey;
+  try {
+    if (journal.oldKeyAction === 'delete')
+      await steps.deleteAccessKey(signer, journal.userName, journal.oldAccessKeyId);
+    else await steps.updateAccessKey(signer, journal.userName, journal.oldAccessKeyId, 'Inactive');
+  } catch (e) {
+    throw new RotationError(
+      'OLD_KEY_NOT_RETIRED',
+      `The new key ${maskKeyId(newKey.accessKeyId)} is saved and works, but the old key ${maskKeyId(journal.oldAccessKeyId)} could not be ${
+        journal.oldKeyAction === 'delete' ? 'deleted' : 'deactivated'
+      }: ${messageOf(e)}`,
+      {
+        rolledBack: false,
+        failedStep: stepOf(e) ?? 'updateAccessKey',
+        journalFile,
+        cause: unwrap(e),
+        hint: 'Run `awskit iam rotate-key --resume` to retry retiring the old key (your profile already works with the new key).',
+      },
+    );
+  }
+  logger.info('old key retired', { key: maskKeyId(journal.oldAccessKeyId), action: journal.oldKeyAction });
+  // Cleanup failures must not turn a finished rotation into an error.
+  await steps
+    .removeFile(journalFile)
+    .catch((e) =>
+      logger.warn('could not remove the rotation journal', { file: journalFile, error: messageOf(e) }),
+    );
+  if (!journal.keepBackup) {
+    await steps
+      .removeFile(journal.backupFile)
+      .catch((e) =>
+        logger.warn('could not remove the backup', { file: journal.backupFile, error: messageOf(e) }),
+      );
+  }
+  const nextSteps = [
+    journal.oldKeyAction === 'delete'
+      ? `The old key ${maskKeyId(journal.oldAccessKeyId)} is deleted.`
+      : `The old key ${maskKeyId(journal.oldAccessKeyId)} is inactive. Once nothing else needs it, delete it: aws iam delete-access-key --user-name ${journal.userName} --access-key-id ${journal.oldAccessKeyId}`,
+    'Update any other place that uses the old key (CI secrets, other machines, other profiles).',
+  ];
+  return {
+    dryRun: false,
+    plan: plan ?? planFromJournal(journal, journalFile),
+    newKey,
+    oldKeyStatus: journal.oldKeyAction === 'delete' ? 'deleted' : 'Inactive',
+    ...(attempts !== undefined ? { verifyAttempts: attempts } : {}),
+    ...(journal.keepBackup ? { backupFile: journal.backupFile } : {}),
+    nextSteps,
+  };
+}
+
+function planFromJournal(journal: RotationJournal, journalFile: string): RotationPlan {
+  return {
+    profile: journal.profile,
+    credentialsFile: journal.credentialsFile,
+    userArn: journal.userArn,
+    userName: journal.userName,
+    account: journal.userArn.split(':')[4] ?? '',
+    oldKey: { accessKeyId: journal.oldAccessKeyId, status: 'Active' },
+    oldKeyAction: journal.oldKeyAction,
+    removesSessionToken: false,
+    changedLines: [],
+    ...(journal.exportCsvFile ? { exportCsvFile: journal.exportCsvFile } : {}),
+    journalFile,
+    backupFile: journal.backupFile,
+    steps: [`Resume the rotation recorded in ${journalFile} (state ${journal.state})`],
+  };
+}
+
+/**
+ * Undoes a rotation described by a journal: delete the new key (or an orphan created before the journal recorded
+ * it), restore the credentials file, remove journal and backup.
+ */
+async function rollback(
+  ctx: Context,
+  journal: RotationJournal,
+  journalFile: string,
+  oldCreds: StaticCredentials,
+): Promise<void> {
+  const { steps, logger } = ctx;
+  let newId = journal.newAccessKeyId;
+  if (!newId) {
+    // Died between CreateAccessKey and recording it: any key that was not there before is ours.
+    const keys = await steps.listAccessKeys(oldCreds, journal.userName);
+    newId = keys.find((k) => !journal.keyIdsBefore.includes(k.accessKeyId))?.accessKeyId;
+  }
+  if (newId) {
+    try {
+      await steps.deleteAccessKey(oldCreds, journal.userName, newId);
+    } catch (e) {
+      const name = (unwrap(e) as { name?: string }).name;
+      if (name !== 'NoSuchEntityException' && name !== 'NoSuchEntity') throw e;
+    }
+    logger.info('deleted the new key', { key: maskKeyId(newId) });
+  }
+  const backup = await steps.readFile(journal.backupFile);
+  const current = await steps.readFile(journal.credentialsFile);
+  if (current !== backup) {
+    const restored =
+      journal.writtenSha256 !== undefined && sha256(current) === journal.writtenSha256
+        ? backup // nobody touched it since our write: put back the exact bytes
+        : readProfileKeys(current, journal.profile)?.accessKeyId === oldCreds.accessKeyId
+          ? current // our write never happened and someone else edited the file: leave it
+          : replaceProfileKeys(current, journal.profile, oldCreds).text; // edited since: put only the key back
+    if (restored !== current) await steps.writeFile(journal.credentialsFile, restored);
+  }
+  if (
+    journal.exportCsvFile &&
+    journal.state !== JournalState.Creating &&
+    journal.state !== JournalState.Created
+  ) {
+    await steps.removeFile(journal.exportCsvFile);
+  }
+  await steps.removeFile(journalFile);
+  await steps.removeFile(journal.backupFile);
+  logger.info('rotation rolled back', { profile: journal.profile });
+}
+
+async function rollbackAfterFailure(
+  ctx: Context,
+  journal: RotationJournal,
+  journalFile: string,
+  oldCreds: StaticCredentials,
+  failure: unknown,
+): Promise<never> {
+  const step = stepOf(failure);
+  const original = unwrap(failure);
+  // Failing to write the very first backup/journal means nothing was created: nothing to undo but stray files.
+  try {
+    await rollback(ctx, journal, journalFile, oldCreds);
+  } catch (rollbackError) {
+    throw new RotationError(
+      'ROLLBACK_FAILED',
+      `Rotation failed at ${step ?? 'an unknown step'} (${messageOf(failure)}) and the rollback failed too (${messageOf(rollbackError)})`,
+      {
+        rolledBack: false,
+        ...(step ? { failedStep: step } : {}),
+        journalFile,
+        cause: original,
+        hint: 'Run `awskit iam rotate-key --rollback` (or --resume) once the problem is fixed; the journal and backup were kept.',
+      },
+    );
+  }
+  const code =
+    original instanceof IamRotationError && original.code === 'VERIFY_FAILED'
+      ? 'VERIFY_FAILED'
+      : 'ROTATION_ROLLED_BACK';
+  throw new RotationError(
+    code,
+    `Rotation failed at ${step ?? 'an unknown step'}: ${messageOf(failure)}. It was rolled back`,
+    {
+      rolledBack: true,
+      ...(step ? { failedStep: step } : {}),
+      cause: original,
+      hint: 'The new key was deleted and the credentials file restored; your old key still works.',
+    },
+  );
+}
+
+/** Options for {@link resumeRotation}. */
+export interface ResumeRotationOptions extends ProfileOptions {
+  /** `resume` finishes the rotation, `rollback` undoes it. @default 'resume' */
+  action?: 'resume' | 'rollback';
+  verifyAttempts?: number;
+  verifyDelayMs?: number;
+  clientOptions?: RotateAccessKeyOptions['clientOptions'];
+  steps?: Partial<RotationSteps>;
+  logger?: Logger;
+}
+
+/** Result of {@link resumeRotation}. */
+export type ResumeResult =
+  | ({ action: 'resume' } & RotationResult)
+  | { action: 'rollback'; profile: string; deletedKeyId?: string };
+
+/**
+ * Finishes (`resume`) or undoes (`rollback`) a rotation that was interrupted, from its journal. A journal that
+ * stopped before the new key was recorded can only be rolled back (its secret was never saved), so `resume` rolls
+ * it back and says so.
+ *
+ * @throws {IamRotationError} `NO_ROTATION_IN_PROGRESS`, `CANNOT_ROLLBACK`
+ * @throws {RotationError} as {@link rotateAccessKey}
+ */
+export async function resumeRotation(options: ResumeRotationOptions = {}): Promise<ResumeResult> {
+  const o = {
+    verifyAttempts: ROTATE_DEFAULTS.verifyAttempts,
+    verifyDelayMs: ROTATE_DEFAULTS.verifyDelayMs,
+    action: 'resume' as const,
+    ...options,
+  };
+  const paths = resolveProfilePaths(o);
+  const { steps, logger } = buildSteps(o, paths.profile, paths.credentialsFile, paths.configFile);
+  const ctx: Context = { steps, logger };
+  const realFile = await realpath(paths.credentialsFile).catch(() => paths.credentialsFile);
+  const { journalFile } = journalPaths(realFile, paths.profile);
+  const text = await steps.readFile(journalFile).catch(() => undefined);
+  if (text === undefined) {
+    throw new IamRotationError(
+      'NO_ROTATION_IN_PROGRESS',
+      `No interrupted rotation for profile "${paths.profile}" (${journalFile})`,
+      {
+        hint: 'Nothing to resume; run `awskit iam rotate-key` to rotate.',
+      },
+    );
+  }
+  const journal = parseJournal(text, journalFile);
+  const backupText = await steps.readFile(journal.backupFile).catch((e) => {
+    throw new IamRotationError(
+      'CANNOT_ROLLBACK',
+      `The backup ${journal.backupFile} is missing: ${messageOf(e)}`,
+      {
+        hint: 'Inspect the journal and the credentials file by hand.',
+      },
+    );
+  });
+  const old = readProfileKeys(backupText, journal.profile);
+  if (!old)
+    throw new IamRotationError(
+      'CANNOT_ROLLBACK',
+      `The backup ${journal.backupFile} has no profile "${journal.profile}"`,
+    );
+  const oldCreds = { accessKeyId: old.accessKeyId, secretAccessKey: old.secretAccessKey };
+  const wantsRollback = o.action === 'rollback' || !journal.newAccessKeyId;
+  if (wantsRollback) {
+    const deleted = journal.newAccessKeyId;
+    try {
+      await rollback(ctx, journal, journalFile, oldCreds);
+    } catch (e) {
+      throw new RotationError('ROLLBACK_FAILED', `Rollback failed: ${messageOf(e)}`, {
+        rolledBack: false,
+        ...(stepOf(e) ? { failedStep: stepOf(e)! } : {}),
+        journalFile,
+        cause: unwrap(e),
+        hint: 'Fix the problem and run --rollback again; the journal and backup were kept.',
+      });
+    }
+    return { action: 'rollback', profile: journal.profile, ...(deleted ? { deletedKeyId: deleted } : {}) };
+  }
+  const newKey = { accessKeyId: journal.newAccessKeyId!, secretAccessKey: journal.newSecretAccessKey! };
+  let attempts: number | undefined;
+  try {
+    if (journal.state !== JournalState.Verified) attempts = await forward(ctx, journal, journalFile, o);
+  } catch (e) {
+    return rollbackAfterFailure(ctx, journal, journalFile, oldCreds, e);
+  }
+  const result = await finish(ctx, journal, journalFile, undefined, newKey, attempts);
+  return { action: 'resume', ...result };
+}
