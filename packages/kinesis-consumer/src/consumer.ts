@@ -1,0 +1,354 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  type Clock,
+  createClient,
+  type Logger,
+  type Metrics,
+  noopLogger,
+  noopMetrics,
+  sleep,
+} from '@awskit/core';
+import {
+  ConsumerAccessDeniedError,
+  ConsumerOptionsError,
+  ConsumerStateError,
+  StreamNotFoundError,
+} from './errors.js';
+import { type HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
+import { LeaseTable } from './leaseTable.js';
+import { isFinished } from './leaseTaker.js';
+import { pollingFetcherFactory } from './pollingFetcher.js';
+import { type ResolvedProcessor, ShardConsumer } from './shardConsumer.js';
+import { computeLeasesToCreate, listAllShards } from './shardSync.js';
+import type { HeldLeaseInfo, InitialPosition, KinesisConsumerOptions, LeaseView } from './types.js';
+
+/** Defaults of every tuning option, in one place. Aim: failover within ~5 s at defaults. */
+export const CONSUMER_DEFAULTS = {
+  initialPosition: 'LATEST' as InitialPosition,
+  leaseDurationMs: 3_000,
+  takeIntervalMs: 1_000,
+  shardSyncIntervalMs: 60_000,
+  maxLeasesForWorker: Number.POSITIVE_INFINITY,
+  balance: true,
+  handlerBackoff: { baseMs: 100, capMs: 10_000 },
+  dropRecordsOutsideHashRange: true,
+} as const;
+
+/** A monotonic clock: lease expiry must not jump with wall-clock adjustments. */
+const monotonicClock: Clock = { now: () => performance.now() };
+
+/** Events of {@link KinesisConsumer}. */
+export interface KinesisConsumerEvents {
+  leaseAcquired: [shardId: string];
+  leaseLost: [shardId: string];
+  shardEnded: [shardId: string, childShardIds: string[]];
+  /** A problem that did not stop the worker (a shard read failed, a sync failed). Logged when nobody listens. */
+  error: [error: unknown, shardId?: string];
+}
+
+function validate(o: KinesisConsumerOptions): void {
+  const problems: { path: string; message: string }[] = [];
+  const bad = (path: string, message: string) => problems.push({ path, message });
+  if (!o || typeof o !== 'object')
+    throw new ConsumerOptionsError([{ path: '', message: 'options are required' }]);
+  if (!o.streamName && !o.streamARN) bad('streamName', 'set streamName or streamARN');
+  if (o.streamName && o.streamARN) bad('streamARN', 'set streamName or streamARN, not both');
+  if (!o.applicationName || typeof o.applicationName !== 'string') bad('applicationName', 'required');
+  else if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.tableName ?? o.applicationName))
+    bad(
+      o.tableName ? 'tableName' : 'applicationName',
+      'must be a valid DynamoDB table name ([a-zA-Z0-9_.-]{3,255})',
+    );
+  const p = o.processor as unknown;
+  if (
+    typeof p !== 'function' &&
+    !(p && typeof p === 'object' && ('processRecords' in p || 'createProcessor' in p))
+  )
+    bad('processor', 'a batch handler function, a RecordProcessor or a RecordProcessorFactory');
+  const ip = o.initialPosition;
+  if (
+    ip !== undefined &&
+    ip !== 'LATEST' &&
+    ip !== 'TRIM_HORIZON' &&
+    !(typeof ip === 'object' && ip.timestamp instanceof Date && !Number.isNaN(ip.timestamp.getTime()))
+  )
+    bad('initialPosition', "'LATEST', 'TRIM_HORIZON' or { timestamp: Date }");
+  const positive = (path: string, v: unknown) => {
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0))) bad(path, 'must be a positive number');
+  };
+  positive('leaseDurationMs', o.leaseDurationMs);
+  positive('renewIntervalMs', o.renewIntervalMs);
+  positive('takeIntervalMs', o.takeIntervalMs);
+  positive('shardSyncIntervalMs', o.shardSyncIntervalMs);
+  positive('maxLeasesForWorker', o.maxLeasesForWorker);
+  const lease = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
+  if (o.renewIntervalMs !== undefined && o.renewIntervalMs >= lease)
+    bad('renewIntervalMs', 'must be shorter than leaseDurationMs (a third of it is typical)');
+  if (
+    o.polling?.maxRecordsPerFetch !== undefined &&
+    !(o.polling.maxRecordsPerFetch >= 1 && o.polling.maxRecordsPerFetch <= 10_000)
+  )
+    bad('polling.maxRecordsPerFetch', 'must be 1–10000');
+  if (o.polling?.maxPrefetchBatches !== undefined && !(o.polling.maxPrefetchBatches >= 1))
+    bad('polling.maxPrefetchBatches', 'must be ≥ 1');
+  if (problems.length) throw new ConsumerOptionsError(problems);
+}
+
+function resolveProcessor(o: KinesisConsumerOptions, shardId: string): ResolvedProcessor {
+  const p = o.processor;
+  if (typeof p === 'function') return { kind: 'batch', handler: p };
+  if ('createProcessor' in p) return { kind: 'kcl', processor: p.createProcessor(shardId) };
+  return { kind: 'kcl', processor: p };
+}
+
+/**
+ * A Kinesis consumer with KCL-compatible DynamoDB leases: several workers (processes or hosts) share a stream's
+ * shards, fail over within about one lease duration, follow splits and merges, and checkpoint after processing
+ * (at-least-once).
+ *
+ * @example
+ * const consumer = new KinesisConsumer({
+ *   streamName: 'orders', applicationName: 'orders-indexer', initialPosition: 'TRIM_HORIZON',
+ *   processor: async (records) => { for (const r of records) await index(r) },
+ * });
+ * await consumer.start();
+ * process.on('SIGTERM', () => consumer.stop());
+ */
+export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
+  /** This worker's id (the `leaseOwner` it writes). */
+  readonly workerId: string;
+  /** The lease table's name. */
+  readonly tableName: string;
+  private readonly o: KinesisConsumerOptions;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private kinesis?: KinesisClient;
+  private table?: LeaseTable;
+  private coordinator?: LeaseCoordinator;
+  private readonly consumers = new Map<string, ShardConsumer>();
+  private readonly syncAbort = new AbortController();
+  private syncLoop?: Promise<void>;
+  private stopping?: Promise<void>;
+
+  /** @throws {ConsumerOptionsError} listing every invalid option. */
+  constructor(options: KinesisConsumerOptions) {
+    super();
+    validate(options);
+    this.o = options;
+    this.workerId =
+      options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.tableName = options.tableName ?? options.applicationName;
+    this.logger = options.logger ?? noopLogger;
+    this.metrics = options.metrics ?? noopMetrics;
+    this.sleepFn = options.sleep ?? sleep;
+  }
+
+  private report(error: unknown, shardId?: string): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error, shardId);
+    else this.logger.error('consumer error', { shardId, error: String(error) });
+  }
+
+  /**
+   * Checks the stream, creates the lease table if missing (on-demand billing), creates leases for shards without
+   * one, and starts taking leases and processing.
+   * @throws {StreamNotFoundError} @throws {ConsumerAccessDeniedError} @throws {LeaseTableError}
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new ConsumerStateError(`start() called while ${this.state}`);
+    this.state = 'starting';
+    try {
+      const o = this.o;
+      this.kinesis = o.kinesisClient ?? (await createClient(KinesisClient, o.clientOptions));
+      const dynamo = o.dynamoClient ?? (await createClient(DynamoDBClient, o.clientOptions));
+      const stream = o.streamARN ?? o.streamName!;
+      try {
+        await this.kinesis.send(
+          new DescribeStreamSummaryCommand(
+            o.streamARN ? { StreamARN: o.streamARN } : { StreamName: o.streamName },
+          ),
+        );
+      } catch (e) {
+        const name = (e as { name?: string }).name;
+        if (name === 'ResourceNotFoundException') throw new StreamNotFoundError(stream, e);
+        if (name === 'AccessDeniedException')
+          throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
+        throw e;
+      }
+      this.table = new LeaseTable({ client: dynamo, tableName: this.tableName, sleep: this.sleepFn });
+      await this.table.ensureTable();
+      await this.syncShards();
+      const leaseDurationMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
+      this.coordinator = new LeaseCoordinator({
+        table: this.table,
+        workerId: this.workerId,
+        clock: o.clock ?? monotonicClock,
+        sleep: this.sleepFn,
+        leaseDurationMs,
+        renewIntervalMs: o.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)),
+        takeIntervalMs: o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs,
+        maxLeasesForWorker: o.maxLeasesForWorker ?? CONSUMER_DEFAULTS.maxLeasesForWorker,
+        balance: o.balance ?? CONSUMER_DEFAULTS.balance,
+        logger: this.logger,
+        metrics: this.metrics,
+        onAcquired: (held) => this.startShard(held),
+        onLost: (held) => {
+          this.emit('leaseLost', held.shardId);
+        },
+      });
+      this.coordinator.start();
+      this.syncLoop = this.runSyncLoop();
+      this.state = 'running';
+      this.logger.info('consumer started', { workerId: this.workerId, table: this.tableName, stream });
+    } catch (e) {
+      this.state = 'stopped';
+      throw e;
+    }
+  }
+
+  private startShard(held: HeldLease): void {
+    const o = this.o;
+    const sc = new ShardConsumer({
+      held,
+      coordinator: this.coordinator!,
+      table: this.table!,
+      kinesis: this.kinesis!,
+      stream: { streamName: o.streamName, streamARN: o.streamARN },
+      processor: resolveProcessor(o, held.shardId),
+      fetcherFactory: o.fetcherFactory ?? pollingFetcherFactory(o.polling),
+      initialPosition: o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
+      handlerBackoff: { ...CONSUMER_DEFAULTS.handlerBackoff, ...o.handlerBackoff },
+      onError: o.onError,
+      onBadRecord: o.onBadRecord,
+      dropRecordsOutsideHashRange:
+        o.dropRecordsOutsideHashRange ?? CONSUMER_DEFAULTS.dropRecordsOutsideHashRange,
+      logger: this.logger,
+      metrics: this.metrics,
+      sleep: this.sleepFn,
+      report: (e, shardId) => this.report(e, shardId),
+      onShardEnded: (shardId, children) => this.emit('shardEnded', shardId, children),
+    });
+    this.consumers.set(held.shardId, sc);
+    void sc.done.finally(() => {
+      if (this.consumers.get(held.shardId) === sc) this.consumers.delete(held.shardId);
+    });
+    this.emit('leaseAcquired', held.shardId);
+  }
+
+  /** Creates leases for shards that have none (see `computeLeasesToCreate`). @returns leases created. */
+  async syncShards(): Promise<number> {
+    const table = this.table!;
+    const shards = await listAllShards(this.kinesis!, {
+      streamName: this.o.streamName,
+      streamARN: this.o.streamARN,
+    });
+    const leases = await table.listLeases();
+    const toCreate = computeLeasesToCreate(
+      shards,
+      new Set(leases.map((l) => l.leaseKey)),
+      this.o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
+    );
+    let created = 0;
+    for (const l of toCreate) if (await table.createLeaseIfNotExists(l)) created++;
+    // Finished leases of shards that left the stream's retention are no longer needed by anyone.
+    const live = new Set(shards.map((s) => s.ShardId));
+    for (const l of leases)
+      if (isFinished(l) && !live.has(l.leaseKey) && /^shardId-/.test(l.leaseKey))
+        await table.deleteLease(l.leaseKey, l.leaseCounter);
+    if (created) this.logger.info('created leases for new shards', { count: created });
+    return created;
+  }
+
+  private async runSyncLoop(): Promise<void> {
+    const signal = this.syncAbort.signal;
+    const every = this.o.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs;
+    while (!signal.aborted) {
+      try {
+        await this.sleepFn(every, signal);
+      } catch {
+        break;
+      }
+      try {
+        if ((await this.syncShards()) > 0) this.coordinator?.trigger();
+      } catch (e) {
+        this.report(e);
+      }
+    }
+  }
+
+  /**
+   * Graceful stop: stops taking leases, lets each shard finish its batch in flight (and KCL processors
+   * checkpoint in `shutdownRequested`), then releases every lease so other workers take them at once.
+   * Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      if (this.state === 'new') {
+        this.state = 'stopped';
+        return;
+      }
+      this.state = 'stopping';
+      this.syncAbort.abort();
+      this.coordinator?.stopTaking();
+      const all = [...this.consumers.values()];
+      for (const c of all) c.requestShutdown();
+      await Promise.allSettled(all.map((c) => c.done));
+      // Leases taken by a take cycle that was already running when stop() began.
+      for (const held of [...(this.coordinator?.held.values() ?? [])]) await this.coordinator!.release(held);
+      await this.coordinator?.stop();
+      await this.syncLoop;
+      this.state = 'stopped';
+      this.logger.info('consumer stopped', { workerId: this.workerId });
+    })();
+    return this.stopping;
+  }
+
+  /** Leases this worker holds, with checkpoint, state and the last `millisBehindLatest` seen per shard. */
+  heldLeases(): HeldLeaseInfo[] {
+    const out: HeldLeaseInfo[] = [];
+    for (const [shardId, held] of this.coordinator?.held ?? []) {
+      const c = this.consumers.get(shardId);
+      const info: HeldLeaseInfo = {
+        shardId,
+        leaseCounter: held.counter,
+        checkpoint: c?.checkpointPosition ?? {
+          sequenceNumber: held.lease.checkpoint,
+          subSequenceNumber: held.lease.checkpointSubSequenceNumber,
+        },
+        state: c?.state ?? 'initializing',
+        recordsProcessed: c?.recordsProcessed ?? 0,
+      };
+      if (c?.millisBehindLatest !== undefined) info.millisBehindLatest = c.millisBehindLatest;
+      out.push(info);
+    }
+    return out.sort((a, b) => a.shardId.localeCompare(b.shardId));
+  }
+
+  /** The lease table as of this worker's last scan (every `takeIntervalMs`), with lag for shards held here. */
+  leaseView(): LeaseView[] {
+    return (this.coordinator?.lastScan ?? [])
+      .map((l) => {
+        const v: LeaseView = {
+          shardId: l.leaseKey,
+          leaseCounter: l.leaseCounter,
+          checkpoint: { sequenceNumber: l.checkpoint, subSequenceNumber: l.checkpointSubSequenceNumber },
+          parentShardIds: l.parentShardIds,
+        };
+        if (l.leaseOwner) v.owner = l.leaseOwner;
+        const lag = this.consumers.get(l.leaseKey)?.millisBehindLatest;
+        if (lag !== undefined) v.millisBehindLatest = lag;
+        return v;
+      })
+      .sort((a, b) => a.shardId.localeCompare(b.shardId));
+  }
+
+  /** DynamoDB calls this worker made on the lease table (reads = Scan/GetItem, writes = conditional writes). */
+  leaseTableCalls(): { reads: number; writes: number } {
+    return { ...(this.table?.calls ?? { reads: 0, writes: 0 }) };
+  }
+}

@@ -1,0 +1,43 @@
+export { CONSUMER_DEFAULTS, KinesisConsumer, type KinesisConsumerEvents } from './consumer.js';
+export {
+  ConsumerAccessDeniedError,
+  ConsumerOptionsError,
+  ConsumerStateError,
+  InvalidCheckpointError,
+  KinesisConsumerError,
+  KinesisConsumerErrorCode,
+  LeaseLostError,
+  LeaseTableError,
+  StreamNotFoundError,
+} from './errors.js';
+export { LeaseTable, leaseFromItem, leaseToItem } from './leaseTable.js';
+export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan } from './leaseTaker.js';
+export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';
+export { comparePositions } from './records.js';
+export { computeLeasesToCreate } from './shardSync.js';
+export {
+  type BadRecordInfo,
+  type BatchContext,
+  type BatchHandler,
+  type Checkpointer,
+  type ClientChoice,
+  type ConsumerRecord,
+  type ExtendedSequenceNumber,
+  type FetchedBatch,
+  type FetcherContext,
+  type FetcherFactory,
+  type HandlerErrorAction,
+  type HandlerErrorInfo,
+  type HeldLeaseInfo,
+  type InitialPosition,
+  type KinesisConsumerBaseOptions,
+  type KinesisConsumerOptions,
+  type Lease,
+  type LeaseView,
+  type PollingOptions,
+  type RecordProcessor,
+  type RecordProcessorFactory,
+  SentinelCheckpoint,
+  type ShardFetcher,
+  type StartingPosition,
+} from './types.js';

@@ -1,0 +1,299 @@
+import { type Clock, isAwskitError, type Logger, type Metrics } from '@awskit/core';
+import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
+import type { LeaseTable } from './leaseTable.js';
+import { computeLeasesToTake, LeaseObservations } from './leaseTaker.js';
+import type { ExtendedSequenceNumber, Lease } from './types.js';
+
+/** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
+export interface HeldLease {
+  readonly shardId: string;
+  /** Latest counter this worker wrote. */
+  counter: number;
+  /** The lease as it was when taken (checkpoint, parents, hash range). */
+  readonly lease: Lease;
+  /** Clock time at which the last successful write was *sent* (so local expiry is never later than others'). */
+  lastRenewedAt: number;
+  lost: boolean;
+  /** Aborted when the lease is lost or released. */
+  readonly abort: AbortController;
+  /** Tail of the write queue. */
+  lock: Promise<unknown>;
+}
+
+/** Why a lease was lost. */
+export type LeaseLossReason = 'taken' | 'expired';
+
+/** Options of {@link LeaseCoordinator}. */
+export interface LeaseCoordinatorOptions {
+  table: LeaseTable;
+  workerId: string;
+  clock: Clock;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  leaseDurationMs: number;
+  renewIntervalMs: number;
+  takeIntervalMs: number;
+  maxLeasesForWorker: number;
+  balance: boolean;
+  logger: Logger;
+  metrics: Metrics;
+  random?: () => number;
+  /** A lease was taken; start processing it. */
+  onAcquired: (held: HeldLease) => void;
+  /** A held lease was lost; stop processing it. */
+  onLost: (held: HeldLease, reason: LeaseLossReason) => void;
+}
+
+const SHARD_KEY = /^shardId-/;
+
+/**
+ * Keeps this worker's leases: renews held leases every `renewIntervalMs`, and every `takeIntervalMs` scans the
+ * table, takes expired/unassigned leases and steals from over-loaded workers to balance (see
+ * {@link computeLeasesToTake}).
+ */
+export class LeaseCoordinator {
+  readonly held = new Map<string, HeldLease>();
+  /** The last scan of the table (for views). */
+  lastScan: Lease[] = [];
+  private readonly observations = new LeaseObservations();
+  private readonly stopAll = new AbortController();
+  private takingStopped = false;
+  private wakeTake?: AbortController;
+  private loops: Promise<void>[] = [];
+  private readonly o: LeaseCoordinatorOptions;
+
+  constructor(options: LeaseCoordinatorOptions) {
+    this.o = options;
+  }
+
+  get workerId(): string {
+    return this.o.workerId;
+  }
+
+  /** Starts the renew and take loops. */
+  start(): void {
+    this.loops = [this.renewLoop(), this.takeLoop()];
+  }
+
+  /** Runs a take cycle now (after a shard ended, or a lease was released). */
+  trigger(): void {
+    this.wakeTake?.abort();
+  }
+
+  /** Stops taking new leases (first step of a graceful stop); held leases keep being renewed. */
+  stopTaking(): void {
+    this.takingStopped = true;
+    this.trigger();
+  }
+
+  /** Stops both loops. Held leases are not released: release them first. */
+  async stop(): Promise<void> {
+    this.takingStopped = true;
+    this.stopAll.abort();
+    this.trigger();
+    await Promise.allSettled(this.loops);
+  }
+
+  /**
+   * Runs one write on a held lease, serialized with its other writes. `fn` gets the current counter and returns
+   * the new one; the time the write was sent becomes the renewal time.
+   */
+  async withLease<T>(
+    held: HeldLease,
+    fn: (counter: number) => Promise<{ counter: number; value: T }>,
+  ): Promise<T> {
+    const run = async () => {
+      if (held.lost) throw new LeaseLostError(held.shardId);
+      const sentAt = this.o.clock.now();
+      const r = await fn(held.counter);
+      held.counter = r.counter;
+      held.lastRenewedAt = sentAt;
+      return r.value;
+    };
+    const p = held.lock.then(run, run);
+    held.lock = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Checkpoints a held lease. @throws {LeaseLostError} (and marks the lease lost). */
+  async checkpoint(
+    held: HeldLease,
+    position: ExtendedSequenceNumber,
+    extra: { childShardIds?: string[]; releaseOwner?: boolean } = {},
+  ): Promise<void> {
+    try {
+      await this.withLease(held, async (c) => ({
+        counter: await this.o.table.checkpoint(held.shardId, this.o.workerId, c, position, extra),
+        value: undefined,
+      }));
+    } catch (e) {
+      if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) this.markLost(held, 'taken');
+      throw e;
+    }
+  }
+
+  /** Stores a pending checkpoint on a held lease. */
+  async prepareCheckpoint(held: HeldLease, position: ExtendedSequenceNumber): Promise<void> {
+    try {
+      await this.withLease(held, async (c) => ({
+        counter: await this.o.table.prepareCheckpoint(held.shardId, this.o.workerId, c, position),
+        value: undefined,
+      }));
+    } catch (e) {
+      if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) this.markLost(held, 'taken');
+      throw e;
+    }
+  }
+
+  /** Releases a held lease so another worker can take it at once, and forgets it. */
+  async release(held: HeldLease): Promise<void> {
+    if (!held.lost) {
+      try {
+        await this.withLease(held, async (c) => {
+          const ok = await this.o.table.releaseLease(held.shardId, this.o.workerId, c);
+          return { counter: c + 1, value: ok };
+        });
+        this.o.metrics.increment('kinesis_consumer_leases_released_total', 1, { worker: this.o.workerId });
+      } catch (e) {
+        this.o.logger.warn('could not release lease; it will expire instead', {
+          shardId: held.shardId,
+          error: String(e),
+        });
+      }
+    }
+    this.forget(held);
+  }
+
+  /** Forgets a lease without writing (after SHARD_END was written with the owner removed). */
+  forget(held: HeldLease): void {
+    held.abort.abort();
+    if (this.held.get(held.shardId) === held) this.held.delete(held.shardId);
+    this.o.metrics.gauge('kinesis_consumer_leases_held', this.held.size, { worker: this.o.workerId });
+  }
+
+  private markLost(held: HeldLease, reason: LeaseLossReason): void {
+    if (held.lost) return;
+    held.lost = true;
+    this.forget(held);
+    this.o.metrics.increment('kinesis_consumer_leases_lost_total', 1, { worker: this.o.workerId, reason });
+    this.o.logger.info('lease lost', { shardId: held.shardId, reason });
+    this.o.onLost(held, reason);
+  }
+
+  /** Renews every held lease once (exposed for tests). */
+  async renewAll(): Promise<void> {
+    const now = this.o.clock.now();
+    await Promise.all(
+      [...this.held.values()].map(async (held) => {
+        if (held.lost) return;
+        // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
+        if (now - held.lastRenewedAt > this.o.leaseDurationMs) return this.markLost(held, 'expired');
+        try {
+          const ok = await this.withLease(held, async (c) => {
+            const next = await this.o.table.renewLease(held.shardId, this.o.workerId, c);
+            return { counter: next ?? c, value: next !== undefined };
+          });
+          if (!ok) this.markLost(held, 'taken');
+        } catch (e) {
+          if (held.lost) return;
+          this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
+          this.o.logger.warn('lease renewal failed', { shardId: held.shardId, error: String(e) });
+        }
+      }),
+    );
+  }
+
+  /** Scans the table and takes what the plan says (exposed for tests). @returns leases taken. */
+  async takeOnce(): Promise<Lease[]> {
+    const all = (await this.o.table.listLeases()).filter((l) => SHARD_KEY.test(l.leaseKey));
+    const now = this.o.clock.now();
+    this.lastScan = all;
+    this.observations.update(all, now);
+    if (this.takingStopped) return [];
+    const plan = computeLeasesToTake({
+      leases: all,
+      workerId: this.o.workerId,
+      held: new Set(this.held.keys()),
+      isExpired: (l) => this.observations.isExpired(l, now, this.o.leaseDurationMs),
+      maxLeasesForWorker: this.o.maxLeasesForWorker,
+      balance: this.o.balance,
+      random: this.o.random ?? Math.random,
+    });
+    const taken: Lease[] = [];
+    let fromExpired = 0;
+    for (const l of plan.expired) {
+      if (fromExpired >= plan.needed || this.takingStopped) break;
+      const t = await this.tryTake(l, 'expired');
+      if (t) {
+        taken.push(t);
+        fromExpired++;
+      }
+    }
+    for (const l of plan.steal) {
+      if (this.takingStopped) break;
+      const t = await this.tryTake(l, 'stolen');
+      if (t) taken.push(t);
+    }
+    return taken;
+  }
+
+  private async tryTake(seen: Lease, kind: 'expired' | 'stolen'): Promise<Lease | undefined> {
+    const sentAt = this.o.clock.now();
+    const t = await this.o.table.takeLease(seen, this.o.workerId);
+    if (!t) return undefined;
+    const held: HeldLease = {
+      shardId: t.leaseKey,
+      counter: t.leaseCounter,
+      lease: t,
+      lastRenewedAt: sentAt,
+      lost: false,
+      abort: new AbortController(),
+      lock: Promise.resolve(),
+    };
+    this.held.set(held.shardId, held);
+    this.o.metrics.increment(
+      kind === 'stolen' ? 'kinesis_consumer_leases_stolen_total' : 'kinesis_consumer_leases_taken_total',
+      1,
+      { worker: this.o.workerId },
+    );
+    this.o.metrics.gauge('kinesis_consumer_leases_held', this.held.size, { worker: this.o.workerId });
+    this.o.logger.info('lease acquired', { shardId: held.shardId, kind, previousOwner: seen.leaseOwner });
+    this.o.onAcquired(held);
+    return t;
+  }
+
+  private async renewLoop(): Promise<void> {
+    const signal = this.stopAll.signal;
+    while (!signal.aborted) {
+      try {
+        await this.o.sleep(this.o.renewIntervalMs, signal);
+      } catch {
+        break;
+      }
+      await this.renewAll();
+    }
+  }
+
+  private async takeLoop(): Promise<void> {
+    const signal = this.stopAll.signal;
+    while (!signal.aborted) {
+      if (!this.takingStopped) {
+        try {
+          await this.takeOnce();
+        } catch (e) {
+          this.o.logger.warn('lease take cycle failed', { error: String(e) });
+        }
+      }
+      const wake = new AbortController();
+      this.wakeTake = wake;
+      const onStop = () => wake.abort();
+      signal.addEventListener('abort', onStop, { once: true });
+      try {
+        await this.o.sleep(this.o.takeIntervalMs, wake.signal);
+      } catch {
+        // woken early
+      } finally {
+        signal.removeEventListener('abort', onStop);
+      }
+    }
+  }
+}

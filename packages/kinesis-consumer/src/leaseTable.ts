@@ -1,0 +1,412 @@
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { toAwskitError } from '@awskit/core';
+import { ConsumerAccessDeniedError, LeaseLostError, LeaseTableError } from './errors.js';
+import type { ExtendedSequenceNumber, Lease } from './types.js';
+
+type Item = Record<string, AttributeValue>;
+
+/** Reads a lease from a DynamoDB item written by us or by the KCL (1.x–3.x); unknown attributes are ignored. */
+export function leaseFromItem(item: Item): Lease {
+  const s = (k: string) => item[k]?.S;
+  const n = (k: string) => (item[k]?.N !== undefined ? Number(item[k]!.N) : undefined);
+  const ss = (k: string) => item[k]?.SS ?? (item[k]?.S !== undefined ? [item[k]!.S!] : []);
+  const lease: Lease = {
+    leaseKey: s('leaseKey') ?? '',
+    leaseCounter: n('leaseCounter') ?? 0,
+    checkpoint: s('checkpoint') ?? 'TRIM_HORIZON',
+    checkpointSubSequenceNumber: n('checkpointSubSequenceNumber') ?? 0,
+    ownerSwitchesSinceCheckpoint: n('ownerSwitchesSinceCheckpoint') ?? 0,
+    parentShardIds: ss('parentShardId'),
+    childShardIds: ss('childShardIds'),
+  };
+  const owner = s('leaseOwner');
+  if (owner) lease.leaseOwner = owner;
+  const pending = s('pendingCheckpoint');
+  if (pending) {
+    lease.pendingCheckpoint = pending;
+    lease.pendingCheckpointSubSequenceNumber = n('pendingCheckpointSubSequenceNumber') ?? 0;
+  }
+  const start = s('startingHashKey');
+  const end = s('endingHashKey');
+  if (start !== undefined && end !== undefined) {
+    lease.startingHashKey = start;
+    lease.endingHashKey = end;
+  }
+  return lease;
+}
+
+/** Writes a lease as a DynamoDB item with the KCL's attribute names and types (`parentShardId` is a string set). */
+export function leaseToItem(lease: Lease): Item {
+  const item: Item = {
+    leaseKey: { S: lease.leaseKey },
+    leaseCounter: { N: String(lease.leaseCounter) },
+    checkpoint: { S: lease.checkpoint },
+    checkpointSubSequenceNumber: { N: String(lease.checkpointSubSequenceNumber) },
+    ownerSwitchesSinceCheckpoint: { N: String(lease.ownerSwitchesSinceCheckpoint) },
+  };
+  if (lease.leaseOwner) item.leaseOwner = { S: lease.leaseOwner };
+  // DynamoDB rejects empty sets, so absent means "none" (as in the KCL).
+  if (lease.parentShardIds.length) item.parentShardId = { SS: [...new Set(lease.parentShardIds)] };
+  if (lease.childShardIds.length) item.childShardIds = { SS: [...new Set(lease.childShardIds)] };
+  if (lease.pendingCheckpoint) {
+    item.pendingCheckpoint = { S: lease.pendingCheckpoint };
+    item.pendingCheckpointSubSequenceNumber = { N: String(lease.pendingCheckpointSubSequenceNumber ?? 0) };
+  }
+  if (lease.startingHashKey !== undefined && lease.endingHashKey !== undefined) {
+    item.startingHashKey = { S: lease.startingHashKey };
+    item.endingHashKey = { S: lease.endingHashKey };
+  }
+  return item;
+}
+
+function errName(e: unknown): string {
+  return (e as { name?: string })?.name ?? '';
+}
+
+/** True for DynamoDB's "condition not met" (the fencing check failed). */
+export function isConditionalFailure(e: unknown): boolean {
+  return errName(e) === 'ConditionalCheckFailedException';
+}
+
+/** Options of {@link LeaseTable}. */
+export interface LeaseTableOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * The lease table: every mutation is a conditional write on `leaseCounter` (and the owner where it matters), so
+ * two workers can never both believe they own a shard. Plain conditional writes only (no transactions, no TTL):
+ * they work on DynamoDB, DynamoDB Local and dynalite alike.
+ */
+export class LeaseTable {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly sleep: LeaseTableOptions['sleep'];
+  /** DynamoDB calls made (for the lease-table-writes benchmark and stats). */
+  readonly calls = { reads: 0, writes: 0 };
+
+  constructor(options: LeaseTableOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.sleep = options.sleep;
+  }
+
+  private wrap(e: unknown, operation: string): Error {
+    const name = errName(e);
+    if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException')
+      return new ConsumerAccessDeniedError(`dynamodb:${operation}`, `table ${this.tableName}`, e);
+    const a = toAwskitError(e, { service: 'dynamodb', operation, resource: `table "${this.tableName}"` });
+    return new LeaseTableError(`lease table ${this.tableName}: ${operation} failed: ${a.message}`, e);
+  }
+
+  /** Creates the table (on-demand billing, `leaseKey` hash key) if it does not exist, and waits until ACTIVE. */
+  async ensureTable(signal?: AbortSignal): Promise<boolean> {
+    let created = false;
+    try {
+      const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') return false;
+    } catch (e) {
+      if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
+      try {
+        await this.client.send(
+          new CreateTableCommand({
+            TableName: this.tableName,
+            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+        created = true;
+      } catch (e2) {
+        // Another worker created it at the same moment.
+        if (errName(e2) !== 'ResourceInUseException') throw this.wrap(e2, 'CreateTable');
+      }
+    }
+    for (let i = 0; i < 600; i++) {
+      try {
+        const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+        if (d.Table?.TableStatus === 'ACTIVE') return created;
+      } catch (e) {
+        if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
+      }
+      await this.sleep(Math.min(1000, 25 * 2 ** i), signal);
+    }
+    throw new LeaseTableError(`lease table ${this.tableName} did not become ACTIVE`);
+  }
+
+  /** Every lease, read consistently. */
+  async listLeases(): Promise<Lease[]> {
+    const out: Lease[] = [];
+    let start: Item | undefined;
+    try {
+      do {
+        this.calls.reads++;
+        const r = await this.client.send(
+          new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        for (const it of r.Items ?? []) {
+          // KCL 3.5 single-table mode stores worker metrics and coordinator rows here too.
+          if (it.entityType?.S && it.entityType.S !== 'LEASE') continue;
+          if (it.leaseKey?.S) out.push(leaseFromItem(it));
+        }
+        start = r.LastEvaluatedKey;
+      } while (start);
+    } catch (e) {
+      throw this.wrap(e, 'Scan');
+    }
+    return out;
+  }
+
+  /** One lease, read consistently; undefined when absent. */
+  async getLease(leaseKey: string): Promise<Lease | undefined> {
+    try {
+      this.calls.reads++;
+      const r = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConsistentRead: true,
+        }),
+      );
+      return r.Item ? leaseFromItem(r.Item) : undefined;
+    } catch (e) {
+      throw this.wrap(e, 'GetItem');
+    }
+  }
+
+  /** Creates a lease unless one with that key exists. @returns whether this call created it. */
+  async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: leaseToItem(lease),
+          ConditionExpression: 'attribute_not_exists(leaseKey)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalFailure(e)) return false;
+      throw this.wrap(e, 'PutItem');
+    }
+  }
+
+  /**
+   * Renews a held lease: `leaseCounter = n + 1` if it is still `n` and ours. A failed condition is re-read: if the
+   * item already shows our owner and `n + 1`, an SDK retry of a write that had succeeded failed the condition (KCL
+   * PR #247), and the lease is still ours.
+   * @returns the new counter, or undefined when the lease was lost.
+   */
+  async renewLease(leaseKey: string, owner: string, counter: number): Promise<number | undefined> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: 'SET leaseCounter = :next',
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          ExpressionAttributeValues: {
+            ':next': { N: String(counter + 1) },
+            ':cur': { N: String(counter) },
+            ':me': { S: owner },
+          },
+        }),
+      );
+      return counter + 1;
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      const now = await this.getLease(leaseKey);
+      if (now && now.leaseOwner === owner && now.leaseCounter === counter + 1) return counter + 1;
+      return undefined;
+    }
+  }
+
+  /**
+   * Takes a lease as seen in a scan: succeeds only if its counter is unchanged since (fencing). Bumps
+   * `ownerSwitchesSinceCheckpoint` when the owner changes, like the KCL.
+   * @returns the lease after the write, or undefined when another worker changed it first.
+   */
+  async takeLease(seen: Lease, owner: string): Promise<Lease | undefined> {
+    const values: Item = {
+      ':next': { N: String(seen.leaseCounter + 1) },
+      ':cur': { N: String(seen.leaseCounter) },
+      ':me': { S: owner },
+    };
+    let update = 'SET leaseOwner = :me, leaseCounter = :next';
+    if (seen.leaseOwner !== owner) {
+      update += ' ADD ownerSwitchesSinceCheckpoint :one';
+      values[':one'] = { N: '1' };
+    }
+    try {
+      this.calls.writes++;
+      const r = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: seen.leaseKey } },
+          UpdateExpression: update,
+          ConditionExpression: 'leaseCounter = :cur',
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return r.Attributes
+        ? leaseFromItem(r.Attributes)
+        : { ...seen, leaseOwner: owner, leaseCounter: seen.leaseCounter + 1 };
+    } catch (e) {
+      if (isConditionalFailure(e)) return undefined;
+      throw this.wrap(e, 'UpdateItem');
+    }
+  }
+
+  /**
+   * Gives a held lease up (removes the owner, bumps the counter) so any worker can take it at once.
+   * @returns false when it was not ours any more.
+   */
+  async releaseLease(leaseKey: string, owner: string, counter: number): Promise<boolean> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: 'SET leaseCounter = :next REMOVE leaseOwner',
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          ExpressionAttributeValues: {
+            ':next': { N: String(counter + 1) },
+            ':cur': { N: String(counter) },
+            ':me': { S: owner },
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalFailure(e)) return false;
+      throw this.wrap(e, 'UpdateItem');
+    }
+  }
+
+  /**
+   * Writes a checkpoint for a held lease (conditional on counter and owner; bumps the counter, resets
+   * `ownerSwitchesSinceCheckpoint`, clears any pending checkpoint). With `childShardIds` it records the children
+   * (at `SHARD_END`).
+   * @returns the new counter.
+   * @throws {LeaseLostError} when the lease is no longer ours.
+   */
+  async checkpoint(
+    leaseKey: string,
+    owner: string,
+    counter: number,
+    position: ExtendedSequenceNumber,
+    extra: { childShardIds?: string[]; releaseOwner?: boolean } = {},
+  ): Promise<number> {
+    const values: Item = {
+      ':next': { N: String(counter + 1) },
+      ':cur': { N: String(counter) },
+      ':me': { S: owner },
+      ':cp': { S: position.sequenceNumber },
+      ':sub': { N: String(position.subSequenceNumber) },
+      ':zero': { N: '0' },
+    };
+    let set =
+      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero';
+    if (extra.childShardIds?.length) {
+      set += ', childShardIds = :children';
+      values[':children'] = { SS: [...new Set(extra.childShardIds)] };
+    }
+    const remove = ['pendingCheckpoint', 'pendingCheckpointSubSequenceNumber', 'pendingCheckpointState'];
+    if (extra.releaseOwner) remove.push('leaseOwner');
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: `${set} REMOVE ${remove.join(', ')}`,
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return counter + 1;
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      const now = await this.getLease(leaseKey);
+      if (
+        now &&
+        now.leaseCounter === counter + 1 &&
+        (extra.releaseOwner ? !now.leaseOwner : now.leaseOwner === owner) &&
+        now.checkpoint === position.sequenceNumber &&
+        now.checkpointSubSequenceNumber === position.subSequenceNumber
+      )
+        return counter + 1;
+      throw new LeaseLostError(leaseKey);
+    }
+  }
+
+  /**
+   * Stores a pending checkpoint (KCL `prepareCheckpoint`).
+   * @returns the new counter. @throws {LeaseLostError}
+   */
+  async prepareCheckpoint(
+    leaseKey: string,
+    owner: string,
+    counter: number,
+    position: ExtendedSequenceNumber,
+  ): Promise<number> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression:
+            'SET leaseCounter = :next, pendingCheckpoint = :cp, pendingCheckpointSubSequenceNumber = :sub',
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          ExpressionAttributeValues: {
+            ':next': { N: String(counter + 1) },
+            ':cur': { N: String(counter) },
+            ':me': { S: owner },
+            ':cp': { S: position.sequenceNumber },
+            ':sub': { N: String(position.subSequenceNumber) },
+          },
+        }),
+      );
+      return counter + 1;
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      throw new LeaseLostError(leaseKey);
+    }
+  }
+
+  /** Deletes a lease (cleanup of finished shards that left the stream's retention). */
+  async deleteLease(leaseKey: string, expectedCounter: number): Promise<boolean> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          ConditionExpression: 'leaseCounter = :cur',
+          ExpressionAttributeValues: { ':cur': { N: String(expectedCounter) } },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalFailure(e)) return false;
+      throw this.wrap(e, 'DeleteItem');
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { type Lease, SentinelCheckpoint } from './types.js';
+
+/**
+ * Remembers, on this worker's own monotonic clock, when each lease's `leaseCounter` last changed. A lease is
+ * expired when its counter has not moved for the lease duration: workers never compare wall clocks (KCL
+ * `DynamoDBLeaseTaker.updateAllLeases`). A lease seen for the first time counts from that moment, so a worker
+ * that just started waits a full lease duration before declaring another worker dead.
+ */
+export class LeaseObservations {
+  private readonly seen = new Map<string, { counter: number; owner?: string; changedAt: number }>();
+
+  /** Records a scan taken at `now`; forgets leases that disappeared. */
+  update(leases: readonly Lease[], now: number): void {
+    const keys = new Set<string>();
+    for (const l of leases) {
+      keys.add(l.leaseKey);
+      const prev = this.seen.get(l.leaseKey);
+      if (!prev || prev.counter !== l.leaseCounter || prev.owner !== l.leaseOwner)
+        this.seen.set(l.leaseKey, { counter: l.leaseCounter, owner: l.leaseOwner, changedAt: now });
+    }
+    for (const k of this.seen.keys()) if (!keys.has(k)) this.seen.delete(k);
+  }
+
+  /** Unowned leases are expired at once; owned ones when unchanged for `leaseDurationMs`. */
+  isExpired(lease: Lease, now: number, leaseDurationMs: number): boolean {
+    if (!lease.leaseOwner) return true;
+    const s = this.seen.get(lease.leaseKey);
+    if (!s) return false;
+    return now - s.changedAt > leaseDurationMs;
+  }
+}
+
+/** True when the lease's shard is fully processed. */
+export function isFinished(lease: Lease): boolean {
+  return lease.checkpoint === SentinelCheckpoint.SHARD_END;
+}
+
+/**
+ * True when every parent whose lease exists has reached `SHARD_END`. A missing parent lease does not block (KCL
+ * `BlockOnParentShardTask`): it was cleaned up after finishing, or it is outside the stream's retention.
+ */
+export function parentsDone(lease: Lease, byKey: ReadonlyMap<string, Lease>): boolean {
+  return lease.parentShardIds.every((p) => {
+    const parent = byKey.get(p);
+    return !parent || isFinished(parent);
+  });
+}
+
+/** Input of {@link computeLeasesToTake}. */
+export interface TakeInput {
+  leases: readonly Lease[];
+  workerId: string;
+  /** Leases this worker currently holds (may differ from the scan's owners for a moment). */
+  held: ReadonlySet<string>;
+  isExpired: (lease: Lease) => boolean;
+  maxLeasesForWorker: number;
+  /** Steal from over-loaded workers. */
+  balance: boolean;
+  /** Randomness in [0, 1) for spreading concurrent takers over different leases. */
+  random: () => number;
+}
+
+/** What to take, in the order to try it. */
+export interface TakePlan {
+  /** ⌈eligible leases / live workers⌉, capped by maxLeasesForWorker. */
+  target: number;
+  /** Live workers counted (owners of unexpired leases, plus this one). */
+  workers: number;
+  /** Expired or unassigned leases to take, more candidates than needed so a lost race falls through to the next. */
+  expired: Lease[];
+  /** How many of `expired` to take. */
+  needed: number;
+  /** Leases to steal from over-loaded workers after the expired ones. */
+  steal: Lease[];
+}
+
+function shuffle<T>(xs: T[], random: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+/**
+ * Decides which leases to take this cycle. Only leases with work count: not `SHARD_END`, and all parents finished
+ * (a child is never taken before its parents end). Expired/unassigned leases go first; then, to converge in one
+ * cycle rather than the KCL's one lease per cycle (KCL #708), the worker steals every lease by which each
+ * over-loaded worker exceeds the target, and one more from a worker at target when it still lacks two or more.
+ */
+export function computeLeasesToTake(input: TakeInput): TakePlan {
+  const { leases, workerId, held, isExpired, maxLeasesForWorker, balance, random } = input;
+  const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
+  const eligible = leases.filter((l) => !isFinished(l) && parentsDone(l, byKey));
+
+  const counts = new Map<string, Lease[]>();
+  const expired: Lease[] = [];
+  let mine = 0;
+  for (const l of eligible) {
+    if (held.has(l.leaseKey)) {
+      mine++;
+      continue;
+    }
+    if (isExpired(l)) {
+      expired.push(l);
+      continue;
+    }
+    // A lease owned by our id but not held (a restart with a fixed workerId) is treated as someone else's: it
+    // expires and is taken back like any other.
+    const owner = l.leaseOwner === workerId ? `${workerId} (previous run)` : l.leaseOwner!;
+    const list = counts.get(owner);
+    if (list) list.push(l);
+    else counts.set(owner, [l]);
+  }
+  const workers = counts.size + 1;
+  const target = Math.min(maxLeasesForWorker, Math.ceil(eligible.length / workers));
+  let needed = Math.max(0, target - mine);
+  const plan: TakePlan = { target, workers, expired: [], needed: 0, steal: [] };
+  if (needed === 0) return plan;
+
+  plan.expired = shuffle(expired, random);
+  plan.needed = Math.min(needed, expired.length);
+  needed -= plan.needed;
+  if (needed === 0 || !balance) return plan;
+
+  // Steal: the most loaded first; from each, only its excess over the target.
+  const victims = shuffle([...counts.entries()], random).sort((a, b) => b[1].length - a[1].length);
+  for (const [, owned] of victims) {
+    if (needed === 0) break;
+    const excess = owned.length - target;
+    if (excess <= 0) continue;
+    const take = shuffle([...owned], random).slice(0, Math.min(excess, needed));
+    plan.steal.push(...take);
+    needed -= take.length;
+  }
+  // Everyone is at or below target but we still lack ≥ 2: take one from the most loaded worker at target
+  // (e.g. 3/3/1 → 3/2/2), which the KCL also does.
+  if (needed >= 2 && plan.steal.length === 0) {
+    const top = victims[0];
+    if (top && top[1].length >= target && top[1].length > mine + 1)
+      plan.steal.push(shuffle([...top[1]], random)[0]!);
+  }
+  return plan;
+}

@@ -1,0 +1,430 @@
+import type { ChildShard, KinesisClient } from '@aws-sdk/client-kinesis';
+import { backoffDelay, isAwskitError, type Logger, type Metrics } from '@awskit/core';
+import { InvalidCheckpointError, KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
+import type { HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
+import type { LeaseTable } from './leaseTable.js';
+import { comparePositions, isSequenceNumber, toConsumerRecords } from './records.js';
+import { listAllShards, newLease } from './shardSync.js';
+import {
+  type BadRecordInfo,
+  type BatchHandler,
+  type Checkpointer,
+  type ConsumerRecord,
+  type ExtendedSequenceNumber,
+  type FetcherFactory,
+  type HandlerErrorAction,
+  type HandlerErrorInfo,
+  type HeldLeaseInfo,
+  type InitialPosition,
+  type RecordProcessor,
+  SentinelCheckpoint,
+  type ShardFetcher,
+  type StartingPosition,
+} from './types.js';
+
+/** A processor as the shard consumer runs it: batch mode (auto-checkpoint) or KCL callbacks. */
+export type ResolvedProcessor =
+  | { kind: 'batch'; handler: BatchHandler }
+  | { kind: 'kcl'; processor: RecordProcessor };
+
+/** Everything a {@link ShardConsumer} needs. */
+export interface ShardConsumerOptions {
+  held: HeldLease;
+  coordinator: LeaseCoordinator;
+  table: LeaseTable;
+  kinesis: KinesisClient;
+  stream: { streamName?: string; streamARN?: string };
+  processor: ResolvedProcessor;
+  fetcherFactory: FetcherFactory;
+  initialPosition: InitialPosition;
+  handlerBackoff: { baseMs: number; capMs: number };
+  onError?: (error: unknown, info: HandlerErrorInfo) => HandlerErrorAction | Promise<HandlerErrorAction>;
+  onBadRecord?: (info: BadRecordInfo) => void;
+  dropRecordsOutsideHashRange: boolean;
+  logger: Logger;
+  metrics: Metrics;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Reports a problem that did not stop the worker (the consumer's `error` event). */
+  report: (error: unknown, shardId: string) => void;
+  /** Shard end handled (children created, SHARD_END written). */
+  onShardEnded: (shardId: string, childShardIds: string[]) => void;
+}
+
+function asPosition(p: ExtendedSequenceNumber | ConsumerRecord): ExtendedSequenceNumber {
+  return { sequenceNumber: p.sequenceNumber, subSequenceNumber: p.subSequenceNumber };
+}
+
+/**
+ * Processes one leased shard: fetches in order, deaggregates, hands one batch at a time to the processor,
+ * checkpoints, and at shard end creates the child leases and checkpoints `SHARD_END` itself (the KCL leaves this
+ * to the application, whose forgotten checkpoint is the classic "children never start" bug, KCL #211).
+ */
+export class ShardConsumer {
+  readonly shardId: string;
+  state: HeldLeaseInfo['state'] = 'initializing';
+  millisBehindLatest?: number;
+  recordsProcessed = 0;
+  /** Last checkpoint written (or read at start). */
+  checkpointPosition: ExtendedSequenceNumber;
+  private lastDelivered?: ExtendedSequenceNumber;
+  private fetcher?: ShardFetcher;
+  private shutdownRequested = false;
+  private readonly o: ShardConsumerOptions;
+  private readonly held: HeldLease;
+  readonly done: Promise<void>;
+
+  constructor(options: ShardConsumerOptions) {
+    this.o = options;
+    this.held = options.held;
+    this.shardId = options.held.shardId;
+    const l = options.held.lease;
+    this.checkpointPosition = {
+      sequenceNumber: l.checkpoint,
+      subSequenceNumber: l.checkpointSubSequenceNumber,
+    };
+    this.held.abort.signal.addEventListener('abort', () => this.fetcher?.close(), { once: true });
+    this.done = this.run();
+  }
+
+  /** Graceful stop: finish the batch in flight, give the processor a last chance to checkpoint, release. */
+  requestShutdown(): void {
+    this.shutdownRequested = true;
+    this.fetcher?.close();
+  }
+
+  private get lost(): boolean {
+    return this.held.lost || this.held.abort.signal.aborted;
+  }
+
+  private readonly checkpointer: Checkpointer = {
+    checkpoint: async (position) => {
+      const target = position ? asPosition(position) : this.lastDelivered;
+      if (!target) return;
+      this.validate(target);
+      await this.o.coordinator.checkpoint(this.held, target);
+      this.checkpointPosition = target;
+      this.o.metrics.increment('kinesis_consumer_checkpoints_total', 1, { shard: this.shardId });
+    },
+    prepareCheckpoint: async (position) => {
+      const target = position ? asPosition(position) : this.lastDelivered;
+      if (!target) return;
+      this.validate(target);
+      await this.o.coordinator.prepareCheckpoint(this.held, target);
+    },
+  };
+
+  private validate(target: ExtendedSequenceNumber): void {
+    if (!isSequenceNumber(target.sequenceNumber))
+      throw new InvalidCheckpointError(`not a sequence number: ${target.sequenceNumber}`);
+    if (
+      isSequenceNumber(this.checkpointPosition.sequenceNumber) &&
+      comparePositions(target, this.checkpointPosition) < 0
+    )
+      throw new InvalidCheckpointError(
+        `checkpoint ${target.sequenceNumber}/${target.subSequenceNumber} is before the last checkpoint ${this.checkpointPosition.sequenceNumber}/${this.checkpointPosition.subSequenceNumber}`,
+      );
+    if (!this.lastDelivered || comparePositions(target, this.lastDelivered) > 0)
+      throw new InvalidCheckpointError(
+        `checkpoint ${target.sequenceNumber}/${target.subSequenceNumber} is after the last delivered record`,
+      );
+  }
+
+  private startingPosition(): { start: StartingPosition; resumeAfter?: ExtendedSequenceNumber } {
+    const cp = this.checkpointPosition;
+    if (isSequenceNumber(cp.sequenceNumber))
+      // AT (not AFTER) the checkpoint, then skip what it covers: resumes inside a KPL aggregate.
+      return { start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: cp.sequenceNumber }, resumeAfter: cp };
+    if (cp.sequenceNumber === SentinelCheckpoint.LATEST) return { start: { type: 'LATEST' } };
+    if (cp.sequenceNumber === SentinelCheckpoint.AT_TIMESTAMP) {
+      const ip = this.o.initialPosition;
+      // A KCL table may say AT_TIMESTAMP without us knowing the time: read everything rather than skip.
+      if (typeof ip === 'object') return { start: { type: 'AT_TIMESTAMP', timestamp: ip.timestamp } };
+      return { start: { type: 'TRIM_HORIZON' } };
+    }
+    return { start: { type: 'TRIM_HORIZON' } };
+  }
+
+  /** Retries `fn` with backoff until it succeeds or the lease is lost; LeaseLostError ends it. */
+  private async persist<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.lost) return undefined;
+      try {
+        return await fn();
+      } catch (e) {
+        if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost) || this.lost) return undefined;
+        const delay = backoffDelay(attempt, this.o.handlerBackoff);
+        this.o.logger.warn(`${what} failed; retrying`, {
+          shardId: this.shardId,
+          error: String(e),
+          delayMs: delay,
+        });
+        try {
+          await this.o.sleep(delay, this.held.abort.signal);
+        } catch {
+          return undefined;
+        }
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { processor, logger, metrics } = this.o;
+    try {
+      if (this.checkpointPosition.sequenceNumber === SentinelCheckpoint.SHARD_END) {
+        await this.o.coordinator.release(this.held);
+        return;
+      }
+      if (processor.kind === 'kcl' && processor.processor.initialize) {
+        const l = this.held.lease;
+        const ok = await this.persist('initialize', async () => {
+          await processor.processor.initialize!({
+            shardId: this.shardId,
+            checkpoint: this.checkpointPosition,
+            ...(l.pendingCheckpoint
+              ? {
+                  pendingCheckpoint: {
+                    sequenceNumber: l.pendingCheckpoint,
+                    subSequenceNumber: l.pendingCheckpointSubSequenceNumber ?? 0,
+                  },
+                }
+              : {}),
+          });
+          return true;
+        });
+        if (!ok) return this.finishLost();
+      }
+      const { start, resumeAfter } = this.startingPosition();
+      const fetcher = this.o.fetcherFactory({
+        kinesis: this.o.kinesis,
+        streamName: this.o.stream.streamName,
+        streamARN: this.o.stream.streamARN,
+        shardId: this.shardId,
+        start,
+        logger,
+        metrics,
+        sleep: this.o.sleep,
+      });
+      this.fetcher = fetcher;
+      if (this.lost || this.shutdownRequested) fetcher.close();
+      this.state = 'processing';
+      const l = this.held.lease;
+      const hashRange =
+        this.o.dropRecordsOutsideHashRange && l.startingHashKey !== undefined && l.endingHashKey !== undefined
+          ? { StartingHashKey: l.startingHashKey, EndingHashKey: l.endingHashKey }
+          : undefined;
+      let resume = resumeAfter;
+      for (;;) {
+        if (this.lost) return this.finishLost();
+        if (this.shutdownRequested) return this.finishShutdown();
+        let batch: Awaited<ReturnType<ShardFetcher['next']>>;
+        try {
+          batch = await fetcher.next();
+        } catch (e) {
+          this.o.report(e, this.shardId);
+          logger.error('reading the shard failed; releasing its lease', {
+            shardId: this.shardId,
+            error: String(e),
+          });
+          fetcher.close();
+          await this.o.coordinator.release(this.held);
+          return;
+        }
+        if (!batch) continue; // closed: loop top decides between lost and shutdown
+        if (batch.millisBehindLatest !== undefined) this.millisBehindLatest = batch.millisBehindLatest;
+        const conv = toConsumerRecords(batch.records, this.shardId, { resumeAfter: resume, hashRange });
+        if (resume && batch.records.length) resume = undefined;
+        for (const bad of conv.bad) {
+          metrics.increment('kinesis_consumer_bad_records_total', 1, { shard: this.shardId });
+          logger.warn('malformed KPL aggregate delivered raw', {
+            shardId: this.shardId,
+            sequenceNumber: bad.sequenceNumber,
+            error: bad.error.message,
+          });
+          this.o.onBadRecord?.({
+            shardId: this.shardId,
+            sequenceNumber: bad.sequenceNumber,
+            error: bad.error,
+          });
+        }
+        if (conv.droppedOutOfRange)
+          metrics.increment('kinesis_consumer_records_dropped_out_of_range_total', conv.droppedOutOfRange, {
+            shard: this.shardId,
+          });
+        if (conv.records.length) {
+          const ok = await this.deliver(conv.records, batch.millisBehindLatest);
+          if (!ok) return this.finishLost();
+        }
+        if (batch.shardEnded) {
+          await this.endShard(batch.childShards);
+          return;
+        }
+      }
+    } catch (e) {
+      // Unexpected: report, and give the shard to someone else rather than leave it stuck.
+      this.o.report(e, this.shardId);
+      logger.error('shard consumer failed', { shardId: this.shardId, error: String(e) });
+      this.fetcher?.close();
+      await this.o.coordinator.release(this.held);
+    }
+  }
+
+  /** Hands a batch to the processor until it succeeds (or the user skips it). @returns false when the lease was lost. */
+  private async deliver(records: ConsumerRecord[], millisBehindLatest: number | undefined): Promise<boolean> {
+    const { processor, metrics } = this.o;
+    const last = records[records.length - 1]!;
+    this.lastDelivered = asPosition(last);
+    for (let attempt = 1; ; attempt++) {
+      if (this.lost) return false;
+      const started = performance.now();
+      try {
+        if (processor.kind === 'batch')
+          await processor.handler(records, {
+            shardId: this.shardId,
+            millisBehindLatest,
+            signal: this.held.abort.signal,
+            attempt,
+          });
+        else
+          await processor.processor.processRecords({
+            shardId: this.shardId,
+            records,
+            millisBehindLatest,
+            checkpointer: this.checkpointer,
+          });
+        metrics.observe('kinesis_consumer_batch_duration_ms', performance.now() - started, {
+          shard: this.shardId,
+        });
+        break;
+      } catch (e) {
+        if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost) || this.lost) return false;
+        metrics.increment('kinesis_consumer_handler_errors_total', 1, { shard: this.shardId });
+        let action: HandlerErrorAction = 'retry';
+        if (this.o.onError) {
+          try {
+            action = await this.o.onError(e, { shardId: this.shardId, records, attempt });
+          } catch (hookError) {
+            this.o.logger.error('onError hook threw; retrying the batch', { error: String(hookError) });
+          }
+        }
+        this.o.logger.warn('record handler failed', {
+          shardId: this.shardId,
+          attempt,
+          action,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        if (action === 'skip') {
+          metrics.increment('kinesis_consumer_batches_skipped_total', 1, { shard: this.shardId });
+          if (processor.kind === 'kcl') {
+            // Skipping in KCL mode means "move on": checkpoint past it so it is not redelivered.
+            const ok = await this.persist('checkpoint', () => this.checkpointer.checkpoint());
+            if (ok === undefined && this.lost) return false;
+          }
+          break;
+        }
+        try {
+          await this.o.sleep(backoffDelay(attempt - 1, this.o.handlerBackoff), this.held.abort.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+    this.recordsProcessed += records.length;
+    metrics.increment('kinesis_consumer_records_processed_total', records.length, { shard: this.shardId });
+    if (processor.kind === 'batch') {
+      const ok = await this.persist('checkpoint', async () => {
+        await this.checkpointer.checkpoint();
+        return true;
+      });
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  private async childShardsFallback(): Promise<ChildShard[]> {
+    const shards = await listAllShards(this.o.kinesis, this.o.stream);
+    return shards
+      .filter((s) => s.ParentShardId === this.shardId || s.AdjacentParentShardId === this.shardId)
+      .map((s) => ({
+        ShardId: s.ShardId!,
+        ParentShards: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
+        HashKeyRange: s.HashKeyRange!,
+      }));
+  }
+
+  private async endShard(childShards: ChildShard[] | undefined): Promise<void> {
+    this.state = 'ending';
+    const { processor } = this.o;
+    if (processor.kind === 'kcl' && processor.processor.shardEnded) {
+      const ok = await this.persist('shardEnded', async () => {
+        await processor.processor.shardEnded!({ shardId: this.shardId, checkpointer: this.checkpointer });
+        return true;
+      });
+      if (!ok) return this.finishLost();
+    }
+    const children = childShards?.length
+      ? childShards
+      : ((await this.persist('ListShards', () => this.childShardsFallback())) ?? []);
+    // Children first, then SHARD_END: there is never a moment where the parent is done but a child has no lease.
+    for (const c of children) {
+      const created = await this.persist('create child lease', () =>
+        this.o.table.createLeaseIfNotExists(
+          newLease(
+            c.ShardId!,
+            SentinelCheckpoint.TRIM_HORIZON,
+            c.ParentShards ?? [this.shardId],
+            c.HashKeyRange,
+          ),
+        ),
+      );
+      if (created === undefined) return this.finishLost();
+    }
+    const childIds = children.map((c) => c.ShardId!);
+    const ok = await this.persist('checkpoint SHARD_END', async () => {
+      await this.o.coordinator.checkpoint(
+        this.held,
+        { sequenceNumber: SentinelCheckpoint.SHARD_END, subSequenceNumber: 0 },
+        { childShardIds: childIds, releaseOwner: true },
+      );
+      return true;
+    });
+    if (!ok) return this.finishLost();
+    this.checkpointPosition = { sequenceNumber: SentinelCheckpoint.SHARD_END, subSequenceNumber: 0 };
+    this.o.coordinator.forget(this.held);
+    this.o.logger.info('shard ended; SHARD_END checkpointed', { shardId: this.shardId, children: childIds });
+    this.o.metrics.increment('kinesis_consumer_shards_ended_total', 1, {
+      worker: this.o.coordinator.workerId,
+    });
+    this.o.onShardEnded(this.shardId, childIds);
+    this.o.coordinator.trigger();
+  }
+
+  private async finishLost(): Promise<void> {
+    this.fetcher?.close();
+    if (this.o.processor.kind === 'kcl' && this.o.processor.processor.leaseLost) {
+      try {
+        await this.o.processor.processor.leaseLost({ shardId: this.shardId });
+      } catch (e) {
+        this.o.logger.warn('leaseLost callback threw', { shardId: this.shardId, error: String(e) });
+      }
+    }
+    this.o.coordinator.forget(this.held);
+  }
+
+  private async finishShutdown(): Promise<void> {
+    this.state = 'shutting-down';
+    this.fetcher?.close();
+    const { processor } = this.o;
+    if (processor.kind === 'kcl' && processor.processor.shutdownRequested) {
+      try {
+        await processor.processor.shutdownRequested({
+          shardId: this.shardId,
+          checkpointer: this.checkpointer,
+        });
+      } catch (e) {
+        if (!(e instanceof LeaseLostError))
+          this.o.logger.warn('shutdownRequested callback threw', { shardId: this.shardId, error: String(e) });
+      }
+    }
+    await this.o.coordinator.release(this.held);
+  }
+}

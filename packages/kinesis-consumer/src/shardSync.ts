@@ -1,0 +1,104 @@
+import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { type InitialPosition, type Lease, SentinelCheckpoint } from './types.js';
+
+/** The sentinel checkpoint new root leases start at. */
+export function initialCheckpoint(position: InitialPosition): string {
+  if (position === 'LATEST') return SentinelCheckpoint.LATEST;
+  if (position === 'TRIM_HORIZON') return SentinelCheckpoint.TRIM_HORIZON;
+  return SentinelCheckpoint.AT_TIMESTAMP;
+}
+
+function parentsOf(s: Shard): string[] {
+  return [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p);
+}
+
+/** Builds a new, unowned lease for a shard. */
+export function newLease(
+  shardId: string,
+  checkpoint: string,
+  parents: string[],
+  range?: { StartingHashKey?: string; EndingHashKey?: string },
+): Lease {
+  const lease: Lease = {
+    leaseKey: shardId,
+    leaseCounter: 0,
+    checkpoint,
+    checkpointSubSequenceNumber: 0,
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds: parents,
+    childShardIds: [],
+  };
+  if (range?.StartingHashKey !== undefined && range.EndingHashKey !== undefined) {
+    lease.startingHashKey = range.StartingHashKey;
+    lease.endingHashKey = range.EndingHashKey;
+  }
+  return lease;
+}
+
+/**
+ * Which shards need a lease. Shards are visited parents first:
+ * - a shard with a parent that has (or gets) a lease starts at `TRIM_HORIZON` (a descendant of a shard we
+ *   process: nothing may be skipped; it runs after its parents end). This also repairs children whose creation at
+ *   `SHARD_END` was missed, so no shard is left behind after a split or merge;
+ * - a shard whose parents are gone from the stream (roots, or parents past retention) or were deliberately skipped
+ *   starts at the initial position — except that with `LATEST` a closed shard is skipped (it has nothing new; its
+ *   open descendants start at `LATEST` instead), which is the KCL's `AT_LATEST` snapshot.
+ */
+export function computeLeasesToCreate(
+  shards: readonly Shard[],
+  existing: ReadonlySet<string>,
+  position: InitialPosition,
+): Lease[] {
+  const byId = new Map(shards.map((s) => [s.ShardId!, s]));
+  const leased = new Set(existing);
+  const skipped = new Set<string>();
+  const out: Lease[] = [];
+  const visited = new Set<string>();
+  const visit = (s: Shard) => {
+    const id = s.ShardId!;
+    if (visited.has(id)) return;
+    visited.add(id);
+    const parents = parentsOf(s);
+    for (const p of parents) {
+      const ps = byId.get(p);
+      if (ps) visit(ps);
+    }
+    if (leased.has(id)) return;
+    const open = !s.SequenceNumberRange?.EndingSequenceNumber;
+    const parentLeased = parents.some((p) => leased.has(p));
+    if (parentLeased) {
+      out.push(newLease(id, SentinelCheckpoint.TRIM_HORIZON, parents, s.HashKeyRange));
+      leased.add(id);
+      return;
+    }
+    if (position === 'LATEST' && !open) {
+      skipped.add(id);
+      return;
+    }
+    out.push(newLease(id, initialCheckpoint(position), parents, s.HashKeyRange));
+    leased.add(id);
+  };
+  for (const s of shards) visit(s);
+  return out;
+}
+
+/** Lists every shard of the stream (all pages). */
+export async function listAllShards(
+  kinesis: KinesisClient,
+  stream: { streamName?: string; streamARN?: string },
+): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let token: string | undefined;
+  do {
+    const r = await kinesis.send(
+      new ListShardsCommand(
+        token
+          ? { NextToken: token }
+          : { StreamName: stream.streamARN ? undefined : stream.streamName, StreamARN: stream.streamARN },
+      ),
+    );
+    shards.push(...(r.Shards ?? []));
+    token = r.NextToken;
+  } while (token);
+  return shards;
+}

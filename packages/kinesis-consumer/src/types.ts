@@ -1,0 +1,268 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { _Record, ChildShard, KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ClientOptions, Clock, Logger, Metrics } from '@awskit/core';
+
+/** The KCL's sentinel checkpoints, stored verbatim in the lease table's `checkpoint` attribute. */
+export const SentinelCheckpoint = {
+  TRIM_HORIZON: 'TRIM_HORIZON',
+  LATEST: 'LATEST',
+  AT_TIMESTAMP: 'AT_TIMESTAMP',
+  SHARD_END: 'SHARD_END',
+} as const;
+/** Union of {@link SentinelCheckpoint} values. */
+export type SentinelCheckpoint = (typeof SentinelCheckpoint)[keyof typeof SentinelCheckpoint];
+
+/** A position in a shard: a sequence number plus the KPL sub-record index inside it (0 when not aggregated). */
+export interface ExtendedSequenceNumber {
+  sequenceNumber: string;
+  subSequenceNumber: number;
+}
+
+/** One row of the lease table, in the KCL's shape (see the README for the attribute mapping). */
+export interface Lease {
+  /** The shard id (the table's hash key). */
+  leaseKey: string;
+  /** Worker holding the lease; undefined = unassigned. */
+  leaseOwner?: string;
+  /** Fencing token: every write is conditional on it and bumps it. */
+  leaseCounter: number;
+  /** A sequence number or a {@link SentinelCheckpoint}. */
+  checkpoint: string;
+  checkpointSubSequenceNumber: number;
+  pendingCheckpoint?: string;
+  pendingCheckpointSubSequenceNumber?: number;
+  ownerSwitchesSinceCheckpoint: number;
+  /** All parents (one after a split, two after a merge). Stored as the string set `parentShardId`. */
+  parentShardIds: string[];
+  childShardIds: string[];
+  startingHashKey?: string;
+  endingHashKey?: string;
+}
+
+/** Where to start in shards that have no checkpoint yet. */
+export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
+
+/** A user record handed to the processor: deaggregated, with the shard it came from. */
+export interface ConsumerRecord {
+  data: Uint8Array;
+  partitionKey: string;
+  explicitHashKey?: string;
+  sequenceNumber: string;
+  /** Index inside a KPL aggregate (0 for plain records). */
+  subSequenceNumber: number;
+  /** True when the record came out of a KPL aggregate. */
+  aggregated: boolean;
+  approximateArrivalTimestamp?: Date;
+  shardId: string;
+}
+
+/** Context passed to a {@link BatchHandler}. */
+export interface BatchContext {
+  shardId: string;
+  /** How far behind the tip of the shard this batch was, when the service said so. */
+  millisBehindLatest?: number;
+  /** Aborted when the lease is lost (another worker now owns the shard). */
+  signal: AbortSignal;
+  /** 1 for the first attempt at this batch, 2 for the first retry, … */
+  attempt: number;
+}
+
+/**
+ * The simple processor: called with each batch of one shard, in order; the consumer checkpoints the batch's last
+ * record after the promise resolves. A rejection is retried with backoff (never skipped silently).
+ */
+export type BatchHandler = (records: ConsumerRecord[], ctx: BatchContext) => Promise<void> | void;
+
+/** Checkpoints progress of one shard (KCL's `RecordProcessorCheckpointer`). */
+export interface Checkpointer {
+  /**
+   * Records `position` (default: the last record delivered to the processor) as processed.
+   * @throws {InvalidCheckpointError} when it is before the last checkpoint or after the last delivered record.
+   * @throws {LeaseLostError} when this worker no longer holds the lease.
+   */
+  checkpoint(position?: ExtendedSequenceNumber | ConsumerRecord): Promise<void>;
+  /** Two-phase checkpoint: stores a pending checkpoint the next owner sees in `initialize`. */
+  prepareCheckpoint(position?: ExtendedSequenceNumber | ConsumerRecord): Promise<void>;
+}
+
+/** KCL-style callbacks for one shard. Only `processRecords` is required; nothing is checkpointed automatically. */
+export interface RecordProcessor {
+  initialize?(input: {
+    shardId: string;
+    checkpoint: ExtendedSequenceNumber;
+    pendingCheckpoint?: ExtendedSequenceNumber;
+  }): Promise<void> | void;
+  processRecords(input: {
+    shardId: string;
+    records: ConsumerRecord[];
+    millisBehindLatest?: number;
+    checkpointer: Checkpointer;
+  }): Promise<void> | void;
+  /** The lease was taken by another worker; checkpointing is no longer possible. */
+  leaseLost?(input: { shardId: string }): Promise<void> | void;
+  /** The shard was closed (split/merge) and fully read. The consumer checkpoints `SHARD_END` after this returns. */
+  shardEnded?(input: { shardId: string; checkpointer: Checkpointer }): Promise<void> | void;
+  /** `stop()` was called; the lease is still held, so this is the place to checkpoint. */
+  shutdownRequested?(input: { shardId: string; checkpointer: Checkpointer }): Promise<void> | void;
+}
+
+/** Creates one {@link RecordProcessor} per shard (the KCL's processor factory). */
+export interface RecordProcessorFactory {
+  createProcessor(shardId: string): RecordProcessor;
+}
+
+/** What the user decides after a handler failure. `skip` checkpoints past the batch (after you dead-lettered it). */
+export type HandlerErrorAction = 'retry' | 'skip';
+
+/** Information passed to `onError`. */
+export interface HandlerErrorInfo {
+  shardId: string;
+  records: ConsumerRecord[];
+  /** 1 after the first failure. */
+  attempt: number;
+}
+
+/** A record that could not be deaggregated (bad MD5/protobuf): it is delivered raw, and reported here. */
+export interface BadRecordInfo {
+  shardId: string;
+  sequenceNumber: string;
+  error: Error;
+}
+
+/** Where a fetcher starts reading. */
+export type StartingPosition =
+  | { type: 'TRIM_HORIZON' | 'LATEST' }
+  | { type: 'AT_TIMESTAMP'; timestamp: Date }
+  | { type: 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string };
+
+/** One batch from a fetcher (polling GetRecords today; SubscribeToShard events later). */
+export interface FetchedBatch {
+  records: _Record[];
+  millisBehindLatest?: number;
+  /** Present at shard end. */
+  childShards?: ChildShard[];
+  /** True when the shard is closed and fully read: no more batches follow. */
+  shardEnded: boolean;
+}
+
+/** Reads one shard in order, buffering a bounded number of batches ahead of the processor. */
+export interface ShardFetcher {
+  /** The next batch; waits for one. Resolves `undefined` once closed. */
+  next(): Promise<FetchedBatch | undefined>;
+  /** Stops fetching and drops buffered batches. */
+  close(): void;
+}
+
+/** Everything a fetcher needs to read one shard. */
+export interface FetcherContext {
+  kinesis: KinesisClient;
+  streamName?: string;
+  streamARN?: string;
+  shardId: string;
+  start: StartingPosition;
+  logger: Logger;
+  metrics: Metrics;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Builds a fetcher for one shard. The polling fetcher is the default; enhanced fan-out plugs in here. */
+export type FetcherFactory = (ctx: FetcherContext) => ShardFetcher;
+
+/** Tuning of the polling fetcher. */
+export interface PollingOptions {
+  /** Records per GetRecords call (Kinesis max 10 000). @default 10_000 */
+  maxRecordsPerFetch?: number;
+  /** Wait after an empty GetRecords at the tip of the shard. @default 250 */
+  idleTimeBetweenReadsMs?: number;
+  /** Minimum time between GetRecords calls on one shard (Kinesis allows 5/s per shard for all readers). @default 200 */
+  minTimeBetweenReadsMs?: number;
+  /** Batches fetched ahead of the processor; fetching pauses while the buffer is full. @default 3 */
+  maxPrefetchBatches?: number;
+  /** Backoff after throttling or a failed call. @default { baseMs: 200, capMs: 5_000 } */
+  backoff?: { baseMs?: number; capMs?: number };
+}
+
+/** Clients: pass your own, or let the consumer build the missing ones from `clientOptions` with `@awskit/core`. */
+export interface ClientChoice {
+  /** Kinesis client to read with. @default createClient(KinesisClient, clientOptions) */
+  kinesisClient?: KinesisClient;
+  /** DynamoDB client for the lease table. @default createClient(DynamoDBClient, clientOptions) */
+  dynamoClient?: DynamoDBClient;
+  /** Options for clients the consumer builds itself (endpoint, region, profile, `local`). */
+  clientOptions?: ClientOptions;
+}
+
+/** Options of {@link KinesisConsumer}. */
+export interface KinesisConsumerBaseOptions {
+  /** Stream to read (or `streamARN`). */
+  streamName?: string;
+  /** Stream ARN (or `streamName`). */
+  streamARN?: string;
+  /** Application name; names the lease table (KCL-compatible). */
+  applicationName: string;
+  /** Lease table name. @default applicationName */
+  tableName?: string;
+  /** This worker's id, stored as `leaseOwner`. @default `${hostname}:${pid}:${random}` */
+  workerId?: string;
+  /** Where shards without a checkpoint start. @default 'LATEST' */
+  initialPosition?: InitialPosition;
+  /** A batch handler (auto-checkpoint), a KCL-style processor, or a processor factory. */
+  processor: BatchHandler | RecordProcessor | RecordProcessorFactory;
+  /** A lease is expired when its counter has not changed for this long (no clock sync needed). @default 3_000 */
+  leaseDurationMs?: number;
+  /** How often held leases are renewed. @default leaseDurationMs / 3 */
+  renewIntervalMs?: number;
+  /** How often the lease table is scanned to take expired/unassigned leases and balance. @default 1_000 */
+  takeIntervalMs?: number;
+  /** How often shards are listed to find shards without leases. @default 60_000 */
+  shardSyncIntervalMs?: number;
+  /** Most leases this worker holds. @default Infinity */
+  maxLeasesForWorker?: number;
+  /** Steal leases from over-loaded workers to balance toward ⌈leases/workers⌉. @default true */
+  balance?: boolean;
+  /** Polling fetcher tuning. */
+  polling?: PollingOptions;
+  /** Retry backoff of a failing handler. @default { baseMs: 100, capMs: 10_000 } */
+  handlerBackoff?: { baseMs?: number; capMs?: number };
+  /** Called after each handler failure; return 'skip' to checkpoint past the batch. @default always 'retry' */
+  onError?: (error: unknown, info: HandlerErrorInfo) => HandlerErrorAction | Promise<HandlerErrorAction>;
+  /** Called for a record whose KPL aggregate is malformed (it is still delivered raw). */
+  onBadRecord?: (info: BadRecordInfo) => void;
+  /** Drop KPL user records whose hash key is outside the shard's range (post-reshard duplicates), like the KCL. @default true */
+  dropRecordsOutsideHashRange?: boolean;
+  /** Builds a fetcher per shard (polling by default; enhanced fan-out plugs in here). */
+  fetcherFactory?: FetcherFactory;
+  /** @default noopLogger */
+  logger?: Logger;
+  /** @default noopMetrics */
+  metrics?: Metrics;
+  /** Monotonic clock used for lease expiry (inject in tests). @default performance.now */
+  clock?: Clock;
+  /** Sleep used by every loop (inject in tests). @default core's sleep */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Options of {@link KinesisConsumer}. */
+export type KinesisConsumerOptions = KinesisConsumerBaseOptions & ClientChoice;
+
+/** A lease this worker holds, as reported by `heldLeases()`. */
+export interface HeldLeaseInfo {
+  shardId: string;
+  leaseCounter: number;
+  checkpoint: ExtendedSequenceNumber;
+  /** 'blocked' never appears: children are taken only after their parents end. */
+  state: 'initializing' | 'processing' | 'ending' | 'shutting-down';
+  millisBehindLatest?: number;
+  recordsProcessed: number;
+}
+
+/** A row of the lease table as seen by this worker (the basis of issue 5's `assignments()`). */
+export interface LeaseView {
+  shardId: string;
+  owner?: string;
+  leaseCounter: number;
+  checkpoint: ExtendedSequenceNumber;
+  parentShardIds: string[];
+  /** Only known for shards this worker holds. */
+  millisBehindLatest?: number;
+}
