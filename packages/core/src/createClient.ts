@@ -62,6 +62,9 @@ export async function createClient<C>(Client: ClientCtor<C>, options: ClientOpti
     customUserAgent: [['awskit', AWSKIT_VERSION]],
   };
   if (endpoint.url) config.endpoint = endpoint.url;
+  // awskit's resolution is the only one: otherwise, with no endpoint set, the SDK re-reads AWS_ENDPOINT_URL* and
+  // the shared config of the *process* (ignoring the `profile` and `env` options) at request time.
+  else config.ignoreConfiguredEndpointUrls = true;
   if (endpoint.local) {
     config.requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 0 });
   }

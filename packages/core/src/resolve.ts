@@ -170,7 +170,8 @@ function profileName(opts: ResolveOptions, env: NodeJS.ProcessEnv): string {
  * Resolves the endpoint for one service. Precedence: `endpoint` option > `local: true` option (an option, so it
  * beats the environment) > `AWS_ENDPOINT_URL_<SERVICE>` > `AWS_ENDPOINT_URL` > the profile's `services` section >
  * the profile's `endpoint_url` > the local stack (`AWSKIT_LOCAL=1`, `LOCALSTACK_ENDPOINT`, `LOCALSTACK_HOST`) > AWS.
- * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` switches off the env and profile sources, as in the SDKs.
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's `ignore_configured_endpoint_urls`) switches off the env
+ * and profile sources, as in the SDKs.
  */
 export async function resolveEndpoint(
   service: ServiceId,
@@ -190,14 +191,17 @@ export async function resolveEndpoint(
     const l = localEndpointFromEnv(env, true)!;
     return { url: l.url, source: EndpointSource.Local, local: true, reason: l.reason };
   }
-  const ignoreConfigured = truthy(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS);
+  const f = files ?? (await loadSharedFiles(env));
+  const name = profileName(opts, env);
+  const profile = f.configFile[name];
+  // As in the SDKs: the env variable, when set, wins over the profile's `ignore_configured_endpoint_urls`.
+  const ignoreConfigured = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+    ? truthy(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
+    : truthy(profile?.ignore_configured_endpoint_urls);
   if (!ignoreConfigured) {
     const serviceVar = `AWS_ENDPOINT_URL_${info.envSuffix}`;
     if (env[serviceVar]) return mk(env[serviceVar]!, EndpointSource.ServiceEnv, serviceVar);
     if (env.AWS_ENDPOINT_URL) return mk(env.AWS_ENDPOINT_URL, EndpointSource.GlobalEnv, 'AWS_ENDPOINT_URL');
-    const f = files ?? (await loadSharedFiles(env));
-    const name = profileName(opts, env);
-    const profile = f.configFile[name];
     if (profile?.services) {
       const url = f.configFile[`services.${profile.services}`]?.[`${info.configKey}.endpoint_url`];
       if (url)
