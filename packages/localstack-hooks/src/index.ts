@@ -1,0 +1,64 @@
+export {
+  ApplyError,
+  type ApplyOptions,
+  type ApplyResult,
+  apply,
+  type ChangeAction,
+  type Plan,
+  type PlannedChange,
+  type PlanOptions,
+  plan,
+  type ResourceKind,
+  shardCountSteps,
+} from './apply';
+export {
+  COMPOSE_DEFAULTS,
+  COMPOSE_HEALTHCHECK,
+  type ComposeOptions,
+  composeObject,
+  generateCompose,
+} from './compose';
+export {
+  countResources,
+  DECLARATION_FILE_NAMES,
+  DEFAULT_DECLARATION_REGION,
+  defineLocalResources,
+  findDeclarationFile,
+  formatPath,
+  loadDeclaration,
+  type ParseDeclarationOptions,
+  parseDeclaration,
+  parseDeclarationText,
+  resolveDeclaration,
+  servicesOf,
+} from './declaration';
+export {
+  type DeclarationIssue,
+  DeclarationValidationError,
+  formatIssue,
+  LocalstackHooksError,
+  LocalstackHooksErrorCode,
+} from './errors';
+export {
+  type InitFile,
+  type WriteInitFilesOptions,
+  type WriteInitFilesResult,
+  writeInitFiles,
+} from './initFiles';
+export {
+  DEFAULT_SCRIPT_ORDER,
+  generateReadyScript,
+  type ReadyScriptOptions,
+  readyScriptName,
+  shellQuote,
+} from './readyScript';
+export type * from './types';
+export {
+  defaultLocalEndpoint,
+  type InitScriptState,
+  type InitScriptStatus,
+  type ReadyState,
+  WAIT_DEFAULTS,
+  type WaitForReadyOptions,
+  waitForReady,
+} from './waitForReady';

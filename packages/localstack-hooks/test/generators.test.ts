@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  COMPOSE_HEALTHCHECK,
+  generateCompose,
+  generateReadyScript,
+  loadDeclaration,
+  parseDeclaration,
+  readyScriptName,
+  shellQuote,
+  writeInitFiles,
+} from '../src/index';
+
+const run = promisify(execFile);
+const EXAMPLE = fileURLToPath(new URL('../examples/awskit.local.yaml', import.meta.url));
+
+const everything = parseDeclaration({
+  region: 'ap-northeast-2',
+  kinesis: {
+    streams: [
+      {
+        name: 'my-event-dev',
+        shards: 2,
+        retentionHours: 48,
+        tags: { owner: "o'brien" },
+        consumers: ['efo-1'],
+      },
+      { name: 'on-demand-dev', mode: 'on-demand' },
+    ],
+  },
+  dynamodb: {
+    tables: [
+      { name: 'leases', partitionKey: 'leaseKey', indexes: [{ name: 'byOwner', partitionKey: 'owner' }] },
+    ],
+  },
+  ecr: { repositories: [{ name: 'team/app', imageTagMutability: 'IMMUTABLE' }] },
+  iam: {
+    policies: [
+      {
+        name: 'producer',
+        description: "it's the producer",
+        document: { Version: '2012-10-17', Statement: [] },
+      },
+    ],
+    users: [
+      {
+        name: 'ci',
+        policies: ['producer'],
+        inlinePolicies: { extra: { Version: '2012-10-17', Statement: [] } },
+      },
+    ],
+  },
+});
+
+describe('generateReadyScript', () => {
+  it('starts with a bash shebang, uses strict mode and has LF endings only', () => {
+    const script = generateReadyScript(everything);
+    expect(script.split('\n')[0]).toBe('#!/usr/bin/env bash');
+    expect(script).toContain('\nset -euo pipefail\n');
+    expect(script).not.toContain('\r');
+    expect(script.endsWith('\n')).toBe(true);
+  });
+
+  it('is valid bash (bash -n) even with quotes in names, tags and descriptions', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'awskit-script-'));
+    const file = join(dir, 'hook.sh');
+    await writeFile(file, generateReadyScript(everything));
+    await expect(run('bash', ['-n', file])).resolves.toBeDefined();
+  });
+
+  it('creates each declared resource kind with the declared region as default', () => {
+    const script = generateReadyScript(everything);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion
+    expect(script).toContain('AWSKIT_REGION="${AWSKIT_REGION:-ap-northeast-2}"');
+    expect(script).toContain("ensure_stream 'my-event-dev' PROVISIONED '2' 48");
+    expect(script).toContain("ensure_stream 'on-demand-dev' ON_DEMAND '' 24");
+    expect(script).toContain(`tag_new_stream 'my-event-dev' '{"owner":"o'\\''brien"}'`);
+    expect(script).toContain("ensure_consumer 'my-event-dev' 'efo-1'");
+    expect(script).toMatch(/ensure_table 'leases' '\{"TableName":"leases",.*"GlobalSecondaryIndexes"/);
+    expect(script).toContain(`ensure_repository 'team/app'`);
+    expect(script).toContain(
+      `ensure_policy 'producer' '{"Version":"2012-10-17","Statement":[]}' 'it'\\''s the producer'`,
+    );
+    expect(script).toContain("attach_user_policy 'ci' 'producer'");
+    expect(script).toContain("put_user_policy 'ci' 'extra'");
+  });
+
+  it('matches the snapshot for the shipped example', async () => {
+    expect(generateReadyScript(await loadDeclaration(EXAMPLE))).toMatchSnapshot();
+  });
+
+  it('fails with a clear message and exit 127 when the aws CLI is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'awskit-noaws-'));
+    const file = join(dir, readyScriptName());
+    await writeFile(file, generateReadyScript(everything), { mode: 0o755 });
+    // An empty PATH: no aws, no awslocal (bash itself is invoked by absolute path).
+    const err = await run('/bin/bash', [file], { env: { PATH: join(dir, 'empty-bin') } }).then(
+      () => undefined,
+      (e: { code: number; stderr: string; stdout: string }) => e,
+    );
+    expect(err?.code).toBe(127);
+    expect(err?.stderr).toContain('the aws CLI is not on PATH');
+    expect(err?.stderr).toContain('npx awskit localstack apply');
+    expect(err?.stdout).toBe('');
+  });
+
+  it('names hooks NN-awskit.sh so they sort lexicographically', () => {
+    expect(readyScriptName()).toBe('50-awskit.sh');
+    expect(readyScriptName(5)).toBe('05-awskit.sh');
+  });
+
+  it('quotes strings for bash', () => {
+    expect(shellQuote("a'b $c")).toBe(`'a'\\''b $c'`);
+  });
+});
+
+describe('generateCompose', () => {
+  it('matches the snapshot for the shipped example', async () => {
+    expect(generateCompose(await loadDeclaration(EXAMPLE))).toMatchSnapshot();
+  });
+
+  it('parses as YAML with the ports, ready.d mount, derived SERVICES and a healthcheck', async () => {
+    const doc = parse(generateCompose(everything, { persistence: true }));
+    const ls = doc.services.localstack;
+    expect(ls.image).toBe('localstack/localstack:4');
+    expect(ls.ports).toEqual(['127.0.0.1:4566:4566', '127.0.0.1:4510-4559:4510-4559']);
+    expect(ls.volumes).toEqual([
+      './init/ready.d:/etc/localstack/init/ready.d:ro',
+      './volume:/var/lib/localstack',
+    ]);
+    expect(ls.environment).toMatchObject({
+      SERVICES: 'kinesis,dynamodb,ecr,iam,sts',
+      AWS_DEFAULT_REGION: 'ap-northeast-2',
+      PERSISTENCE: '1',
+    });
+    expect(ls.healthcheck.test).toEqual(['CMD-SHELL', COMPOSE_HEALTHCHECK]);
+    expect(ls.healthcheck.test[1]).toContain('/_localstack/health');
+    expect(ls.healthcheck.test[1]).toContain('/_localstack/init/ready');
+  });
+
+  it('leaves persistence off by default and only lists used services', async () => {
+    const doc = parse(generateCompose(await loadDeclaration(EXAMPLE)));
+    const ls = doc.services.localstack;
+    expect(ls.environment.SERVICES).toBe('kinesis');
+    expect(ls.environment).not.toHaveProperty('PERSISTENCE');
+    expect(ls.volumes).toHaveLength(1);
+  });
+
+  it('has a healthcheck that accepts both compact and spaced JSON from /_localstack/init/ready', async () => {
+    const grep = COMPOSE_HEALTHCHECK.split('| ')[1]!;
+    for (const [body, ok] of [
+      ['{"completed": true, "scripts": []}', true],
+      ['{"completed":true,"scripts":[]}', true],
+      ['{"completed": false, "scripts": []}', false],
+    ] as const) {
+      const res = await run('sh', ['-c', `printf '%s' '${body}' | ${grep}`]).then(
+        () => true,
+        () => false,
+      );
+      expect(res).toBe(ok);
+    }
+  });
+});
+
+describe('writeInitFiles', () => {
+  it('writes an executable hook and the compose file, and is a no-op the second time', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'awskit-init-'));
+    const resources = await loadDeclaration(EXAMPLE);
+    const first = await writeInitFiles({ resources, outDir: out });
+    const hook = join(out, 'init', 'ready.d', '50-awskit.sh');
+    expect(first.files.map((f) => [f.path, f.changed])).toEqual([
+      [hook, true],
+      [join(out, 'docker-compose.yml'), true],
+    ]);
+    expect((await stat(hook)).mode & 0o777).toBe(0o755);
+    expect(first.initDir).toBe(join(out, 'init'));
+    expect(first.warnings).toEqual([]);
+    const second = await writeInitFiles({ resources, outDir: out });
+    expect(second.files.every((f) => !f.changed)).toBe(true);
+  });
+
+  it('repairs a lost exec bit on an unchanged hook', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'awskit-init-'));
+    const resources = await loadDeclaration(EXAMPLE);
+    await writeInitFiles({ resources, outDir: out, compose: false });
+    const hook = join(out, 'init', 'ready.d', '50-awskit.sh');
+    await chmod(hook, 0o644);
+    await writeInitFiles({ resources, outDir: out, compose: false });
+    expect((await stat(hook)).mode & 0o777).toBe(0o755);
+  });
+
+  it('refuses to replace a hand-written compose file unless told to', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'awskit-init-'));
+    await writeFile(join(out, 'docker-compose.yml'), 'services: {}\n');
+    const resources = await loadDeclaration(EXAMPLE);
+    await expect(writeInitFiles({ resources, outDir: out })).rejects.toMatchObject({ code: 'FILE_EXISTS' });
+    expect(await readFile(join(out, 'docker-compose.yml'), 'utf8')).toBe('services: {}\n');
+    await writeInitFiles({ resources, outDir: out, overwrite: true });
+    expect(await readFile(join(out, 'docker-compose.yml'), 'utf8')).toContain('Generated by awskit');
+  });
+
+  it('warns that ECR needs LocalStack Pro', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'awskit-init-'));
+    const r = await writeInitFiles({ resources: everything, outDir: out, order: 10 });
+    expect(r.files[0]!.path).toBe(join(out, 'init', 'ready.d', '10-awskit.sh'));
+    expect(r.warnings.join()).toContain('LocalStack Pro');
+  });
+});
