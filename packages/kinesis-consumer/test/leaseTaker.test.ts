@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { computeLeasesToTake, LeaseObservations } from '../src/leaseTaker.js';
+import { newLease } from '../src/shardSync.js';
+import type { Lease } from '../src/types.js';
+
+function lease(id: number, owner?: string, extra: Partial<Lease> = {}): Lease {
+  const l = newLease(`shardId-${String(id).padStart(12, '0')}`, 'TRIM_HORIZON', []);
+  if (owner) l.leaseOwner = owner;
+  return { ...l, leaseCounter: 5, ...extra };
+}
+
+function plan(
+  leases: Lease[],
+  me: string,
+  opts: { expired?: Set<string>; held?: string[]; max?: number; balance?: boolean } = {},
+) {
+  return computeLeasesToTake({
+    leases,
+    workerId: me,
+    held: new Set(opts.held ?? leases.filter((l) => l.leaseOwner === me).map((l) => l.leaseKey)),
+    isExpired: (l) => !l.leaseOwner || (opts.expired?.has(l.leaseKey) ?? false),
+    maxLeasesForWorker: opts.max ?? Number.POSITIVE_INFINITY,
+    balance: opts.balance ?? true,
+    random: () => 0.42,
+  });
+}
+
+const taken = (p: ReturnType<typeof plan>) => [...p.expired.slice(0, p.needed), ...p.steal];
+
+describe('LeaseObservations', () => {
+  it('treats an unowned lease as expired at once', () => {
+    const o = new LeaseObservations();
+    const l = lease(0);
+    o.update([l], 0);
+    expect(o.isExpired(l, 0, 1000)).toBe(true);
+  });
+
+  it('expires an owned lease only after its counter stood still for the lease duration (no clock sync)', () => {
+    const o = new LeaseObservations();
+    const l = lease(0, 'a');
+    o.update([l], 1_000);
+    expect(o.isExpired(l, 1_900, 1000)).toBe(false);
+    expect(o.isExpired(l, 2_001, 1000)).toBe(true);
+  });
+
+  it('restarts the expiry window whenever the counter changes (a renewal)', () => {
+    const o = new LeaseObservations();
+    o.update([lease(0, 'a', { leaseCounter: 1 })], 0);
+    const renewed = lease(0, 'a', { leaseCounter: 2 });
+    o.update([renewed], 900);
+    expect(o.isExpired(renewed, 1_800, 1000)).toBe(false);
+    o.update([renewed], 1_950);
+    expect(o.isExpired(renewed, 1_950, 1000)).toBe(true);
+  });
+
+  it('a worker that just started waits a full duration before declaring a lease dead', () => {
+    const o = new LeaseObservations();
+    const l = lease(0, 'dead-worker', { leaseCounter: 99 });
+    o.update([l], 50_000);
+    expect(o.isExpired(l, 50_500, 1000)).toBe(false);
+  });
+});
+
+describe('computeLeasesToTake', () => {
+  it('a new worker takes half of 8 leases in one cycle, not one per cycle (KCL #708)', () => {
+    const leases = Array.from({ length: 8 }, (_, i) => lease(i, 'a'));
+    const p = plan(leases, 'b');
+    expect(p.target).toBe(4);
+    expect(taken(p)).toHaveLength(4);
+  });
+
+  it('a third worker joining 2/2 takes one lease (2/1/1)', () => {
+    const leases = [lease(0, 'a'), lease(1, 'a'), lease(2, 'b'), lease(3, 'b')];
+    const p = plan(leases, 'c');
+    expect(p.target).toBe(2);
+    expect(taken(p)).toHaveLength(1);
+  });
+
+  it('does not steal when the split is already as even as it can be (3/2)', () => {
+    const leases = [lease(0, 'a'), lease(1, 'a'), lease(2, 'a'), lease(3, 'b'), lease(4, 'b')];
+    expect(taken(plan(leases, 'b'))).toHaveLength(0);
+    expect(taken(plan(leases, 'a'))).toHaveLength(0);
+  });
+
+  it('takes all of a dead worker’s expired leases before stealing', () => {
+    const leases = [lease(0, 'a'), lease(1, 'a'), lease(2, 'b'), lease(3, 'b')];
+    const p = plan(leases, 'b', { expired: new Set([leases[0]!.leaseKey, leases[1]!.leaseKey]) });
+    expect(p.workers).toBe(1);
+    expect(p.target).toBe(4);
+    expect(p.needed).toBe(2);
+    expect(p.steal).toHaveLength(0);
+  });
+
+  it('takes unassigned leases first and steals only what remains', () => {
+    const leases = [lease(0), lease(1), lease(2, 'a'), lease(3, 'a'), lease(4, 'a'), lease(5, 'a')];
+    const p = plan(leases, 'b');
+    expect(p.target).toBe(3);
+    expect(p.needed).toBe(2);
+    expect(p.steal).toHaveLength(1);
+  });
+
+  it('never takes a child before all its parents reached SHARD_END (merge: both parents)', () => {
+    const p1 = lease(1, 'a');
+    const p2 = lease(2, undefined, { checkpoint: 'SHARD_END' });
+    const child = lease(3, undefined, { parentShardIds: [p1.leaseKey, p2.leaseKey] });
+    expect(taken(plan([p1, p2, child], 'b')).map((l) => l.leaseKey)).not.toContain(child.leaseKey);
+    const p1done = { ...p1, checkpoint: 'SHARD_END' };
+    expect(taken(plan([p1done, p2, child], 'b')).map((l) => l.leaseKey)).toEqual([child.leaseKey]);
+  });
+
+  it('a missing parent lease does not block its child', () => {
+    const child = lease(3, undefined, { parentShardIds: ['shardId-000000000099'] });
+    expect(taken(plan([child], 'b'))).toHaveLength(1);
+  });
+
+  it('does not count or take finished leases', () => {
+    const done = Array.from({ length: 6 }, (_, i) => lease(i, undefined, { checkpoint: 'SHARD_END' }));
+    const p = plan([...done, lease(10, 'a'), lease(11, 'a')], 'b');
+    expect(p.target).toBe(1);
+    expect(taken(p)).toHaveLength(1);
+  });
+
+  it('respects maxLeasesForWorker', () => {
+    const leases = Array.from({ length: 6 }, (_, i) => lease(i));
+    expect(taken(plan(leases, 'b', { max: 2 }))).toHaveLength(2);
+  });
+
+  it('does not steal when balancing is off', () => {
+    const leases = Array.from({ length: 4 }, (_, i) => lease(i, 'a'));
+    expect(taken(plan(leases, 'b', { balance: false }))).toHaveLength(0);
+  });
+
+  it('treats a lease owned by its own id but not held (restart with a fixed workerId) as someone else’s', () => {
+    const leases = [lease(0, 'me'), lease(1, 'me')];
+    const p = plan(leases, 'me', { held: [], expired: new Set([leases[0]!.leaseKey, leases[1]!.leaseKey]) });
+    expect(p.needed).toBe(2);
+  });
+
+  it('3/3/1 evens out to 3/2/2', () => {
+    const leases = [
+      ...Array.from({ length: 3 }, (_, i) => lease(i, 'a')),
+      ...Array.from({ length: 3 }, (_, i) => lease(i + 3, 'b')),
+      lease(6, 'c'),
+    ];
+    expect(taken(plan(leases, 'c'))).toHaveLength(1);
+  });
+});
