@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { registerEnv } from './env';
+import { registerLocal } from './local';
+
+/**
+ * Every command group of the `awskit` CLI. Each group lives in its own file and loads its package lazily inside
+ * the action (`await import(...)`), so `awskit --help` does not load the AWS SDK.
+ */
+export function registerCommands(program: Command): void {
+  registerLocal(program);
+  registerEnv(program);
+}
