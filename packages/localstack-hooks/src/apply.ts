@@ -151,9 +151,20 @@ export interface ApplyResult {
 
 /** Thrown by `apply` when some resources failed; `result` holds what was done before and besides the failures. */
 export class ApplyError extends LocalstackHooksError {
+  /** Resources whose change failed, with the error. */
   readonly failures: { kind: ResourceKind; name: string; error: Error }[];
-  constructor(failures: { kind: ResourceKind; name: string; error: Error }[]) {
+  /** Resources not attempted because something they depend on failed. */
+  readonly skipped: { kind: ResourceKind; name: string }[];
+  /** Changes that were made despite the failures. */
+  readonly applied: PlannedChange[];
+  constructor(
+    failures: { kind: ResourceKind; name: string; error: Error }[],
+    skipped: { kind: ResourceKind; name: string }[] = [],
+    applied: PlannedChange[] = [],
+  ) {
     const lines = failures.map((f) => `  ${f.kind} ${f.name}: ${f.error.message}`);
+    for (const s of skipped)
+      lines.push(`  ${s.kind} ${s.name}: not attempted (depends on a failed resource)`);
     const first = failures[0]?.error as { hint?: string } | undefined;
     super(
       LocalstackHooksErrorCode.ApplyFailed,
@@ -164,6 +175,8 @@ export class ApplyError extends LocalstackHooksError {
       },
     );
     this.failures = failures;
+    this.skipped = skipped;
+    this.applied = applied;
   }
 }
 
@@ -734,6 +747,7 @@ async function planIam(ctx: Ctx, policies: IamPolicy[], users: IamUser[]): Promi
   // then the users; the policy steps themselves are listed for the plan only.
   if (policySteps.length === 0) return userSteps;
   return [
+    ...policySteps.map(({ run: _run, ...rest }) => rest),
     {
       ...step('iam-policy', '(policies)', 'no-op'),
       hidden: true,
@@ -748,7 +762,6 @@ async function planIam(ctx: Ctx, policies: IamPolicy[], users: IamUser[]): Promi
       },
       after: userSteps,
     },
-    ...policySteps.map(({ run: _run, ...rest }) => rest),
   ];
 }
 
@@ -907,6 +920,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   const { plan: thePlan, steps, ctx } = await buildPlan({ ...options, declaration: resources });
   const failures: { kind: ResourceKind; name: string; error: Error }[] = [];
   const applied: PlannedChange[] = [];
+  const skipped: { kind: ResourceKind; name: string }[] = [];
   const run = async (s: Step): Promise<void> => {
     if (s.run && s.action !== 'blocked') {
       try {
@@ -923,7 +937,13 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
             local: thePlan.local,
           }),
         });
-        return; // dependents (consumers of a stream that failed) are skipped
+        // Dependents (consumers of a stream, users needing a policy) are not attempted.
+        const skip = (d: Step) => {
+          if (!d.hidden) skipped.push({ kind: d.kind, name: d.name });
+          (d.after ?? []).forEach(skip);
+        };
+        (s.after ?? []).forEach(skip);
+        return;
       }
     }
     await Promise.all((s.after ?? []).map(run));
@@ -933,11 +953,11 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   } finally {
     destroyClients(ctx);
   }
-  const failed = new Set(failures.map((f) => `${f.kind}:${f.name}`));
+  const failed = new Set([...failures, ...skipped].map((f) => `${f.kind}:${f.name}`));
   for (const c of thePlan.changes)
     if ((c.action === 'create' || c.action === 'update') && !failed.has(`${c.kind}:${c.name}`))
       applied.push(c);
-  if (failures.length) throw new ApplyError(failures);
+  if (failures.length) throw new ApplyError(failures, skipped, applied);
   return {
     plan: thePlan,
     applied,
