@@ -1,3 +1,5 @@
+import { isLocalEndpoint } from './localEndpoint';
+
 /**
  * Stable error codes shared by every awskit package. Packages add their own codes on top (a string union), but the
  * codes here are the ones `toAwskitError` produces from AWS SDK and network failures.
@@ -68,7 +70,7 @@ export function isAwskitError(e: unknown, code?: string): e is AwskitError {
 export interface ErrorContext {
   service?: string;
   endpoint?: string;
-  /** Whether the endpoint is a local emulator (changes the hint for connection errors). */
+  /** Whether the endpoint is a local emulator (changes the hints). @default inferred from `endpoint` */
   local?: boolean;
   region?: string;
   /** The resource involved, e.g. `stream "orders"` or `table "app"`. */
@@ -114,8 +116,9 @@ function messageOf(e: unknown): string {
  * Turns any thrown value (AWS SDK error, network error, anything) into an {@link AwskitError} whose message says
  * what went wrong and whose hint says what to do. AwskitErrors pass through unchanged.
  */
-export function toAwskitError(e: unknown, ctx: ErrorContext = {}): AwskitError {
+export function toAwskitError(e: unknown, context: ErrorContext = {}): AwskitError {
   if (isAwskitError(e)) return e;
+  const ctx: ErrorContext = { ...context, local: context.local ?? isLocalEndpoint(context.endpoint) };
   const name = errorName(e);
   const msg = messageOf(e);
   const where = [ctx.service, ctx.operation].filter(Boolean).join(' ');

@@ -10,6 +10,7 @@ export {
   toAwskitError,
 } from './errors';
 export { type WriteFileAtomicOptions, writeFileAtomic } from './fs';
+export { isLocalEndpoint } from './localEndpoint';
 export {
   type ConsoleLoggerOptions,
   createConsoleLogger,
@@ -32,7 +33,6 @@ export {
   DEFAULT_LOCAL_ENDPOINT,
   DEFAULT_LOCAL_REGION,
   EndpointSource,
-  isLocalEndpoint,
   LOCAL_CREDENTIALS,
   loadSharedFiles,
   localEndpointFromEnv,

@@ -26,6 +26,18 @@ export interface ConsoleLoggerOptions {
   prefix?: string;
 }
 
+/** One field value on a log line; logging must never throw (circular objects, BigInt) or lose an error's text. */
+function formatField(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Error) return v.message;
+  if (typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
 /** A small line logger for apps (the CLI, the server): `level message key=value ...` on stderr. */
 export function createConsoleLogger({
   level = 'info',
@@ -38,7 +50,7 @@ export function createConsoleLogger({
     const kv = fields
       ? Object.entries(fields)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .map(([k, v]) => `${k}=${formatField(v)}`)
           .join(' ')
       : '';
     stream.write(

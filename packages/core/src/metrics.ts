@@ -36,9 +36,15 @@ export interface MetricSeries {
 const WINDOW = 1024;
 
 function key(name: string, labels: Labels | undefined): string {
-  if (!labels) return name;
-  const ks = Object.keys(labels).sort();
-  return `${name}{${ks.map((k) => `${k}=${labels[k]}`).join(',')}}`;
+  const ks = labels ? Object.keys(labels).sort() : [];
+  // No labels and `{}` are one series; JSON keeps values containing `,` or `=` apart.
+  return ks.length ? `${name}${JSON.stringify(ks.map((k) => [k, String(labels![k])]))}` : name;
+}
+
+function formatValue(v: number): string {
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -137,24 +143,24 @@ export class MetricsRegistry implements Metrics {
     }
     const lines: string[] = [];
     const fmt = (labels: Labels, extra?: Labels) => {
-      const all = { ...labels, ...extra };
-      const ks = Object.keys(all);
-      return ks.length
-        ? `{${ks.map((k) => `${sanitizeName(k)}="${escapeLabel(String(all[k]))}"`).join(',')}}`
+      const pairs = [...Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+      if (extra) pairs.push(...Object.entries(extra));
+      return pairs.length
+        ? `{${pairs.map(([k, v]) => `${sanitizeName(k)}="${escapeLabel(String(v))}"`).join(',')}}`
         : '';
     };
     for (const [name, list] of [...byName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`# TYPE ${name} ${list[0]!.type === 'summary' ? 'summary' : list[0]!.type}`);
       for (const s of list) {
-        if (typeof s.value === 'number') lines.push(`${name}${fmt(s.labels)} ${s.value}`);
+        if (typeof s.value === 'number') lines.push(`${name}${fmt(s.labels)} ${formatValue(s.value)}`);
         else {
-          lines.push(`${name}${fmt(s.labels, { quantile: '0.5' })} ${s.value.p50}`);
-          lines.push(`${name}${fmt(s.labels, { quantile: '0.99' })} ${s.value.p99}`);
-          lines.push(`${name}_sum${fmt(s.labels)} ${s.value.sum}`);
+          lines.push(`${name}${fmt(s.labels, { quantile: '0.5' })} ${formatValue(s.value.p50)}`);
+          lines.push(`${name}${fmt(s.labels, { quantile: '0.99' })} ${formatValue(s.value.p99)}`);
+          lines.push(`${name}_sum${fmt(s.labels)} ${formatValue(s.value.sum)}`);
           lines.push(`${name}_count${fmt(s.labels)} ${s.value.count}`);
         }
       }
     }
-    return `${lines.join('\n')}\n`;
+    return lines.length ? `${lines.join('\n')}\n` : '';
   }
 }

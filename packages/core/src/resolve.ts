@@ -4,6 +4,7 @@ import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AwskitError, CoreErrorCode } from './errors';
+import { isLocalEndpoint } from './localEndpoint';
 import { SERVICES, type ServiceId } from './services';
 
 /** Where an endpoint came from, in precedence order. */
@@ -114,27 +115,6 @@ function validateUrl(url: string, source: string): string {
     throw new AwskitError(CoreErrorCode.InvalidEndpoint, `Invalid endpoint URL "${url}" (from ${source})`, {
       hint: 'Use a full URL such as http://127.0.0.1:4566 or https://kinesis.us-east-1.amazonaws.com.',
     });
-  }
-}
-
-/** True when the URL points at a local emulator: loopback, `localhost`, `localstack`, or plain HTTP. */
-export function isLocalEndpoint(url: string | undefined): boolean {
-  if (!url) return false;
-  try {
-    const u = new URL(url);
-    const h = u.hostname.replace(/^\[|\]$/g, '');
-    return (
-      u.protocol === 'http:' ||
-      h === 'localhost' ||
-      h.endsWith('.localhost') ||
-      h === '::1' ||
-      /^127\./.test(h) ||
-      h === '0.0.0.0' ||
-      h === 'localstack' ||
-      h.endsWith('.localstack.cloud')
-    );
-  } catch {
-    return false;
   }
 }
 

@@ -1,0 +1,112 @@
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../src/index';
+import { makeTempDir, removeTempDirs } from './helpers';
+
+const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+
+let savedUmask: number | undefined;
+/** Sets the process umask for one test (restored in afterEach). Needs the forks pool, not worker threads. */
+function setUmask(mask: number) {
+  const old = process.umask(mask);
+  savedUmask ??= old;
+}
+afterEach(() => {
+  if (savedUmask !== undefined) process.umask(savedUmask);
+  savedUmask = undefined;
+});
+afterAll(removeTempDirs);
+
+describe('writeFileAtomic', () => {
+  it('writes the file with mode 0600 even under a permissive umask', async () => {
+    setUmask(0o000);
+    const dir = await makeTempDir();
+    const file = join(dir, 'credentials');
+    await writeFileAtomic(file, 'secret\n');
+    expect(await readFile(file, 'utf8')).toBe('secret\n');
+    expect(await modeOf(file)).toBe(0o600);
+  });
+
+  it('gives the requested mode even when the umask would narrow it', async () => {
+    setUmask(0o077);
+    const dir = await makeTempDir();
+    const file = join(dir, 'public.json');
+    await writeFileAtomic(file, '{}', { mode: 0o644 });
+    expect(await modeOf(file)).toBe(0o644);
+  });
+
+  it('replaces the content and the mode of an existing file', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'config');
+    await writeFile(file, 'old content that is longer than the new one', { mode: 0o644 });
+    await writeFileAtomic(file, 'new');
+    expect(await readFile(file, 'utf8')).toBe('new');
+    expect(await modeOf(file)).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['config']);
+  });
+
+  it('writes bytes', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'blob');
+    await writeFileAtomic(file, new Uint8Array([0, 1, 2, 255]));
+    expect([...(await readFile(file))]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('creates missing parent directories with mode 0700', async () => {
+    setUmask(0o000);
+    const dir = await makeTempDir();
+    const file = join(dir, 'a', 'b', 'token.json');
+    await writeFileAtomic(file, 'x');
+    expect(await readFile(file, 'utf8')).toBe('x');
+    expect(await modeOf(join(dir, 'a'))).toBe(0o700);
+    expect(await modeOf(join(dir, 'a', 'b'))).toBe(0o700);
+  });
+
+  it('uses dirMode for created directories and leaves existing ones alone', async () => {
+    setUmask(0o000);
+    const dir = await makeTempDir();
+    await mkdir(join(dir, 'existing'), { mode: 0o755 });
+    await writeFileAtomic(join(dir, 'existing', 'f'), 'x');
+    expect(await modeOf(join(dir, 'existing'))).toBe(0o755);
+    await writeFileAtomic(join(dir, 'new', 'f'), 'x', { dirMode: 0o750 });
+    expect(await modeOf(join(dir, 'new'))).toBe(0o750);
+  });
+
+  it('leaves no temp file behind when the rename fails (the target is a directory)', async () => {
+    const dir = await makeTempDir();
+    const target = join(dir, 'target');
+    await mkdir(join(target, 'child'), { recursive: true });
+    await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({
+      code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/),
+    });
+    expect((await readdir(dir)).sort()).toEqual(['target']);
+    expect(await readdir(target)).toEqual(['child']);
+  });
+
+  it('leaves no temp file behind when writing fails', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'f');
+    // A value fs cannot write makes FileHandle.writeFile reject after the temp file exists.
+    await expect(writeFileAtomic(file, 42 as unknown as string)).rejects.toThrow();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('keeps the old content when the write fails', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'f');
+    await writeFile(file, 'old');
+    await expect(writeFileAtomic(file, 42 as unknown as string)).rejects.toThrow();
+    expect(await readFile(file, 'utf8')).toBe('old');
+    expect(await readdir(dir)).toEqual(['f']);
+  });
+
+  it('survives concurrent writers: the result is one of the writes, whole', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'f');
+    const values = Array.from({ length: 20 }, (_, i) => `value-${i}-${'x'.repeat(1000)}`);
+    await Promise.all(values.map((v) => writeFileAtomic(file, v)));
+    expect(values).toContain(await readFile(file, 'utf8'));
+    expect(await readdir(dir)).toEqual(['f']);
+  });
+});
