@@ -85,6 +85,7 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ETIMEDOUT',
 ]);
 
@@ -98,8 +99,11 @@ function errorName(e: unknown): string {
 
 function networkCode(e: unknown, depth = 0): string | undefined {
   if (!e || typeof e !== 'object' || depth > 4) return undefined;
-  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  const o = e as { code?: unknown; cause?: unknown; errors?: unknown; name?: unknown; message?: unknown };
   if (typeof o.code === 'string' && NETWORK_CODES.has(o.code)) return o.code;
+  // NodeHttpHandler's connectionTimeout (set by createClient for local endpoints) rejects without a code.
+  if (o.name === 'TimeoutError' && typeof o.message === 'string' && /establish a connection/.test(o.message))
+    return 'ETIMEDOUT';
   if (Array.isArray(o.errors))
     for (const x of o.errors) if (networkCode(x, depth + 1)) return networkCode(x, depth + 1);
   return networkCode(o.cause, depth + 1);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Options for {@link writeFileAtomic}. */
@@ -13,7 +13,7 @@ export interface WriteFileAtomicOptions {
 /**
  * Writes a file so that readers see either the old or the new content, never a torn one: write a temp file in the
  * same directory with the final mode, fsync it, rename over the target, fsync the directory. The temp file is
- * removed if anything fails.
+ * removed if anything fails. A symlink at `file` is kept: its target is what gets replaced.
  */
 export async function writeFileAtomic(
   file: string,
@@ -21,9 +21,11 @@ export async function writeFileAtomic(
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
   const { mode = 0o600, dirMode = 0o700 } = options;
-  const dir = dirname(file);
+  // Write through a symlink (dotfile managers link ~/.aws/credentials) instead of replacing the link itself.
+  const target = await realpath(file).catch(() => file);
+  const dir = dirname(target);
   await mkdir(dir, { recursive: true, mode: dirMode });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
@@ -36,12 +38,12 @@ export async function writeFileAtomic(
   }
   await fh.close();
   try {
-    await rename(tmp, file);
+    await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  await chmod(file, mode);
+  await chmod(target, mode);
   try {
     const d = await open(dir, 'r');
     await d.sync().finally(() => d.close());

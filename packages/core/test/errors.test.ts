@@ -98,6 +98,26 @@ describe('toAwskitError: unreachable endpoints (for real)', () => {
     );
   });
 
+  it("NodeHttpHandler's connection timeout (no code) counts as unreachable", () => {
+    // Built the way @smithy/node-http-handler builds it when connectionTimeout expires.
+    const e = Object.assign(
+      new Error(
+        '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 5000 ms.',
+      ),
+      { name: 'TimeoutError' },
+    );
+    const err = toAwskitError(e, { endpoint: 'http://localstack:4566' });
+    expect(err.code).toBe(CoreErrorCode.LocalEndpointUnreachable);
+    expect(err.message).toContain('(ETIMEDOUT)');
+  });
+
+  it('ENETUNREACH counts as unreachable', () => {
+    const e = Object.assign(new Error('connect ENETUNREACH'), { code: 'ENETUNREACH' });
+    expect(toAwskitError(e, { endpoint: 'https://kinesis.eu-west-1.amazonaws.com' }).code).toBe(
+      CoreErrorCode.EndpointUnreachable,
+    );
+  });
+
   it('finds the network code inside an AggregateError or a cause chain', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED ::1:4566'), { code: 'ECONNREFUSED' });
     const aggregate = new AggregateError([new Error('other'), refused], 'connect failed');

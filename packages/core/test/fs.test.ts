@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../src/index';
@@ -44,6 +44,24 @@ describe('writeFileAtomic', () => {
     expect(await readFile(file, 'utf8')).toBe('new');
     expect(await modeOf(file)).toBe(0o600);
     expect(await readdir(dir)).toEqual(['config']);
+  });
+
+  // Regression: rename() over a symlinked ~/.aws/credentials (stow, chezmoi) replaced the link with a plain file,
+  // so the dotfiles copy silently kept the old (rotated, now deleted) key.
+  it('writes through a symlink and keeps the link', async () => {
+    const dir = await makeTempDir();
+    await mkdir(join(dir, 'dotfiles'));
+    await mkdir(join(dir, 'home'));
+    const real = join(dir, 'dotfiles', 'credentials');
+    const link = join(dir, 'home', 'credentials');
+    await writeFile(real, 'old');
+    await symlink(real, link);
+    await writeFileAtomic(link, 'new');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe('new');
+    expect(await modeOf(real)).toBe(0o600);
+    expect(await readdir(join(dir, 'home'))).toEqual(['credentials']);
+    expect(await readdir(join(dir, 'dotfiles'))).toEqual(['credentials']);
   });
 
   it('writes bytes', async () => {
