@@ -86,7 +86,8 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
         const p = cfg.credentials.provider;
         return isProvider(p) ? await p() : p;
       } catch (e) {
-        throw explainAwsError(e, { operation: 'resolving credentials', profile: clientOptions.profile });
+        const p = clientOptions.profile ?? (clientOptions.env ?? process.env).AWS_PROFILE;
+        throw explainAwsError(e, { operation: 'resolving credentials', ...(p ? { profile: p } : {}) });
       }
     })();
     return credentials;
