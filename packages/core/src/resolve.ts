@@ -183,7 +183,15 @@ export async function resolveEndpoint(
     if (env[serviceVar]) return mk(env[serviceVar]!, EndpointSource.ServiceEnv, serviceVar);
     if (env.AWS_ENDPOINT_URL) return mk(env.AWS_ENDPOINT_URL, EndpointSource.GlobalEnv, 'AWS_ENDPOINT_URL');
     if (profile?.services) {
-      const url = f.configFile[`services.${profile.services}`]?.[`${info.configKey}.endpoint_url`];
+      const section = f.configFile[`services.${profile.services}`];
+      // The SDKs fail here too; falling through could send a "local" profile's calls to real AWS.
+      if (!section)
+        throw new AwskitError(
+          CoreErrorCode.InvalidConfig,
+          `Profile ${name} uses services section "${profile.services}", which is not in ${filePaths(env).configFilepath}`,
+          { hint: `Add a [services ${profile.services}] section or fix the profile's \`services\` setting.` },
+        );
+      const url = section[`${info.configKey}.endpoint_url`];
       if (url)
         return mk(
           url,

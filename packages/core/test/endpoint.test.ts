@@ -30,6 +30,9 @@ services = dev-endpoints
 [profile broken]
 endpoint_url = not a url
 
+[profile typo]
+services = dev-endpoitns
+
 [profile ignoring]
 endpoint_url = http://ignored-profile.example:6666
 ignore_configured_endpoint_urls = true
@@ -442,6 +445,13 @@ describe('resolveEndpoint rejects invalid URLs with INVALID_ENDPOINT', () => {
     expect(isAwskitError(err, CoreErrorCode.InvalidEndpoint)).toBe(true);
     expect(err.message).toContain(`(from ${source})`);
     expect(err.hint).toMatch(/http:\/\/127\.0\.0\.1:4566/);
+  });
+
+  it('a profile naming a services section that does not exist gives INVALID_CONFIG (as the SDK does)', async () => {
+    const err = await resolveEndpoint('kinesis', { profile: 'typo', env: { HOME: home } }).catch((e) => e);
+    expect(isAwskitError(err, CoreErrorCode.InvalidConfig)).toBe(true);
+    expect(err.message).toContain('"dev-endpoitns"');
+    expect(err.hint).toContain('[services dev-endpoitns]');
   });
 
   it('through resolveServiceConfig too', async () => {
