@@ -1,4 +1,4 @@
-import { AwskitError, type AwskitErrorOptions } from '@awskit/core';
+import { AwskitError, type AwskitErrorOptions, isAwskitError } from '@awskit/core';
 
 /** Stable codes of every error this package throws. Branch on these, not on messages. */
 export const KinesisConsumerErrorCode = {
@@ -96,4 +96,16 @@ export class ConsumerStateError extends KinesisConsumerError {
   constructor(message: string) {
     super(KinesisConsumerErrorCode.NotRunning, message, { hint: 'Call start() once, then stop() once.' });
   }
+}
+
+/**
+ * True when `e` is an error of this package (optionally with `code`). Matches on the code as well as
+ * `instanceof`, so errors from a duplicate install of the package still match.
+ */
+export function isKinesisConsumerError(
+  e: unknown,
+  code?: KinesisConsumerErrorCode,
+): e is KinesisConsumerError {
+  if (!isAwskitError(e) || !e.code.startsWith('KINESIS_CONSUMER_')) return false;
+  return code === undefined || e.code === code;
 }

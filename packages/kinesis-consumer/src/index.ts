@@ -4,6 +4,7 @@ export {
   ConsumerOptionsError,
   ConsumerStateError,
   InvalidCheckpointError,
+  isKinesisConsumerError,
   KinesisConsumerError,
   KinesisConsumerErrorCode,
   LeaseLostError,

@@ -1,0 +1,133 @@
+import { ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { createTestStream, uniqueName } from '@awskit/local/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type BadRecordInfo,
+  type HandlerErrorInfo,
+  isKinesisConsumerError,
+  type KinesisConsumer,
+  StreamNotFoundError,
+} from '../src/index.js';
+import { appName, Collector, clients, newConsumer, put, records, text, waitFor } from './helpers.js';
+
+const running: KinesisConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+describe('KinesisConsumer on bad input', () => {
+  it('an unknown stream fails start() with StreamNotFoundError', async () => {
+    const c = await clients();
+    const w = newConsumer(c, {
+      streamName: uniqueName('missing'),
+      applicationName: appName(),
+      processor: () => {},
+    });
+    const e = await w.start().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StreamNotFoundError);
+    expect(isKinesisConsumerError(e, 'KINESIS_CONSUMER_STREAM_NOT_FOUND')).toBe(true);
+    expect((e as StreamNotFoundError).hint).toBeTruthy();
+  });
+
+  it('a malformed KPL aggregate is reported and delivered raw; the other shard keeps going', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    // Aggregate magic, then garbage and a wrong MD5.
+    const bad = new Uint8Array([0xf3, 0x89, 0x9a, 0xc2, 0x0a, 0x05, ...new Array(20).fill(7)]);
+    const badSeq = (
+      await c.kinesis.send(
+        new PutRecordCommand({
+          StreamName: stream,
+          PartitionKey: 'x',
+          ExplicitHashKey: shards[0]!.HashKeyRange!.StartingHashKey,
+          Data: bad,
+        }),
+      )
+    ).SequenceNumber!;
+    await put(c.kinesis, stream, records(20, 10));
+    const reported: BadRecordInfo[] = [];
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: appName(),
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+      onBadRecord: (info) => reported.push(info),
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('all good records and the raw bad one', () => col.distinct().size === 21);
+    expect(reported.map((r) => r.sequenceNumber)).toEqual([badSeq]);
+    expect(col.all.find((r) => r.sequenceNumber === badSeq)!.aggregated).toBe(false);
+  });
+
+  it('a failing handler is retried with backoff and never skipped silently; other shards are not held up', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    const failing = shards[0]!.ShardId!;
+    await put(
+      c.kinesis,
+      stream,
+      shards.flatMap((s, i) =>
+        Array.from({ length: 5 }, (_, j) => ({
+          key: `s${i}`,
+          data: `s${i}:${j}`,
+          explicitHashKey: s.HashKeyRange!.StartingHashKey!,
+        })),
+      ),
+    );
+    let failures = 0;
+    const col = new Collector();
+    const errors: HandlerErrorInfo[] = [];
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: appName(),
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs, ctx) => {
+        if (ctx.shardId === failing && failures < 3) {
+          failures++;
+          throw new Error('downstream unavailable');
+        }
+        col.add(rs);
+      },
+      onError: (_e, info) => {
+        errors.push(info);
+        return 'retry';
+      },
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('all 10', () => col.distinct().size === 10);
+    expect(errors.map((e) => e.attempt)).toEqual([1, 2, 3]);
+    expect(errors.every((e) => e.shardId === failing && e.records.length === 5)).toBe(true);
+  });
+
+  it("onError returning 'skip' (after dead-lettering) moves past the batch and checkpoints it", async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    await put(c.kinesis, stream, [{ key: 'k', data: 'poison' }]);
+    const deadLetters: string[] = [];
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: appName(),
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => {
+        if (rs.some((r) => text(r) === 'poison')) throw new Error('cannot parse');
+        col.add(rs);
+      },
+      onError: (_e, info) => {
+        deadLetters.push(...info.records.map(text));
+        return info.attempt >= 2 ? 'skip' : 'retry';
+      },
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('dead-lettered', () => deadLetters.length === 2);
+    await put(c.kinesis, stream, [{ key: 'k', data: 'k:1' }]);
+    await waitFor('next record', () => col.distinct().has('k:1'));
+    expect(w.heldLeases()[0]!.checkpoint.sequenceNumber).toBe(col.all.at(-1)!.sequenceNumber);
+  });
+});

@@ -1,0 +1,107 @@
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { createTestStream } from '@awskit/local/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KinesisConsumer } from '../src/index.js';
+import { appName, Collector, clients, newConsumer, put, waitFor } from './helpers.js';
+
+const running: KinesisConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+describe('KinesisConsumer on a lease table written by the KCL', () => {
+  it('honours KCL-shaped items: resumes after their checkpoints, takes a dead KCL worker’s lease, keeps KCL attributes', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const app = appName();
+    const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    const [s0, s1] = shards.map((s) => s.ShardId!);
+    // Same key on both shards is impossible; use explicit hash keys to target each shard.
+    const target = (i: number) => shards[i]!.HashKeyRange!.StartingHashKey!;
+    const seq0 = await put(
+      c.kinesis,
+      stream,
+      Array.from({ length: 10 }, (_, i) => ({ key: 'a', data: `s0:${i}`, explicitHashKey: target(0) })),
+    );
+    await put(
+      c.kinesis,
+      stream,
+      Array.from({ length: 10 }, (_, i) => ({ key: 'b', data: `s1:${i}`, explicitHashKey: target(1) })),
+    );
+
+    // The table as KCL 2.x/3.x leaves it (provisioned, with attributes we do not use).
+    await c.dynamo.send(
+      new CreateTableCommand({
+        TableName: app,
+        AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+        ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 10 },
+      }),
+    );
+    await waitFor('table', async () => {
+      try {
+        await c.dynamo.send(new GetItemCommand({ TableName: app, Key: { leaseKey: { S: 'x' } } }));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    // s0: owned by a KCL worker that is gone, checkpointed at record 4.
+    await c.dynamo.send(
+      new PutItemCommand({
+        TableName: app,
+        Item: {
+          leaseKey: { S: s0! },
+          leaseOwner: { S: 'kcl-java-worker-7' },
+          leaseCounter: { N: '1234' },
+          checkpoint: { S: seq0[4]! },
+          checkpointSubSequenceNumber: { N: '0' },
+          ownerSwitchesSinceCheckpoint: { N: '0' },
+          startingHashKey: { S: shards[0]!.HashKeyRange!.StartingHashKey! },
+          endingHashKey: { S: shards[0]!.HashKeyRange!.EndingHashKey! },
+          throughputKBps: { N: '0.25' },
+        },
+      }),
+    );
+    // s1: unowned, never checkpointed.
+    await c.dynamo.send(
+      new PutItemCommand({
+        TableName: app,
+        Item: {
+          leaseKey: { S: s1! },
+          leaseCounter: { N: '7' },
+          checkpoint: { S: 'TRIM_HORIZON' },
+          checkpointSubSequenceNumber: { N: '0' },
+          ownerSwitchesSinceCheckpoint: { N: '0' },
+        },
+      }),
+    );
+
+    const col = new Collector();
+    // LATEST here proves existing checkpoints win over the initial position.
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'LATEST',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('both shards', () => col.distinct().size === 15);
+    const seen = [...col.distinct()].sort();
+    expect(seen.filter((t) => t.startsWith('s0'))).toEqual(['s0:5', 's0:6', 's0:7', 's0:8', 's0:9']);
+    expect(seen.filter((t) => t.startsWith('s1'))).toHaveLength(10);
+
+    const item = (
+      await c.dynamo.send(
+        new GetItemCommand({ TableName: app, Key: { leaseKey: { S: s0! } }, ConsistentRead: true }),
+      )
+    ).Item!;
+    expect(item.leaseOwner?.S).toBe(w.workerId);
+    expect(Number(item.leaseCounter!.N)).toBeGreaterThan(1234);
+    expect(item.throughputKBps?.N).toBe('0.25');
+    expect(item.checkpoint?.S).toMatch(/^[0-9]+$/);
+    expect(item.checkpointSubSequenceNumber?.N).toBe('0');
+  });
+});
