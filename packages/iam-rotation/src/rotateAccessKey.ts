@@ -77,6 +77,8 @@ function wrapSteps(steps: RotationSteps, logger: Logger): RotationSteps {
 }
 
 const unwrap = (e: unknown) => (e instanceof StepFailure ? e.original : e);
+const isNoSuchEntity = (e: unknown) =>
+  /^NoSuchEntity/.test((unwrap(e) as { name?: string } | undefined)?.name ?? '');
 const stepOf = (e: unknown) => (e instanceof StepFailure ? e.step : undefined);
 const messageOf = (e: unknown) => {
   const u = unwrap(e);
@@ -379,6 +381,9 @@ async function forward(
     } catch (e) {
       throw new StepFailure('writeFile', e);
     }
+    // Journal the hash first: a rollback can then tell our write from anyone else's, even if we die right after.
+    journal.writtenSha256 = sha256(edit.text);
+    await steps.writeJournal(journalFile, serializeJournal(journal));
     await steps.writeFile(journal.credentialsFile, edit.text);
     // Read back through the SDK's own loader: the profile must now resolve to the new key.
     const check = await steps.readFile(journal.credentialsFile);
@@ -401,7 +406,6 @@ async function forward(
       await steps.writeFile(journal.exportCsvFile, formatAccessKeyCsv(journal.userName, newCreds));
     }
     journal.state = JournalState.Written;
-    journal.writtenSha256 = sha256(edit.text);
     await steps.writeJournal(journalFile, serializeJournal(journal));
     logger.info('credentials file updated', { profile: journal.profile });
   }
@@ -461,15 +465,28 @@ async function finish(
   const { steps, logger } = ctx;
   const backupText = await steps.readFile(journal.backupFile).catch(() => undefined);
   const oldKeys = backupText ? readProfileKeys(backupText, journal.profile) : undefined;
-  // Sign with the old key while it is still active; fall back to the new one (e.g. resume after a manual change).
-  const signer: StaticCredentials =
+  // Sign with the old key while it is still active (no propagation wait for IAM). If it is rejected as unknown (a
+  // resumed run whose earlier attempt already deleted it), the verified new key signs instead.
+  const signers: StaticCredentials[] =
     oldKeys && oldKeys.accessKeyId === journal.oldAccessKeyId
-      ? { accessKeyId: oldKeys.accessKeyId, secretAccessKey: oldKeys.secretAccessKey }
-      : newKey;
+      ? [{ accessKeyId: oldKeys.accessKeyId, secretAccessKey: oldKeys.secretAccessKey }, newKey]
+      : [newKey];
   try {
-    if (journal.oldKeyAction === 'delete')
-      await steps.deleteAccessKey(signer, journal.userName, journal.oldAccessKeyId);
-    else await steps.updateAccessKey(signer, journal.userName, journal.oldAccessKeyId, 'Inactive');
+    for (const [i, signer] of signers.entries()) {
+      try {
+        if (journal.oldKeyAction === 'delete')
+          await steps.deleteAccessKey(signer, journal.userName, journal.oldAccessKeyId);
+        else await steps.updateAccessKey(signer, journal.userName, journal.oldAccessKeyId, 'Inactive');
+        break;
+      } catch (e) {
+        // Already gone: that is the goal.
+        if (journal.oldKeyAction === 'delete' && isNoSuchEntity(e)) break;
+        const rejected = /InvalidClientTokenId|UnrecognizedClient/.test(
+          (unwrap(e) as { name?: string })?.name ?? '',
+        );
+        if (!rejected || i === signers.length - 1) throw e;
+      }
+    }
   } catch (e) {
     throw new RotationError(
       'OLD_KEY_NOT_RETIRED',
@@ -486,13 +503,16 @@ async function finish(
     );
   }
   logger.info('old key retired', { key: maskKeyId(journal.oldAccessKeyId), action: journal.oldKeyAction });
-  // Cleanup failures must not turn a finished rotation into an error.
-  await steps
-    .removeFile(journalFile)
-    .catch((e) =>
-      logger.warn('could not remove the rotation journal', { file: journalFile, error: messageOf(e) }),
-    );
-  if (!journal.keepBackup) {
+  // Cleanup failures must not turn a finished rotation into an error. If the journal stays, the backup stays too,
+  // so a later --resume (which then only repeats the idempotent retire step) still has everything it needs.
+  const journalRemoved = await steps.removeFile(journalFile).then(
+    () => true,
+    (e) => {
+      logger.warn('could not remove the rotation journal', { file: journalFile, error: messageOf(e) });
+      return false;
+    },
+  );
+  if (journalRemoved && !journal.keepBackup) {
     await steps
       .removeFile(journal.backupFile)
       .catch((e) =>
@@ -545,6 +565,23 @@ async function rollback(
   oldCreds: StaticCredentials,
 ): Promise<void> {
   const { steps, logger } = ctx;
+  if (journal.state === JournalState.Verified && journal.newAccessKeyId && journal.newSecretAccessKey) {
+    // The old key may already be retired (we died during cleanup): bring it back before removing the new one.
+    const newCreds = { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey };
+    const keys = await steps.listAccessKeys(newCreds, journal.userName);
+    const oldInfo = keys.find((k) => k.accessKeyId === journal.oldAccessKeyId);
+    if (!oldInfo) {
+      throw new IamRotationError(
+        'CANNOT_ROLLBACK',
+        `The old key ${maskKeyId(journal.oldAccessKeyId)} is already deleted, so the rotation cannot be undone`,
+        { hint: 'Keep the new key (the profile already uses it) and run --resume to finish the cleanup.' },
+      );
+    }
+    if (oldInfo.status === 'Inactive') {
+      await steps.updateAccessKey(newCreds, journal.userName, journal.oldAccessKeyId, 'Active');
+      logger.info('reactivated the old key', { key: maskKeyId(journal.oldAccessKeyId) });
+    }
+  }
   let newId = journal.newAccessKeyId;
   if (!newId) {
     // Died between CreateAccessKey and recording it: any key that was not there before is ours.
@@ -555,8 +592,7 @@ async function rollback(
     try {
       await steps.deleteAccessKey(oldCreds, journal.userName, newId);
     } catch (e) {
-      const name = (unwrap(e) as { name?: string }).name;
-      if (name !== 'NoSuchEntityException' && name !== 'NoSuchEntity') throw e;
+      if (!isNoSuchEntity(e)) throw e;
     }
     logger.info('deleted the new key', { key: maskKeyId(newId) });
   }
@@ -671,6 +707,15 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
     );
   }
   const journal = parseJournal(text, journalFile);
+  const newKey = journal.newAccessKeyId
+    ? { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey ?? '' }
+    : undefined;
+  const wantsRollback = o.action === 'rollback' || !newKey;
+  // Only a verified rotation can finish without the backup (the new key signs the retire call).
+  if (!wantsRollback && journal.state === JournalState.Verified && newKey) {
+    const result = await finish(ctx, journal, journalFile, undefined, newKey, undefined);
+    return { action: 'resume', ...result };
+  }
   const backupText = await steps.readFile(journal.backupFile).catch((e) => {
     throw new IamRotationError(
       'CANNOT_ROLLBACK',
@@ -681,18 +726,19 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
     );
   });
   const old = readProfileKeys(backupText, journal.profile);
-  if (!old)
+  if (!old) {
     throw new IamRotationError(
       'CANNOT_ROLLBACK',
       `The backup ${journal.backupFile} has no profile "${journal.profile}"`,
     );
+  }
   const oldCreds = { accessKeyId: old.accessKeyId, secretAccessKey: old.secretAccessKey };
-  const wantsRollback = o.action === 'rollback' || !journal.newAccessKeyId;
   if (wantsRollback) {
     const deleted = journal.newAccessKeyId;
     try {
       await rollback(ctx, journal, journalFile, oldCreds);
     } catch (e) {
+      if (isAwskitError(unwrap(e), 'CANNOT_ROLLBACK')) throw unwrap(e);
       throw new RotationError('ROLLBACK_FAILED', `Rollback failed: ${messageOf(e)}`, {
         rolledBack: false,
         ...(stepOf(e) ? { failedStep: stepOf(e)! } : {}),
@@ -703,13 +749,12 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
     }
     return { action: 'rollback', profile: journal.profile, ...(deleted ? { deletedKeyId: deleted } : {}) };
   }
-  const newKey = { accessKeyId: journal.newAccessKeyId!, secretAccessKey: journal.newSecretAccessKey! };
-  let attempts: number | undefined;
+  let attempts: number;
   try {
-    if (journal.state !== JournalState.Verified) attempts = await forward(ctx, journal, journalFile, o);
+    attempts = await forward(ctx, journal, journalFile, o);
   } catch (e) {
     return rollbackAfterFailure(ctx, journal, journalFile, oldCreds, e);
   }
-  const result = await finish(ctx, journal, journalFile, undefined, newKey, attempts);
+  const result = await finish(ctx, journal, journalFile, undefined, newKey!, attempts);
   return { action: 'resume', ...result };
 }

@@ -1,0 +1,323 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readProfileKeys } from '../src/credentialsFile.js';
+import { journalPaths } from '../src/journal.js';
+import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
+import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
+import {
+  createUserWithKey,
+  type EnforcingMoto,
+  fixtureCredentials,
+  keyStatuses,
+  makeAwsDir,
+  recordingLogger,
+  startEnforcingMoto,
+  whoAmI,
+} from './helpers.js';
+
+const run = promisify(execFile);
+const mode = async (f: string) => (await stat(f)).mode & 0o777;
+const exists = (f: string) =>
+  stat(f).then(
+    () => true,
+    () => false,
+  );
+
+let moto: EnforcingMoto;
+beforeAll(async () => {
+  moto = await startEnforcingMoto();
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+/** Options every rotation in this file uses: the private moto, fast verification, an empty environment. */
+function rotationOptions(
+  aws: { credentialsFile: string; configFile: string },
+  extra: RotateAccessKeyOptions = {},
+) {
+  return {
+    profile: 'work',
+    credentialsFile: aws.credentialsFile,
+    configFile: aws.configFile,
+    env: {},
+    clientOptions: { endpoint: moto.endpoint, region: 'us-east-1' },
+    verifyAttempts: 3,
+    verifyDelayMs: 10,
+    ...extra,
+  } satisfies RotateAccessKeyOptions;
+}
+
+describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
+  it('puts a working new key in the profile, deactivates the old one, and leaves every other byte alone', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const before = fixtureCredentials('work', old);
+    const aws = await makeAwsDir(before);
+    const logger = recordingLogger();
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws, { logger }));
+      const after = await readFile(aws.credentialsFile, 'utf8');
+      const newKey = result.newKey!;
+      expect(readProfileKeys(after, 'work')).toMatchObject({
+        accessKeyId: newKey.accessKeyId,
+        secretAccessKey: newKey.secretAccessKey,
+      });
+      // Byte-identical except the two values and the removed stale token line.
+      const expected = before
+        .replace(old.accessKeyId, newKey.accessKeyId)
+        .replace(old.secretAccessKey, newKey.secretAccessKey)
+        .replace('aws_session_token = stale-token-from-last-week\r\n', '');
+      expect(after).toBe(expected);
+      expect(await mode(aws.credentialsFile)).toBe(0o600);
+
+      expect(await keyStatuses(admin, userName)).toEqual({
+        [old.accessKeyId]: 'Inactive',
+        [newKey.accessKeyId]: 'Active',
+      });
+      const me = await whoAmI(moto, newKey);
+      expect(me.arn).toMatch(new RegExp(`:user/${userName}$`));
+      expect(result).toMatchObject({ dryRun: false, oldKeyStatus: 'Inactive', verifyAttempts: 1 });
+      expect(result.plan.removesSessionToken).toBe(true);
+
+      const { journalFile, backupFile } = journalPaths(aws.credentialsFile, 'work');
+      expect(await exists(journalFile)).toBe(false);
+      expect(await exists(backupFile)).toBe(false);
+      // No secret in any log line or in the plan.
+      const logs = logger.entries.join('\n') + JSON.stringify(result.plan);
+      for (const secret of [old.secretAccessKey, newKey.secretAccessKey]) expect(logs).not.toContain(secret);
+      expect(logs).not.toContain(newKey.accessKeyId); // ids are masked
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('deletes the old key with deleteOld, and the deleted key is really rejected', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const aws = await makeAwsDir(
+      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
+    );
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws, { deleteOld: true }));
+      expect(result.oldKeyStatus).toBe('deleted');
+      expect(await keyStatuses(admin, userName)).toEqual({ [result.newKey!.accessKeyId]: 'Active' });
+      expect(await whoAmI(moto, old)).toEqual({ error: 'InvalidClientTokenId' });
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('the aws CLI works with the rotated profile', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const aws = await makeAwsDir(
+      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
+      '[profile work]\nregion = us-east-1\noutput = json\n',
+    );
+    try {
+      // deleteOld: with enforcement on, only the new key can make the CLI call succeed.
+      await rotateAccessKey(rotationOptions(aws, { deleteOld: true }));
+      const { stdout } = await run(
+        'aws',
+        ['sts', 'get-caller-identity', '--endpoint-url', moto.endpoint, '--output', 'json'],
+        {
+          env: {
+            PATH: process.env.PATH,
+            HOME: aws.dir,
+            AWS_SHARED_CREDENTIALS_FILE: aws.credentialsFile,
+            AWS_CONFIG_FILE: aws.configFile,
+            AWS_PROFILE: 'work',
+          },
+        },
+      );
+      expect(JSON.parse(stdout).Arn).toMatch(new RegExp(`:user/${userName}$`));
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('writes the new key as console CSV (0600) when asked', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const aws = await makeAwsDir(
+      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
+    );
+    try {
+      const csv = join(aws.dir, 'new-key.csv');
+      const result = await rotateAccessKey(rotationOptions(aws, { exportCsvFile: csv }));
+      expect(await readFile(csv, 'utf8')).toBe(
+        `User name,Access key ID,Secret access key\n${userName},${result.newKey!.accessKeyId},${result.newKey!.secretAccessKey}\n`,
+      );
+      expect(await mode(csv)).toBe(0o600);
+    } finally {
+      await aws.cleanup();
+    }
+  });
+});
+
+describe('rotateAccessKey refuses clearly and changes nothing', () => {
+  async function expectUnchanged(
+    setup: { credentials: string; config?: string; userName: string },
+    opts: (aws: Awaited<ReturnType<typeof makeAwsDir>>) => RotateAccessKeyOptions,
+    expected: Record<string, unknown>,
+    prepare?: (aws: Awaited<ReturnType<typeof makeAwsDir>>) => Promise<void>,
+  ) {
+    const admin = await moto.iam();
+    const aws = await makeAwsDir(setup.credentials, setup.config);
+    try {
+      await prepare?.(aws);
+      const keysBefore = await keyStatuses(admin, setup.userName);
+      await expect(rotateAccessKey(opts(aws))).rejects.toMatchObject(expected);
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(setup.credentials);
+      expect(await keyStatuses(admin, setup.userName)).toEqual(keysBefore);
+      expect(await exists(journalPaths(aws.credentialsFile, 'work').journalFile)).toBe(false);
+    } finally {
+      await aws.cleanup();
+    }
+  }
+  const profileText = (k: StaticCredentials) =>
+    `[work]\naws_access_key_id = ${k.accessKeyId}\naws_secret_access_key = ${k.secretAccessKey}\n`;
+
+  it('two active keys: explains which one is in use and never deletes the active other key', async () => {
+    const { userName, keys } = await createUserWithKey(await moto.iam(), { keys: 2 });
+    await expectUnchanged(
+      { credentials: profileText(keys[0]!), userName },
+      (aws) => rotationOptions(aws, { pruneInactive: true }),
+      {
+        code: 'KEY_LIMIT_REACHED',
+        message: expect.stringMatching(
+          /already has two access keys.*profile uses AKIA.*Active.*other key is AKIA.*Active/s,
+        ),
+        hint: expect.stringContaining('--delete-key'),
+      },
+    );
+  });
+
+  it('two keys, other inactive, without --prune-inactive: says how to proceed', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
+    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
+    await admin.send(
+      new UpdateAccessKeyCommand({
+        UserName: userName,
+        AccessKeyId: keys[1]!.accessKeyId,
+        Status: 'Inactive',
+      }),
+    );
+    await expectUnchanged({ credentials: profileText(keys[0]!), userName }, (aws) => rotationOptions(aws), {
+      code: 'KEY_LIMIT_REACHED',
+      hint: expect.stringContaining('--prune-inactive'),
+    });
+  });
+
+  it('a dry run reports the exact plan and changes nothing', async () => {
+    const { userName, keys } = await createUserWithKey(await moto.iam());
+    const admin = await moto.iam();
+    const credentials = fixtureCredentials('work', keys[0]!);
+    const aws = await makeAwsDir(credentials);
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws, { dryRun: true }));
+      expect(result.dryRun).toBe(true);
+      expect(result.newKey).toBeUndefined();
+      expect(result.plan).toMatchObject({
+        userName,
+        oldKeyAction: 'deactivate',
+        removesSessionToken: true,
+        changedLines: [8, 10, 11],
+      });
+      expect(result.plan.steps.join('\n')).toMatch(
+        /Create a new access key.*lines 8, 10; remove session token line\(s\) 11/s,
+      );
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(credentials);
+      expect(Object.keys(await keyStatuses(admin, userName))).toEqual([keys[0]!.accessKeyId]);
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('SSO and role profiles, a missing profile, and a read-only file are refused before anything is created', async () => {
+    const { userName, keys } = await createUserWithKey(await moto.iam());
+    const k = keys[0]!;
+    await expectUnchanged(
+      {
+        credentials: profileText(k),
+        config: '[profile sso]\nsso_session = corp\nsso_account_id = 1\n',
+        userName,
+      },
+      (aws) => rotationOptions(aws, { profile: 'sso' }),
+      { code: 'PROFILE_NOT_STATIC', message: expect.stringContaining('SSO') },
+    );
+    await expectUnchanged(
+      {
+        credentials: `${profileText(k)}[role]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = work\n`,
+        userName,
+      },
+      (aws) => rotationOptions(aws, { profile: 'role' }),
+      { code: 'PROFILE_NOT_STATIC', message: expect.stringContaining('assumed role') },
+    );
+    await expectUnchanged(
+      { credentials: profileText(k), userName },
+      (aws) => rotationOptions(aws, { profile: 'nope' }),
+      {
+        code: 'PROFILE_NOT_FOUND',
+      },
+    );
+    const { chmod } = await import('node:fs/promises');
+    await expectUnchanged(
+      { credentials: profileText(k), userName },
+      (aws) => rotationOptions(aws),
+      { code: 'CREDENTIALS_FILE_NOT_WRITABLE', message: expect.stringContaining('read-only') },
+      (aws) => chmod(aws.credentialsFile, 0o400),
+    );
+  });
+});
+
+describe('resumeRotation', () => {
+  it('finishes a rotation whose old-key step failed, then there is nothing left to resume', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const aws = await makeAwsDir(
+      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
+    );
+    try {
+      const err = await rotateAccessKey(
+        rotationOptions(aws, {
+          steps: {
+            updateAccessKey: async () => {
+              throw new Error('network down');
+            },
+          },
+        }),
+      ).catch((e) => e);
+      expect(err).toMatchObject({
+        code: 'OLD_KEY_NOT_RETIRED',
+        rolledBack: false,
+        failedStep: 'updateAccessKey',
+      });
+      const newId = readProfileKeys(await readFile(aws.credentialsFile, 'utf8'), 'work')!.accessKeyId;
+      expect(await keyStatuses(admin, userName)).toEqual({ [old.accessKeyId]: 'Active', [newId]: 'Active' });
+
+      const resumed = await resumeRotation({ ...rotationOptions(aws), action: 'resume' });
+      expect(resumed).toMatchObject({ action: 'resume', oldKeyStatus: 'Inactive' });
+      expect(await keyStatuses(admin, userName)).toEqual({
+        [old.accessKeyId]: 'Inactive',
+        [newId]: 'Active',
+      });
+      await expect(resumeRotation(rotationOptions(aws))).rejects.toMatchObject({
+        code: 'NO_ROTATION_IN_PROGRESS',
+      });
+      expect(await exists(journalPaths(aws.credentialsFile, 'work').journalFile)).toBe(false);
+    } finally {
+      await aws.cleanup();
+    }
+  });
+});
