@@ -13,15 +13,19 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const nameOf = (re: RegExp, what: string) =>
   z.string({ error: 'must be a string' }).regex(re, { error: `is not a valid ${what}` });
 
+// AWS tag character set (Kinesis, DynamoDB, ECR and IAM reject anything else, e.g. a quote, at call time).
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const tags = z
   .record(
     z
       .string()
       .min(1, { error: 'tag keys must not be empty' })
-      .max(128, { error: 'tag keys are at most 128 characters' }),
-    z.string({ error: 'tag values must be strings (quote numbers and booleans)' }).max(256, {
-      error: 'tag values are at most 256 characters',
-    }),
+      .max(128, { error: 'tag keys are at most 128 characters' })
+      .regex(TAG_CHARS, { error: 'tag keys may only contain letters, digits, spaces and _ . : / = + - @' }),
+    z
+      .string({ error: 'tag values must be strings (quote numbers and booleans)' })
+      .max(256, { error: 'tag values are at most 256 characters' })
+      .regex(TAG_CHARS, { error: 'tag values may only contain letters, digits, spaces and _ . : / = + - @' }),
   )
   .refine((t) => Object.keys(t).length <= 50, { error: 'at most 50 tags' });
 

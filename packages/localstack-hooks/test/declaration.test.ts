@@ -219,6 +219,18 @@ describe('parseDeclaration', () => {
     ]);
   });
 
+  it('rejects tag characters AWS refuses (a quote), instead of failing mid-apply', () => {
+    const issues = issuesOf(() =>
+      parseDeclaration({ kinesis: { streams: [{ name: 's', tags: { owner: "o'brien" } }] } }),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'kinesis.streams[0].tags.owner',
+        message: 'tag values may only contain letters, digits, spaces and _ . : / = + - @',
+      },
+    ]);
+  });
+
   it('rejects an empty document', () => {
     expect(issuesOf(() => parseDeclarationText('# nothing here\n'))).toEqual([
       { path: '', message: 'is empty; declare at least a region and some resources' },

