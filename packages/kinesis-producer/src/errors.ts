@@ -1,0 +1,70 @@
+import { AwskitError } from '@awskit/core';
+import type { UserRecordProblem } from '@awskit/kinesis-aggregation';
+
+/** Stable codes of every error `@awskit/kinesis-producer` reports. */
+export const KinesisProducerErrorCode = {
+  /** The record breaks a Kinesis limit (partition key, explicit hash key, size). Rejected before buffering. */
+  invalidRecord: 'INVALID_RECORD',
+  /** The record's TTL passed before Kinesis accepted it; `lastErrorCode` says why the last attempt failed. */
+  recordExpired: 'RECORD_EXPIRED',
+  /** Kinesis rejected the record with an error that retrying cannot fix (stream missing, access denied...). */
+  putFailed: 'PUT_FAILED',
+  /** Throttled, and `failIfThrottled` is set. */
+  throttled: 'THROTTLED',
+  /** `put` after `close()`. */
+  closed: 'PRODUCER_CLOSED',
+  /** The options given to the producer are invalid. */
+  invalidOptions: 'INVALID_OPTIONS',
+} as const;
+export type KinesisProducerErrorCode =
+  (typeof KinesisProducerErrorCode)[keyof typeof KinesisProducerErrorCode];
+
+/** Base error of `@awskit/kinesis-producer`. */
+export class KinesisProducerError extends AwskitError {
+  declare readonly code: KinesisProducerErrorCode;
+  constructor(
+    code: KinesisProducerErrorCode,
+    message: string,
+    options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** A record Kinesis would reject; every problem is listed in `problems`. */
+export class InvalidRecordError extends KinesisProducerError {
+  readonly problems: UserRecordProblem[];
+  constructor(problems: UserRecordProblem[]) {
+    super('INVALID_RECORD', `Invalid record: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, {
+      hint: 'Partition keys must be 1-256 characters, an explicit hash key a decimal integer in [0, 2^128-1], and data + partition key within maxRecordBytes (1 MiB by default).',
+      details: { problems },
+    });
+    this.problems = problems;
+  }
+}
+
+/** A record that did not reach Kinesis before its TTL (`recordTtlMs`). */
+export class RecordExpiredError extends KinesisProducerError {
+  /** Error code of the last failed attempt (`ProvisionedThroughputExceededException`...), or `Expired`. */
+  readonly lastErrorCode: string;
+  readonly lastErrorMessage?: string;
+  /** PutRecords attempts made for this record. */
+  readonly attempts: number;
+  constructor(opts: { lastErrorCode?: string; lastErrorMessage?: string; attempts: number; ttlMs: number }) {
+    const last = opts.lastErrorCode ?? 'Expired';
+    super(
+      'RECORD_EXPIRED',
+      `Record expired after ${opts.attempts} attempt(s) and ${opts.ttlMs} ms (last error: ${last}${opts.lastErrorMessage ? `: ${opts.lastErrorMessage}` : ''})`,
+      {
+        hint:
+          last === 'ProvisionedThroughputExceededException'
+            ? 'The shard is over its write limit: add shards, spread partition keys, lower the put rate, or raise recordTtlMs.'
+            : 'Kinesis did not accept the record in time: check connectivity and stream health, or raise recordTtlMs.',
+        details: { lastErrorCode: last, attempts: opts.attempts },
+      },
+    );
+    this.lastErrorCode = last;
+    if (opts.lastErrorMessage !== undefined) this.lastErrorMessage = opts.lastErrorMessage;
+    this.attempts = opts.attempts;
+  }
+}

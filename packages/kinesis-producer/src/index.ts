@@ -1,0 +1,21 @@
+export { PRODUCER_DEFAULTS, resolveTuning } from './defaults.js';
+export {
+  InvalidRecordError,
+  KinesisProducerError,
+  KinesisProducerErrorCode,
+  RecordExpiredError,
+} from './errors.js';
+export type { PutAllOptions, PutAllSummary } from './producer.js';
+export { KinesisProducer } from './producer.js';
+export type { PutRecordsSummary } from './putRecords.js';
+export { putRecords } from './putRecords.js';
+export { ShardRateLimiter, TokenBucket } from './rateLimiter.js';
+export type {
+  ClientSource,
+  KinesisProducerOptions,
+  ProducerStats,
+  ProducerTuning,
+  PutResult,
+  StreamTarget,
+  UserRecord,
+} from './types.js';
