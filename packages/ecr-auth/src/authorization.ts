@@ -1,5 +1,8 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { ECRPUBLICClient, GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand } from '@aws-sdk/client-ecr-public';
+import {
+  ECRPUBLICClient,
+  GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr-public';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   type ClientOptions,
@@ -11,7 +14,13 @@ import {
   systemClock,
 } from '@awskit/core';
 import { EcrAuthError, EcrAuthErrorCode, explainAwsError } from './errors';
-import { ECR_PUBLIC_HOSTS, ECR_PUBLIC_REGION, formatRegistryHost, tryParseRegistry } from './registry';
+import {
+  ECR_PUBLIC_HOSTS,
+  ECR_PUBLIC_REGION,
+  formatRegistryHost,
+  parseRegistry,
+  tryParseRegistry,
+} from './registry';
 import {
   createDefaultTokenCache,
   identityCacheKey,
@@ -58,9 +67,7 @@ interface AwsCredentialIdentity {
   expiration?: Date;
 }
 
-function isProvider(
-  c: NonNullable<ClientOptions['credentials']>,
-): c is () => Promise<AwsCredentialIdentity> {
+function isProvider(c: NonNullable<ClientOptions['credentials']>): c is () => Promise<AwsCredentialIdentity> {
   return typeof c === 'function';
 }
 
@@ -130,7 +137,10 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
         throw explainAwsError(e, { operation: 'GetCallerIdentity', region, profile });
       }
       if (!out.Arn || !out.Account)
-        throw new EcrAuthError(EcrAuthErrorCode.NoAuthorizationData, 'STS GetCallerIdentity returned no ARN/account');
+        throw new EcrAuthError(
+          EcrAuthErrorCode.NoAuthorizationData,
+          'STS GetCallerIdentity returned no ARN/account',
+        );
       const identity = { arn: out.Arn, account: out.Account };
       logger.debug('caller identity from STS', { account: identity.account });
       if (cache && key) {
@@ -150,12 +160,19 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
           const out = await ecrPublic.send(new GetPublicAuthorizationTokenCommand({}));
           const d = out.authorizationData;
           return d?.authorizationToken
-            ? [{ authorizationToken: d.authorizationToken, ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}) }]
+            ? [
+                {
+                  authorizationToken: d.authorizationToken,
+                  ...(d.expiresAt ? { expiresAt: d.expiresAt } : {}),
+                },
+              ]
             : [];
         }
         const ecr = await client(ECRClient, request.region);
         const out = await ecr.send(
-          new GetAuthorizationTokenCommand(request.registryIds.length ? { registryIds: request.registryIds } : {}),
+          new GetAuthorizationTokenCommand(
+            request.registryIds.length ? { registryIds: request.registryIds } : {},
+          ),
         );
         return (out.authorizationData ?? []).flatMap((d) =>
           d.authorizationToken
@@ -170,7 +187,8 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
         );
       } catch (e) {
         throw explainAwsError(e, {
-          operation: request.service === 'ecr-public' ? 'ECR Public GetAuthorizationToken' : 'GetAuthorizationToken',
+          operation:
+            request.service === 'ecr-public' ? 'ECR Public GetAuthorizationToken' : 'GetAuthorizationToken',
           region: request.region,
           ...(clientOptions.endpoint ? { endpoint: clientOptions.endpoint } : {}),
           profile,
@@ -189,9 +207,13 @@ export function decodeAuthorizationToken(token: string): { username: string; pas
   const text = Buffer.from(token, 'base64').toString('utf8');
   const i = text.indexOf(':');
   if (i <= 0 || i === text.length - 1)
-    throw new EcrAuthError(EcrAuthErrorCode.InvalidToken, 'ECR returned an authorization token that is not base64 "user:password"', {
-      hint: 'This is unexpected from AWS; check the endpoint (`awskit env`) if you point ECR at an emulator.',
-    });
+    throw new EcrAuthError(
+      EcrAuthErrorCode.InvalidToken,
+      'ECR returned an authorization token that is not base64 "user:password"',
+      {
+        hint: 'This is unexpected from AWS; check the endpoint (`awskit env`) if you point ECR at an emulator.',
+      },
+    );
   return { username: text.slice(0, i), password: text.slice(i + 1) };
 }
 
@@ -234,7 +256,18 @@ function clientOptionsOf(
     ecrClientConfig,
     logger,
   } = o;
-  const picked = { region, endpoint, profile, local, credentials, env, maxAttempts, clientConfig, ecrClientConfig, logger };
+  const picked = {
+    region,
+    endpoint,
+    profile,
+    local,
+    credentials,
+    env,
+    maxAttempts,
+    clientConfig,
+    ecrClientConfig,
+    logger,
+  };
   return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as typeof picked;
 }
 
@@ -294,7 +327,9 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
   const registryIds = options.registryIds ?? [];
   validateRegistryIds(registryIds);
   const cache =
-    options.cache === false ? undefined : (options.cache ?? createDefaultTokenCache(options.env ?? process.env, logger));
+    options.cache === false
+      ? undefined
+      : (options.cache ?? createDefaultTokenCache(options.env ?? process.env, logger));
   const region = options.public ? ECR_PUBLIC_REGION : await resolveRegionOption(options);
   const source =
     options.tokenSource ??
@@ -304,7 +339,13 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
   const principal = principalHash(identity.arn);
   const ids = options.public ? [] : registryIds.length ? [...new Set(registryIds)] : [identity.account];
   const wanted: Wanted[] = options.public
-    ? [{ service: 'ecr-public', region, key: tokenCacheKey({ principalArn: identity.arn, service: 'ecr-public', region }) }]
+    ? [
+        {
+          service: 'ecr-public',
+          region,
+          key: tokenCacheKey({ principalArn: identity.arn, service: 'ecr-public', region }),
+        },
+      ]
     : ids.map((registryId) => ({
         service: 'ecr' as const,
         registryId,
@@ -321,7 +362,10 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
       return undefined;
     });
     if (w.cached && isTokenFresh(w.cached, now)) {
-      logger.debug('ECR token from cache', { registry: w.cached.registry, expiresAt: new Date(w.cached.expiresAt).toISOString() });
+      logger.debug('ECR token from cache', {
+        registry: w.cached.registry,
+        expiresAt: new Date(w.cached.expiresAt).toISOString(),
+      });
       results.set(w, fromEntry(w.cached));
     }
   }
@@ -335,7 +379,9 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
           region,
           // Only send the (deprecated) registryIds parameter when asking for registries other than the caller's.
           registryIds:
-            missing.length === 1 && missing[0]!.registryId === identity.account ? [] : missing.map((w) => w.registryId!),
+            missing.length === 1 && missing[0]!.registryId === identity.account
+              ? []
+              : missing.map((w) => w.registryId!),
         };
     let tokens: RawAuthorizationToken[];
     try {
@@ -391,7 +437,9 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
         expiresAt,
       };
       writes.push(
-        cache.setToken(w.key, entry).catch((e: Error) => logger.warn('could not write the ECR token cache', { error: e.message })),
+        cache
+          .setToken(w.key, entry)
+          .catch((e: Error) => logger.warn('could not write the ECR token cache', { error: e.message })),
       );
     });
     await Promise.all(writes);
@@ -462,12 +510,17 @@ export async function listCachedAuthorizations(
 ): Promise<EcrAuthorization[]> {
   const { clock = systemClock, logger = noopLogger } = options;
   const cache =
-    options.cache === false ? undefined : (options.cache ?? createDefaultTokenCache(options.env ?? process.env, logger));
+    options.cache === false
+      ? undefined
+      : (options.cache ?? createDefaultTokenCache(options.env ?? process.env, logger));
   if (!cache) return [];
-  const source = options.tokenSource ?? createSdkTokenSource({ ...clientOptionsOf(options), cache, clock, logger });
+  const source =
+    options.tokenSource ?? createSdkTokenSource({ ...clientOptionsOf(options), cache, clock, logger });
   const identity = await source.getCallerIdentity();
   const now = clock.now();
-  return (await cache.listTokens(principalHash(identity.arn))).filter((e) => e.expiresAt > now).map(fromEntry);
+  return (await cache.listTokens(principalHash(identity.arn)))
+    .filter((e) => e.expiresAt > now)
+    .map(fromEntry);
 }
 
 /** Options for {@link resolveDefaultRegistry}. */
@@ -494,4 +547,41 @@ export async function resolveDefaultRegistry(options: ResolveDefaultRegistryOpti
     ...(options.fips ? { fips: true } : {}),
     ...(options.dualStack ? { dualStack: true } : {}),
   });
+}
+
+/** Options for {@link resolveRegistryHosts}. */
+export interface ResolveRegistryHostsOptions extends ResolveDefaultRegistryOptions {
+  /** Registry hosts or URLs, validated with `parseRegistry`. */
+  registries?: string[];
+  /** Account ids, turned into hosts in the resolved region. */
+  registryIds?: string[];
+  /** Include `public.ecr.aws`. */
+  public?: boolean;
+}
+
+/**
+ * The registry hosts a command is about: the given hosts (validated), hosts for the given account ids in the
+ * resolved region, `public.ecr.aws` when asked; with none of these, the caller's own registry (STS).
+ *
+ * @throws InvalidRegistryError for a host that is not ECR; EcrAuthError `INVALID_INPUT` for a bad account id.
+ */
+export async function resolveRegistryHosts(options: ResolveRegistryHostsOptions = {}): Promise<string[]> {
+  const hosts: string[] = [];
+  for (const r of options.registries ?? []) hosts.push(parseRegistry(r).host);
+  if (options.registryIds?.length) {
+    validateRegistryIds(options.registryIds);
+    const region = await resolveRegionOption(options);
+    for (const id of options.registryIds)
+      hosts.push(
+        formatRegistryHost({
+          registryId: id,
+          region,
+          ...(options.fips ? { fips: true } : {}),
+          ...(options.dualStack ? { dualStack: true } : {}),
+        }),
+      );
+  }
+  if (options.public) hosts.push(ECR_PUBLIC_HOSTS[0]);
+  if (!hosts.length) hosts.push(await resolveDefaultRegistry(options));
+  return [...new Set(hosts)];
 }

@@ -37,7 +37,8 @@ const USAGE = `Usage: ${CREDENTIAL_HELPER_PROGRAM} <store|get|erase|list|version
 async function readAll(stdin: AsyncIterable<string | Uint8Array>): Promise<string> {
   let s = '';
   const decoder = new TextDecoder();
-  for await (const chunk of stdin) s += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  for await (const chunk of stdin)
+    s += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
   return s + decoder.decode();
 }
 
@@ -56,15 +57,28 @@ function describe(e: unknown): { message: string; hint?: string } {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
-async function ecrClientConfigFor(reg: EcrRegistry, env: NodeJS.ProcessEnv): Promise<Record<string, unknown> | undefined> {
+async function ecrClientConfigFor(
+  reg: EcrRegistry,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, unknown> | undefined> {
   if (!reg.fips && !reg.dualStack) return undefined;
   // The SDK refuses FIPS/dual-stack together with a custom endpoint; they only apply to AWS's own endpoints.
-  const ep = await resolveEndpoint(reg.service === 'ecr' ? 'ecr' : 'ecrpublic', { env }).catch(() => undefined);
+  const ep = await resolveEndpoint(reg.service === 'ecr' ? 'ecr' : 'ecrpublic', { env }).catch(
+    () => undefined,
+  );
   if (ep?.url) return undefined;
-  return { ...(reg.fips ? { useFipsEndpoint: true } : {}), ...(reg.dualStack ? { useDualstackEndpoint: true } : {}) };
+  return {
+    ...(reg.fips ? { useFipsEndpoint: true } : {}),
+    ...(reg.dualStack ? { useDualstackEndpoint: true } : {}),
+  };
 }
 
-async function get(input: string, o: CredentialHelperOptions, env: NodeJS.ProcessEnv, logger: Logger): Promise<string> {
+async function get(
+  input: string,
+  o: CredentialHelperOptions,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<string> {
   const serverUrl = input.trim();
   if (!serverUrl) throw new ProtocolError('no credentials server URL');
   let reg: EcrRegistry;
@@ -123,7 +137,8 @@ async function list(o: CredentialHelperOptions, env: NodeJS.ProcessEnv, logger: 
   try {
     for (const a of await listCachedAuthorizations(common)) out[a.serverUrl] = a.username;
   } catch (e) {
-    if (Object.keys(out).length === 0) throw new ProtocolError(`${CREDENTIAL_HELPER_PROGRAM}: ${describe(e).message}`);
+    if (Object.keys(out).length === 0)
+      throw new ProtocolError(`${CREDENTIAL_HELPER_PROGRAM}: ${describe(e).message}`);
   }
   return `${JSON.stringify(out)}\n`;
 }
@@ -136,7 +151,8 @@ function store(input: string): void {
     throw new ProtocolError('invalid credentials JSON on stdin');
   }
   const c = (creds ?? {}) as { ServerURL?: unknown; Username?: unknown };
-  if (typeof c.ServerURL !== 'string' || c.ServerURL === '') throw new ProtocolError('no credentials server URL');
+  if (typeof c.ServerURL !== 'string' || c.ServerURL === '')
+    throw new ProtocolError('no credentials server URL');
   if (typeof c.Username !== 'string' || c.Username === '') throw new ProtocolError('no credentials username');
 }
 

@@ -47,7 +47,8 @@ export async function readDockerConfig(path: string): Promise<DockerConfig> {
   }
   if (!isObject(parsed)) throw new DockerConfigError(path, 'the top level is not a JSON object');
   for (const k of ['auths', 'credHelpers'] as const)
-    if (parsed[k] !== undefined && !isObject(parsed[k])) throw new DockerConfigError(path, `"${k}" is not an object`);
+    if (parsed[k] !== undefined && !isObject(parsed[k]))
+      throw new DockerConfigError(path, `"${k}" is not an object`);
   return parsed as DockerConfig;
 }
 
@@ -136,7 +137,10 @@ export interface AddCredentialHelpersOptions {
 }
 
 /** Finds an executable on PATH (no shell). */
-export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function findOnPath(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
@@ -158,7 +162,9 @@ export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.
  *
  * @throws DockerConfigError when the existing file cannot be parsed (it is left untouched).
  */
-export async function addCredentialHelpers(options: AddCredentialHelpersOptions): Promise<DockerConfigUpdate> {
+export async function addCredentialHelpers(
+  options: AddCredentialHelpersOptions,
+): Promise<DockerConfigUpdate> {
   const env = options.env ?? process.env;
   const name = options.helperName ?? CREDENTIAL_HELPER_NAME;
   const path = options.configPath ?? resolveDockerConfigPath(env);
@@ -169,7 +175,8 @@ export async function addCredentialHelpers(options: AddCredentialHelpersOptions)
   const changed: string[] = [];
   for (const host of options.registries) {
     const prev = credHelpers[host];
-    if (prev && prev !== name) warnings.push(`credHelpers for ${host} was "${prev}"; replaced with "${name}".`);
+    if (prev && prev !== name)
+      warnings.push(`credHelpers for ${host} was "${prev}"; replaced with "${name}".`);
     if (prev !== name) changed.push(host);
     credHelpers[host] = name;
     for (const k of keysFor(host)) {

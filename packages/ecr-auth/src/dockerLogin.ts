@@ -35,8 +35,10 @@ export interface RunDockerLoginOptions {
   timeoutMs?: number;
 }
 
-const DAEMON = /Cannot connect to the Docker daemon|Is the docker daemon running|docker daemon is not running|error during connect|dial unix [^ ]*docker\.sock/i;
-const UNREACHABLE = /no such host|connection refused|dial tcp|i\/o timeout|TLS handshake timeout|network is unreachable|Client\.Timeout|no route to host|server misbehaving/i;
+const DAEMON =
+  /Cannot connect to the Docker daemon|Is the docker daemon running|docker daemon is not running|error during connect|dial unix [^ ]*docker\.sock/i;
+const UNREACHABLE =
+  /no such host|connection refused|dial tcp|i\/o timeout|TLS handshake timeout|network is unreachable|Client\.Timeout|no route to host|server misbehaving/i;
 const REJECTED = /unauthorized|401|403|denied|authentication required|incorrect username or password/i;
 
 /** Classifies docker login output (exported for tests). */

@@ -82,7 +82,12 @@ export function explainAwsError(
       { hint: `Run \`aws sso login${profileArg}\` and try again.`, cause: e },
     );
   }
-  if (base.code === CoreErrorCode.EndpointUnreachable && !ctx.endpoint && /ENOTFOUND/.test(message) && ctx.region) {
+  if (
+    base.code === CoreErrorCode.EndpointUnreachable &&
+    !ctx.endpoint &&
+    /ENOTFOUND/.test(message) &&
+    ctx.region
+  ) {
     return new EcrAuthError(
       CoreErrorCode.WrongRegion,
       `${service} ${ctx.operation}: no ${service} endpoint answers for region "${ctx.region}" (DNS lookup failed)`,

@@ -7,7 +7,9 @@ export {
   type ListCachedAuthorizationsOptions,
   listCachedAuthorizations,
   type ResolveDefaultRegistryOptions,
+  type ResolveRegistryHostsOptions,
   resolveDefaultRegistry,
+  resolveRegistryHosts,
   type SdkTokenSourceOptions,
 } from './authorization';
 export {

@@ -78,7 +78,7 @@ export async function ecrLogin(options: EcrLoginOptions = {}): Promise<EcrLoginR
         throw new DockerLoginError(EcrAuthErrorCode.DockerNotFound, 'No docker CLI found on PATH', {
           hint: 'Install Docker, pass its path, or use --write-config to write config.json directly.',
         });
-      warnings.push('No docker CLI found on PATH; writing the credentials to Docker\'s config.json instead.');
+      warnings.push("No docker CLI found on PATH; writing the credentials to Docker's config.json instead.");
       toWrite.push(...auths);
     } else {
       for (const a of auths) {
@@ -104,13 +104,17 @@ export async function ecrLogin(options: EcrLoginOptions = {}): Promise<EcrLoginR
           toWrite.push(a);
           continue;
         }
-        throw new DockerLoginError(EcrAuthErrorCode.DockerLoginFailed, `docker login ${a.registry} failed: ${last}`, {
-          hint:
-            r.reason === 'rejected'
-              ? 'The registry refused the token: check that the registry id and region match the registry.'
-              : 'Run the docker command yourself to see more, or use --write-config to write config.json directly.',
-          details: { reason: r.reason, exitCode: r.exitCode },
-        });
+        throw new DockerLoginError(
+          EcrAuthErrorCode.DockerLoginFailed,
+          `docker login ${a.registry} failed: ${last}`,
+          {
+            hint:
+              r.reason === 'rejected'
+                ? 'The registry refused the token: check that the registry id and region match the registry.'
+                : 'Run the docker command yourself to see more, or use --write-config to write config.json directly.',
+            details: { reason: r.reason, exitCode: r.exitCode },
+          },
+        );
       }
     }
   }

@@ -81,7 +81,13 @@ export function parseRegistry(hostOrUrl: string): EcrRegistry {
   }
   const m = ECR_HOST_PATTERN.exec(host);
   if (!m) throw new InvalidRegistryError(hostOrUrl);
-  const [, registryId, fips, region, suffix] = m as unknown as [string, string, string | undefined, string, string];
+  const [, registryId, fips, region, suffix] = m as unknown as [
+    string,
+    string,
+    string | undefined,
+    string,
+    string,
+  ];
   return {
     service: 'ecr',
     host,
@@ -135,9 +141,13 @@ function dnsSuffix(region: string, dualStack: boolean): string {
 export function formatRegistryHost(options: FormatRegistryHostOptions): string {
   const { registryId, region, fips = false, dualStack = false } = options;
   if (!/^\d{12}$/.test(registryId))
-    throw new EcrAuthError(EcrAuthErrorCode.InvalidInput, `Registry id "${registryId}" is not a 12-digit account id`, {
-      hint: 'Pass the AWS account id that owns the registry, e.g. --registry-id 123456789012.',
-    });
+    throw new EcrAuthError(
+      EcrAuthErrorCode.InvalidInput,
+      `Registry id "${registryId}" is not a 12-digit account id`,
+      {
+        hint: 'Pass the AWS account id that owns the registry, e.g. --registry-id 123456789012.',
+      },
+    );
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-_]*$/.test(region))
     throw new EcrAuthError(EcrAuthErrorCode.InvalidInput, `Region "${region}" is not a valid region name`, {
       hint: 'Pass a region such as us-east-1.',

@@ -80,7 +80,10 @@ export function identityCacheKey(credentials: { accessKeyId: string; sessionToke
  * True while a token is inside the first half of its life (`now < requestedAt + (expiresAt - requestedAt) / 2`), the
  * same refresh rule as amazon-ecr-credential-helper: a 12 h token is refreshed after 6 h.
  */
-export function isTokenFresh(entry: Pick<TokenCacheEntry, 'requestedAt' | 'expiresAt'>, now: number): boolean {
+export function isTokenFresh(
+  entry: Pick<TokenCacheEntry, 'requestedAt' | 'expiresAt'>,
+  now: number,
+): boolean {
   if (!(entry.expiresAt > entry.requestedAt)) return false;
   return now < entry.requestedAt + (entry.expiresAt - entry.requestedAt) / 2;
 }
@@ -183,10 +186,14 @@ export class FileTokenCache implements TokenCache {
 
   async #write(sub: string, key: string, entry: object): Promise<void> {
     await this.#ensureDirs();
-    await writeFileAtomic(join(this.dir, sub, `${key}.json`), JSON.stringify({ version: CACHE_VERSION, entry }), {
-      mode: 0o600,
-      dirMode: 0o700,
-    });
+    await writeFileAtomic(
+      join(this.dir, sub, `${key}.json`),
+      JSON.stringify({ version: CACHE_VERSION, entry }),
+      {
+        mode: 0o600,
+        dirMode: 0o700,
+      },
+    );
   }
 
   async #drop(sub: string, key: string): Promise<void> {

@@ -1,5 +1,13 @@
 /** AWS partitions an ECR registry host can belong to. */
-export type EcrPartition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-eusc' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f';
+export type EcrPartition =
+  | 'aws'
+  | 'aws-cn'
+  | 'aws-us-gov'
+  | 'aws-eusc'
+  | 'aws-iso'
+  | 'aws-iso-b'
+  | 'aws-iso-e'
+  | 'aws-iso-f';
 
 /** Which token API serves a registry: private ECR or ECR Public. */
 export type EcrService = 'ecr' | 'ecr-public';

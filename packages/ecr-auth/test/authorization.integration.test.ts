@@ -24,7 +24,7 @@ async function tempCacheEnv() {
 }
 
 describe('getAuthorization against moto (local AWS)', () => {
-  it('returns AWS:<password> for the caller\'s registry, with the account id from STS', async () => {
+  it("returns AWS:<password> for the caller's registry, with the account id from STS", async () => {
     const opts = testClientOptions();
     const sts = await createClient(STSClient, opts);
     const me = await sts.send(new GetCallerIdentityCommand({}));
@@ -57,7 +57,7 @@ describe('getAuthorization against moto (local AWS)', () => {
     expect(a!.region).toBe('eu-west-1');
   });
 
-  it('does not cache moto\'s tokens (their expiresAt is in 2015): each call asks ECR again, nothing is written', async () => {
+  it("does not cache moto's tokens (their expiresAt is in 2015): each call asks ECR again, nothing is written", async () => {
     const { dir, env } = await tempCacheEnv();
     const logger = recordingLogger();
     const [a] = await getAuthorization({ ...testClientOptions(), env, logger });
@@ -112,7 +112,10 @@ describe('getAuthorization against moto (local AWS)', () => {
         getCallerIdentity: () => src.getCallerIdentity(),
         async getAuthorizationTokens(req: Parameters<TokenSource['getAuthorizationTokens']>[0]) {
           s.tokenCalls++;
-          return (await src.getAuthorizationTokens(req)).map((t) => ({ ...t, expiresAt: new Date(clock.now() + 12 * HOUR) }));
+          return (await src.getAuthorizationTokens(req)).map((t) => ({
+            ...t,
+            expiresAt: new Date(clock.now() + 12 * HOUR),
+          }));
         },
       };
       return s;
@@ -131,7 +134,7 @@ describe('getAuthorization against moto (local AWS)', () => {
     expect(b!.password).toBe(a!.password);
   });
 
-  it('resolveDefaultRegistry builds the caller\'s registry host', async () => {
+  it("resolveDefaultRegistry builds the caller's registry host", async () => {
     const opts = testClientOptions();
     const sts = await createClient(STSClient, opts);
     const me = await sts.send(new GetCallerIdentityCommand({}));

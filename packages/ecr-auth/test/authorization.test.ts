@@ -89,7 +89,13 @@ describe('getAuthorization (controlled token source and clock)', () => {
     const source = fakeTokenSource(clock);
     await getAuthorization({ region: REGION, tokenSource: source, cache, clock });
     await getAuthorization({ region: 'us-east-1', tokenSource: source, cache, clock });
-    await getAuthorization({ region: REGION, registryIds: ['999988887777'], tokenSource: source, cache, clock });
+    await getAuthorization({
+      region: REGION,
+      registryIds: ['999988887777'],
+      tokenSource: source,
+      cache,
+      clock,
+    });
     expect(source.requests).toHaveLength(3);
     expect(source.requests[2]).toEqual({ service: 'ecr', region: REGION, registryIds: ['999988887777'] });
     // the caller's own registry is requested without the deprecated registryIds parameter
@@ -100,7 +106,13 @@ describe('getAuthorization (controlled token source and clock)', () => {
     const clock = manualClock();
     const cache = new MemoryTokenCache();
     const source = fakeTokenSource(clock);
-    await getAuthorization({ region: REGION, registryIds: ['222222222222'], tokenSource: source, cache, clock });
+    await getAuthorization({
+      region: REGION,
+      registryIds: ['222222222222'],
+      tokenSource: source,
+      cache,
+      clock,
+    });
     const auths = await getAuthorization({
       region: REGION,
       registryIds: ['333333333333', '222222222222', '444444444444'],
@@ -110,7 +122,11 @@ describe('getAuthorization (controlled token source and clock)', () => {
     });
     expect(auths.map((a) => a.registryId)).toEqual(['333333333333', '222222222222', '444444444444']);
     expect(auths.map((a) => a.fromCache)).toEqual([false, true, false]);
-    expect(source.requests[1]).toEqual({ service: 'ecr', region: REGION, registryIds: ['333333333333', '444444444444'] });
+    expect(source.requests[1]).toEqual({
+      service: 'ecr',
+      region: REGION,
+      registryIds: ['333333333333', '444444444444'],
+    });
   });
 
   it('does not cache with cache: false', async () => {
@@ -143,7 +159,8 @@ describe('getAuthorization (controlled token source and clock)', () => {
     const cache = new MemoryTokenCache();
     let failing = false;
     const source = fakeTokenSource(clock, {
-      fail: () => (failing ? Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }) : undefined),
+      fail: () =>
+        failing ? Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }) : undefined,
     });
     const logger = recordingLogger();
     const opts = { region: REGION, tokenSource: source, cache, clock, logger };
@@ -161,17 +178,30 @@ describe('getAuthorization (controlled token source and clock)', () => {
   it('ECR Public: one token for public.ecr.aws, requested in us-east-1 whatever the region', async () => {
     const clock = manualClock();
     const source = fakeTokenSource(clock);
-    const [a] = await getAuthorization({ public: true, region: 'eu-central-1', tokenSource: source, cache: false, clock });
+    const [a] = await getAuthorization({
+      public: true,
+      region: 'eu-central-1',
+      tokenSource: source,
+      cache: false,
+      clock,
+    });
     expect(source.requests).toEqual([{ service: 'ecr-public', region: 'us-east-1' }]);
-    expect(a).toMatchObject({ service: 'ecr-public', registry: 'public.ecr.aws', serverUrl: 'https://public.ecr.aws', username: 'AWS' });
+    expect(a).toMatchObject({
+      service: 'ecr-public',
+      registry: 'public.ecr.aws',
+      serverUrl: 'https://public.ecr.aws',
+      username: 'AWS',
+    });
   });
 
   it('rejects malformed registry ids, all at once, before any call', async () => {
     const clock = manualClock();
     const source = fakeTokenSource(clock);
-    const err = await getAuthorization({ region: REGION, registryIds: ['12', '123456789012', 'abc'], tokenSource: source }).catch(
-      (e) => e,
-    );
+    const err = await getAuthorization({
+      region: REGION,
+      registryIds: ['12', '123456789012', 'abc'],
+      tokenSource: source,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(EcrAuthError);
     expect(err.code).toBe('INVALID_INPUT');
     expect(err.message).toContain('"12", "abc"');
@@ -193,13 +223,19 @@ describe('getAuthorization (controlled token source and clock)', () => {
     expect(logger.lines.length).toBeGreaterThan(0);
   });
 
-  it('lists the caller\'s cached, unexpired tokens only', async () => {
+  it("lists the caller's cached, unexpired tokens only", async () => {
     const clock = manualClock();
     const cache = new MemoryTokenCache();
     const alice = fakeTokenSource(clock);
     const bob = fakeTokenSource(clock, { arn: 'arn:aws:iam::111122223333:user/bob' });
     await getAuthorization({ region: REGION, tokenSource: alice, cache, clock });
-    await getAuthorization({ region: 'us-east-1', tokenSource: alice, cache, clock, registryIds: ['555555555555'] });
+    await getAuthorization({
+      region: 'us-east-1',
+      tokenSource: alice,
+      cache,
+      clock,
+      registryIds: ['555555555555'],
+    });
     await getAuthorization({ region: 'us-west-2', tokenSource: bob, cache, clock });
     const listed = await listCachedAuthorizations({ tokenSource: alice, cache, clock });
     expect(listed.map((a) => a.registry).sort()).toEqual([
@@ -216,9 +252,12 @@ describe('FileTokenCache', () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'ecr-auth-')), 'cache');
     const clock = manualClock();
     const cache = new FileTokenCache({ dir });
-    const source = fakeTokenSource(clock, { arn: 'arn:aws:sts::111122223333:assumed-role/Deploy/alice@example.com' });
+    const source = fakeTokenSource(clock, {
+      arn: 'arn:aws:sts::111122223333:assumed-role/Deploy/alice@example.com',
+    });
     await getAuthorization({ region: REGION, tokenSource: source, cache, clock });
-    for (const d of [dir, join(dir, 'tokens'), join(dir, 'identities')]) expect((await stat(d)).mode & 0o777).toBe(0o700);
+    for (const d of [dir, join(dir, 'tokens'), join(dir, 'identities')])
+      expect((await stat(d)).mode & 0o777).toBe(0o700);
     const [name] = await readdir(join(dir, 'tokens'));
     expect(name).toMatch(/^[0-9a-f]{64}\.json$/);
     expect((await stat(join(dir, 'tokens', name!))).mode & 0o777).toBe(0o600);
@@ -226,7 +265,12 @@ describe('FileTokenCache', () => {
     expect(text).not.toContain('alice');
     expect(text).not.toContain('Deploy');
     // a second cache object over the same directory (another process) hits
-    const [again] = await getAuthorization({ region: REGION, tokenSource: source, cache: new FileTokenCache({ dir }), clock });
+    const [again] = await getAuthorization({
+      region: REGION,
+      tokenSource: source,
+      cache: new FileTokenCache({ dir }),
+      clock,
+    });
     expect(again!.fromCache).toBe(true);
   });
 
@@ -254,14 +298,22 @@ describe('FileTokenCache', () => {
     await mkdir(dir, { mode: 0o777 });
     await chmod(dir, 0o777);
     const clock = manualClock();
-    await getAuthorization({ region: REGION, tokenSource: fakeTokenSource(clock), cache: new FileTokenCache({ dir }), clock });
+    await getAuthorization({
+      region: REGION,
+      tokenSource: fakeTokenSource(clock),
+      cache: new FileTokenCache({ dir }),
+      clock,
+    });
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
   });
 });
 
 describe('decodeAuthorizationToken', () => {
   it('splits at the first colon', () => {
-    expect(decodeAuthorizationToken(Buffer.from('AWS:a:b=c').toString('base64'))).toEqual({ username: 'AWS', password: 'a:b=c' });
+    expect(decodeAuthorizationToken(Buffer.from('AWS:a:b=c').toString('base64'))).toEqual({
+      username: 'AWS',
+      password: 'a:b=c',
+    });
   });
   it('rejects tokens without user:password, without echoing them', () => {
     const token = Buffer.from('no-colon-secret').toString('base64');
@@ -281,7 +333,9 @@ describe('decodeAuthorizationToken', () => {
 describe('explainAwsError', () => {
   it('names an expired SSO session and says to run aws sso login for the profile', () => {
     const e = Object.assign(
-      new Error('The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO session run aws sso login with the corresponding profile.'),
+      new Error(
+        'The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO session run aws sso login with the corresponding profile.',
+      ),
       { name: 'CredentialsProviderError' },
     );
     const x = explainAwsError(e, { operation: 'GetAuthorizationToken', profile: 'dev' });
@@ -289,19 +343,31 @@ describe('explainAwsError', () => {
     expect(x.hint).toContain('aws sso login --profile dev');
   });
   it('turns a DNS failure of the AWS endpoint into WRONG_REGION', () => {
-    const e = Object.assign(new Error('getaddrinfo ENOTFOUND api.ecr.us-nowhere-1.amazonaws.com'), { code: 'ENOTFOUND' });
+    const e = Object.assign(new Error('getaddrinfo ENOTFOUND api.ecr.us-nowhere-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+    });
     const x = explainAwsError(e, { operation: 'GetAuthorizationToken', region: 'us-nowhere-1' });
     expect(x.code).toBe('WRONG_REGION');
     expect(x.message).toContain('us-nowhere-1');
   });
   it('passes core codes through for missing credentials and access denied', () => {
-    const missing = explainAwsError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), {
-      operation: 'GetAuthorizationToken',
-    });
+    const missing = explainAwsError(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      {
+        operation: 'GetAuthorizationToken',
+      },
+    );
     expect(missing.code).toBe('CREDENTIALS_MISSING');
-    const denied = explainAwsError(Object.assign(new Error('not authorized to perform: ecr:GetAuthorizationToken'), { name: 'AccessDeniedException' }), {
-      operation: 'GetAuthorizationToken',
-    });
+    const denied = explainAwsError(
+      Object.assign(new Error('not authorized to perform: ecr:GetAuthorizationToken'), {
+        name: 'AccessDeniedException',
+      }),
+      {
+        operation: 'GetAuthorizationToken',
+      },
+    );
     expect(denied.code).toBe('ACCESS_DENIED');
     expect(denied).toBeInstanceOf(EcrAuthError);
   });

@@ -57,7 +57,7 @@ beforeAll(async () => {
 });
 
 describe('docker-credential-awskit as a child process', () => {
-  it('get: answers {ServerURL, Username, Secret} for the caller\'s registry; the secret is a valid ECR password', async () => {
+  it("get: answers {ServerURL, Username, Secret} for the caller's registry; the secret is a valid ECR password", async () => {
     const env = await localEnv();
     const host = `${account}.dkr.ecr.us-east-1.amazonaws.com`;
     const r = await helper(['get'], `${host}\n`, env);
@@ -73,14 +73,25 @@ describe('docker-credential-awskit as a child process', () => {
     expect(await readdir(join(env.AWSKIT_CACHE_DIR!, 'tokens')).catch(() => [])).toEqual([]);
   });
 
-  it('get: serves another account\'s registry in another region, from an https:// URL with a path', async () => {
+  it("get: serves another account's registry in another region, from an https:// URL with a path", async () => {
     const env = await localEnv();
-    const r = await helper(['get'], 'https://210987654321.dkr.ecr.eu-central-1.amazonaws.com/v2/app/manifests/latest', env);
+    const r = await helper(
+      ['get'],
+      'https://210987654321.dkr.ecr.eu-central-1.amazonaws.com/v2/app/manifests/latest',
+      env,
+    );
     expect(r.code).toBe(0);
     const creds = JSON.parse(r.stdout);
-    expect(creds.ServerURL).toBe('https://210987654321.dkr.ecr.eu-central-1.amazonaws.com/v2/app/manifests/latest');
+    expect(creds.ServerURL).toBe(
+      'https://210987654321.dkr.ecr.eu-central-1.amazonaws.com/v2/app/manifests/latest',
+    );
     // the same registry through the library gets a token from the same local ECR
-    const [lib] = await getAuthorization({ ...testClientOptions(), region: 'eu-central-1', registryIds: ['210987654321'], cache: false });
+    const [lib] = await getAuthorization({
+      ...testClientOptions(),
+      region: 'eu-central-1',
+      registryIds: ['210987654321'],
+      cache: false,
+    });
     expect(lib!.registry).toBe('210987654321.dkr.ecr.eu-central-1.amazonaws.com');
     expect(creds.Username).toBe(lib!.username);
   });
@@ -130,7 +141,10 @@ describe('docker-credential-awskit as a child process', () => {
         '',
       ].join('\n'),
     );
-    const r = await helper(['get'], '111122223333.dkr.ecr.us-east-1.amazonaws.com', { ...env, AWS_PROFILE: 'dev' });
+    const r = await helper(['get'], '111122223333.dkr.ecr.us-east-1.amazonaws.com', {
+      ...env,
+      AWS_PROFILE: 'dev',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/SSO session is expired or missing/);
     expect(r.stderr).toMatch(/aws sso login --profile dev/);
@@ -147,7 +161,7 @@ describe('docker-credential-awskit as a child process', () => {
     expect(r.stderr).toMatch(/cannot get credentials for public\.ecr\.aws/);
   });
 
-  it('list: the caller\'s default registry as {serverURL: username}', async () => {
+  it("list: the caller's default registry as {serverURL: username}", async () => {
     const r = await helper(['list'], '', await localEnv({ AWS_REGION: 'us-east-1' }));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ [`https://${account}.dkr.ecr.us-east-1.amazonaws.com`]: 'AWS' });
@@ -178,21 +192,40 @@ describe('docker-credential-awskit as a child process', () => {
 
   it('store and erase are accepted as no-ops but still validate their input like the protocol', async () => {
     const env = await localEnv();
-    const ok = await helper(['store'], JSON.stringify({ ServerURL: 'x.dkr.ecr', Username: 'AWS', Secret: 'zzz-secret' }), env);
+    const ok = await helper(
+      ['store'],
+      JSON.stringify({ ServerURL: 'x.dkr.ecr', Username: 'AWS', Secret: 'zzz-secret' }),
+      env,
+    );
     expect(ok).toMatchObject({ code: 0, stdout: '' });
     expect(ok.stderr).not.toContain('zzz-secret');
-    expect(await helper(['store'], JSON.stringify({ Username: 'AWS' }), env)).toMatchObject({ code: 1, stdout: 'no credentials server URL\n' });
-    expect(await helper(['store'], JSON.stringify({ ServerURL: 'h' }), env)).toMatchObject({ code: 1, stdout: 'no credentials username\n' });
+    expect(await helper(['store'], JSON.stringify({ Username: 'AWS' }), env)).toMatchObject({
+      code: 1,
+      stdout: 'no credentials server URL\n',
+    });
+    expect(await helper(['store'], JSON.stringify({ ServerURL: 'h' }), env)).toMatchObject({
+      code: 1,
+      stdout: 'no credentials username\n',
+    });
     expect(await helper(['store'], 'not json', env)).toMatchObject({ code: 1 });
     expect(await helper(['erase'], 'some.host', env)).toMatchObject({ code: 0, stdout: '' });
-    expect(await helper(['erase'], '', env)).toMatchObject({ code: 1, stdout: 'no credentials server URL\n' });
+    expect(await helper(['erase'], '', env)).toMatchObject({
+      code: 1,
+      stdout: 'no credentials server URL\n',
+    });
   });
 
   it('usage errors: no action, two actions, an unknown action', async () => {
     const env = await localEnv();
-    expect(await helper([], '', env)).toMatchObject({ code: 1, stdout: 'Usage: docker-credential-awskit <store|get|erase|list|version>\n' });
+    expect(await helper([], '', env)).toMatchObject({
+      code: 1,
+      stdout: 'Usage: docker-credential-awskit <store|get|erase|list|version>\n',
+    });
     expect(await helper(['get', 'list'], '', env)).toMatchObject({ code: 1 });
-    expect(await helper(['frobnicate'], '', env)).toMatchObject({ code: 1, stdout: 'docker-credential-awskit: unknown action: frobnicate\n' });
+    expect(await helper(['frobnicate'], '', env)).toMatchObject({
+      code: 1,
+      stdout: 'docker-credential-awskit: unknown action: frobnicate\n',
+    });
   });
 
   it('AWSKIT_LOG_LEVEL=debug explains where credentials came from, without the secret', async () => {

@@ -12,10 +12,13 @@ import {
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
-async function tempDockerConfig(content?: unknown): Promise<{ dir: string; path: string; env: NodeJS.ProcessEnv }> {
+async function tempDockerConfig(
+  content?: unknown,
+): Promise<{ dir: string; path: string; env: NodeJS.ProcessEnv }> {
   const dir = await mkdtemp(join(tmpdir(), 'ecr-docker-'));
   const path = join(dir, 'config.json');
-  if (content !== undefined) await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+  if (content !== undefined)
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
   return { dir, path, env: { DOCKER_CONFIG: dir, PATH: '' } };
 }
 
@@ -29,7 +32,10 @@ describe('resolveDockerConfigPath', () => {
 describe('writeDockerAuths', () => {
   it('creates config.json 0600 with auths[host].auth = base64(user:password)', async () => {
     const { path, env } = await tempDockerConfig();
-    const r = await writeDockerAuths({ entries: [{ registry: HOST, username: 'AWS', password: 's3cret' }], env });
+    const r = await writeDockerAuths({
+      entries: [{ registry: HOST, username: 'AWS', password: 's3cret' }],
+      env,
+    });
     expect(r.path).toBe(path);
     expect(r.warnings).toEqual([]);
     const cfg = JSON.parse(await readFile(path, 'utf8'));
@@ -73,7 +79,10 @@ describe('writeDockerAuths', () => {
 
   it('leaves an unparsable config.json untouched and throws DOCKER_CONFIG_INVALID', async () => {
     const { path, env } = await tempDockerConfig('{ "auths": { broken');
-    const err = await writeDockerAuths({ entries: [{ registry: HOST, username: 'AWS', password: 'pw' }], env }).catch((e) => e);
+    const err = await writeDockerAuths({
+      entries: [{ registry: HOST, username: 'AWS', password: 'pw' }],
+      env,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(DockerConfigError);
     expect(err.code).toBe('DOCKER_CONFIG_INVALID');
     expect(await readFile(path, 'utf8')).toBe('{ "auths": { broken');
@@ -92,7 +101,11 @@ describe('writeDockerAuths', () => {
 
 describe('addCredentialHelpers', () => {
   it('adds credHelpers entries and keeps the rest of the file', async () => {
-    const { path, env } = await tempDockerConfig({ auths: { 'ghcr.io': { auth: 'eA==' } }, credHelpers: { 'gcr.io': 'gcloud' }, x: 1 });
+    const { path, env } = await tempDockerConfig({
+      auths: { 'ghcr.io': { auth: 'eA==' } },
+      credHelpers: { 'gcr.io': 'gcloud' },
+      x: 1,
+    });
     const r = await addCredentialHelpers({ registries: [HOST, 'public.ecr.aws'], env });
     const cfg = JSON.parse(await readFile(path, 'utf8'));
     expect(cfg.credHelpers).toEqual({ 'gcr.io': 'gcloud', [HOST]: 'awskit', 'public.ecr.aws': 'awskit' });
@@ -103,7 +116,9 @@ describe('addCredentialHelpers', () => {
   });
 
   it('warns about a stale auths entry (from an earlier docker login) and removes it when asked', async () => {
-    const { path, env } = await tempDockerConfig({ auths: { [HOST]: { auth: 'QVdTOm9sZA==' }, [`https://${HOST}`]: { auth: 'QVdTOm9sZA==' } } });
+    const { path, env } = await tempDockerConfig({
+      auths: { [HOST]: { auth: 'QVdTOm9sZA==' }, [`https://${HOST}`]: { auth: 'QVdTOm9sZA==' } },
+    });
     const r1 = await addCredentialHelpers({ registries: [HOST], env });
     expect(r1.warnings.filter((w) => /stale token/.test(w))).toHaveLength(2);
     await addCredentialHelpers({ registries: [HOST], env, removeStaleAuths: true });

@@ -1,6 +1,5 @@
-import type { Logger } from '@awskit/core';
+import type { Clock, Logger } from '@awskit/core';
 import { isAwskitError } from '@awskit/core';
-import type { Clock } from '@awskit/core';
 import type { TokenRequest, TokenSource } from '../src/index';
 
 export * from '../src/index';
@@ -8,7 +7,9 @@ export * from '../src/index';
 export const isAwskitErrorLike = (e: unknown, code?: string) => isAwskitError(e, code);
 
 /** A clock tests move by hand. */
-export function manualClock(start = Date.UTC(2026, 0, 1)): Clock & { advance(ms: number): void; set(ms: number): void } {
+export function manualClock(
+  start = Date.UTC(2026, 0, 1),
+): Clock & { advance(ms: number): void; set(ms: number): void } {
   let t = start;
   return {
     now: () => t,
@@ -29,7 +30,14 @@ export function recordingLogger(): Logger & { lines: string[]; text(): string } 
     (msg: string, fields?: Record<string, unknown>): void => {
       lines.push(`${level} ${msg} ${fields ? JSON.stringify(fields) : ''}`);
     };
-  return { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error'), lines, text: () => lines.join('\n') };
+  return {
+    debug: rec('debug'),
+    info: rec('info'),
+    warn: rec('warn'),
+    error: rec('error'),
+    lines,
+    text: () => lines.join('\n'),
+  };
 }
 
 export const HOUR = 60 * 60 * 1000;
@@ -41,7 +49,13 @@ export const b64 = (s: string) => Buffer.from(s).toString('base64');
  */
 export function fakeTokenSource(
   clock: Clock,
-  opts: { arn?: string; account?: string; ttlMs?: number; expiresAt?: Date; fail?: () => Error | undefined } = {},
+  opts: {
+    arn?: string;
+    account?: string;
+    ttlMs?: number;
+    expiresAt?: Date;
+    fail?: () => Error | undefined;
+  } = {},
 ): TokenSource & { identityCalls: number; requests: TokenRequest[] } {
   const { arn = 'arn:aws:iam::111122223333:user/alice', account = '111122223333', ttlMs = 12 * HOUR } = opts;
   const src = {
@@ -60,7 +74,9 @@ export function fakeTokenSource(
       return ids.map((id) => ({
         authorizationToken: b64(`AWS:pw-${n}-${id}`),
         expiresAt: opts.expiresAt ?? new Date(clock.now() + ttlMs),
-        ...(req.service === 'ecr' ? { proxyEndpoint: `https://${id}.dkr.ecr.${req.region}.amazonaws.com` } : {}),
+        ...(req.service === 'ecr'
+          ? { proxyEndpoint: `https://${id}.dkr.ecr.${req.region}.amazonaws.com` }
+          : {}),
       }));
     },
   };

@@ -1,34 +1,83 @@
 import { describe, expect, it } from 'vitest';
-import { formatRegistryHost, InvalidRegistryError, isAwskitErrorLike, parseRegistry, tryParseRegistry } from './helpers';
+import {
+  formatRegistryHost,
+  InvalidRegistryError,
+  isAwskitErrorLike,
+  parseRegistry,
+  tryParseRegistry,
+} from './helpers';
 
 // The valid and invalid cases of amazon-ecr-credential-helper's TestExtractRegistry (ecr-login/api/client_test.go
 // at 2a41520), plus partition/dual-stack expectations this package adds on top.
 const VALID: Array<[string, Partial<ReturnType<typeof parseRegistry>>]> = [
   [
     'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah',
-    { service: 'ecr', registryId: '123456789012', region: 'us-east-1', fips: false, dualStack: false, partition: 'aws' },
+    {
+      service: 'ecr',
+      registryId: '123456789012',
+      region: 'us-east-1',
+      fips: false,
+      dualStack: false,
+      partition: 'aws',
+    },
   ],
-  ['123456789012.dkr.ecr.us-west-2.amazonaws.com', { registryId: '123456789012', region: 'us-west-2', fips: false }],
-  ['123456789012.dkr-ecr.us-west-2.on.aws', { region: 'us-west-2', fips: false, dualStack: true, partition: 'aws' }],
+  [
+    '123456789012.dkr.ecr.us-west-2.amazonaws.com',
+    { registryId: '123456789012', region: 'us-west-2', fips: false },
+  ],
+  [
+    '123456789012.dkr-ecr.us-west-2.on.aws',
+    { region: 'us-west-2', fips: false, dualStack: true, partition: 'aws' },
+  ],
   ['123456789012.dkr-ecr-fips.us-west-2.on.aws', { region: 'us-west-2', fips: true, dualStack: true }],
-  ['210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/foo', { registryId: '210987654321', region: 'cn-north-1', partition: 'aws-cn', dualStack: false }],
-  ['210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn', { region: 'cn-north-1', partition: 'aws-cn', dualStack: true }],
+  [
+    '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/foo',
+    { registryId: '210987654321', region: 'cn-north-1', partition: 'aws-cn', dualStack: false },
+  ],
+  [
+    '210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn',
+    { region: 'cn-north-1', partition: 'aws-cn', dualStack: true },
+  ],
   ['210987654321.dkr.ecr.us-iso-east-1.c2s.ic.gov', { region: 'us-iso-east-1', partition: 'aws-iso' }],
   ['123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov', { region: 'us-isob-east-1', partition: 'aws-iso-b' }],
-  ['123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk', { region: 'eu-isoe-west-1', partition: 'aws-iso-e' }],
-  ['123456789012.dkr.ecr.us-isof-east-1.csp.hci.ic.gov', { region: 'us-isof-east-1', partition: 'aws-iso-f' }],
-  ['123456789012.dkr-ecr.us-gov-east-1.on.aws', { region: 'us-gov-east-1', fips: false, dualStack: true, partition: 'aws-us-gov' }],
-  ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', { region: 'us-gov-west-1', fips: true, partition: 'aws-us-gov' }],
-  ['123456789012.dkr-ecr-fips.us-gov-east-1.on.aws', { region: 'us-gov-east-1', fips: true, dualStack: true }],
+  [
+    '123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk',
+    { region: 'eu-isoe-west-1', partition: 'aws-iso-e' },
+  ],
+  [
+    '123456789012.dkr.ecr.us-isof-east-1.csp.hci.ic.gov',
+    { region: 'us-isof-east-1', partition: 'aws-iso-f' },
+  ],
+  [
+    '123456789012.dkr-ecr.us-gov-east-1.on.aws',
+    { region: 'us-gov-east-1', fips: false, dualStack: true, partition: 'aws-us-gov' },
+  ],
+  [
+    '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com',
+    { region: 'us-gov-west-1', fips: true, partition: 'aws-us-gov' },
+  ],
+  [
+    '123456789012.dkr-ecr-fips.us-gov-east-1.on.aws',
+    { region: 'us-gov-east-1', fips: true, dualStack: true },
+  ],
   ['123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu', { region: 'eusc-de-east-1', partition: 'aws-eusc' }],
-  ['https://public.ecr.aws', { service: 'ecr-public', host: 'public.ecr.aws', region: 'us-east-1', dualStack: false }],
-  ['https://ecr-public.aws.com', { service: 'ecr-public', host: 'ecr-public.aws.com', region: 'us-east-1', dualStack: true }],
+  [
+    'https://public.ecr.aws',
+    { service: 'ecr-public', host: 'public.ecr.aws', region: 'us-east-1', dualStack: false },
+  ],
+  [
+    'https://ecr-public.aws.com',
+    { service: 'ecr-public', host: 'ecr-public.aws.com', region: 'us-east-1', dualStack: true },
+  ],
   ['public.ecr.aws', { service: 'ecr-public', host: 'public.ecr.aws' }],
   ['ecr-public.aws.com', { service: 'ecr-public', host: 'ecr-public.aws.com' }],
   ['https://public.ecr.aws/amazonlinux', { service: 'ecr-public', host: 'public.ecr.aws' }],
   ['https://ecr-public.aws.com/amazonlinux', { service: 'ecr-public', host: 'ecr-public.aws.com' }],
   // Go's url.Hostname() drops the port and user info.
-  ['123456789012.dkr.ecr.eu-west-1.amazonaws.com:443/repo', { host: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', region: 'eu-west-1' }],
+  [
+    '123456789012.dkr.ecr.eu-west-1.amazonaws.com:443/repo',
+    { host: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', region: 'eu-west-1' },
+  ],
   // Docker passes the server URL with surrounding whitespace trimmed; so do we.
   ['  123456789012.dkr.ecr.eu-west-1.amazonaws.com\n', { region: 'eu-west-1' }],
 ];
@@ -91,13 +140,34 @@ describe('parseRegistry', () => {
 describe('formatRegistryHost', () => {
   it.each([
     [{ registryId: '123456789012', region: 'us-east-1' }, '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
-    [{ registryId: '123456789012', region: 'us-west-2', dualStack: true }, '123456789012.dkr-ecr.us-west-2.on.aws'],
-    [{ registryId: '123456789012', region: 'us-gov-west-1', fips: true }, '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com'],
-    [{ registryId: '210987654321', region: 'cn-north-1' }, '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn'],
-    [{ registryId: '210987654321', region: 'cn-north-1', dualStack: true }, '210987654321.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn'],
-    [{ registryId: '123456789012', region: 'us-iso-east-1' }, '123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov'],
-    [{ registryId: '123456789012', region: 'us-isob-east-1' }, '123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov'],
-    [{ registryId: '123456789012', region: 'eusc-de-east-1' }, '123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu'],
+    [
+      { registryId: '123456789012', region: 'us-west-2', dualStack: true },
+      '123456789012.dkr-ecr.us-west-2.on.aws',
+    ],
+    [
+      { registryId: '123456789012', region: 'us-gov-west-1', fips: true },
+      '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com',
+    ],
+    [
+      { registryId: '210987654321', region: 'cn-north-1' },
+      '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn',
+    ],
+    [
+      { registryId: '210987654321', region: 'cn-north-1', dualStack: true },
+      '210987654321.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn',
+    ],
+    [
+      { registryId: '123456789012', region: 'us-iso-east-1' },
+      '123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov',
+    ],
+    [
+      { registryId: '123456789012', region: 'us-isob-east-1' },
+      '123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov',
+    ],
+    [
+      { registryId: '123456789012', region: 'eusc-de-east-1' },
+      '123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu',
+    ],
   ])('formats %j as %s, which parses back', (input, host) => {
     expect(formatRegistryHost(input)).toBe(host);
     expect(parseRegistry(host)).toMatchObject({ registryId: input.registryId, region: input.region });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerEcr } from './ecr';
 import { registerEnv } from './env';
 import { registerLocal } from './local';
 
@@ -9,4 +10,5 @@ import { registerLocal } from './local';
 export function registerCommands(program: Command): void {
   registerLocal(program);
   registerEnv(program);
+  registerEcr(program);
 }
