@@ -207,6 +207,34 @@ describe('KinesisProducer on the local Kinesis', () => {
     expectExactlyOnceInOrder(input, records);
   });
 
+  it('rate-limits each shard to rateLimitPercent of 1,000 records/s', async () => {
+    const stream = await createTestStream(admin, { shardCount: 1 });
+    const client = await producerClient();
+    const perCall: number[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutRecordsCommand') {
+          perCall.push((args.input as { Records: unknown[] }).Records.length);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countEntries' },
+    );
+    // 2% of 1,000 records/s = 20 records/s, and a bucket of 20
+    const producer = new KinesisProducer({
+      streamName: stream,
+      client,
+      aggregation: false,
+      rateLimitPercent: 2,
+      maxBufferedTimeMs: 1,
+    });
+    await Promise.all(makeRecords(50, 5).map((r) => producer.put(r)));
+    await producer.close();
+    expect(perCall.reduce((a, b) => a + b, 0)).toBe(50);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(20);
+    expect(perCall.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('retries whole-request server errors and network-level failures', async () => {
     const stream = await createTestStream(admin, { shardCount: 1 });
     const client = await producerClient();
