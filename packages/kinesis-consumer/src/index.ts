@@ -16,6 +16,7 @@ export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan }
 export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';
 export { comparePositions } from './records.js';
 export { computeLeasesToCreate } from './shardSync.js';
+export { type TailStreamOptions, tailStream } from './tail.js';
 export {
   type BadRecordInfo,
   type BatchContext,
