@@ -912,7 +912,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
           LocalstackHooksErrorCode.NonLocalEndpoint,
           `refusing to apply to ${service} at ${r.endpoint.url ?? `AWS (${region})`}: not a local endpoint (${r.endpoint.reason})`,
           {
-            hint: 'Check `awskit localstack plan` first, then pass --yes (allowNonLocal: true) to change a real account; or point at LocalStack with --endpoint / --local.',
+            hint: 'Check `awskit localstack plan` first, then pass --yes (allowNonLocal: true) to change a real account; or point at LocalStack with --endpoint-url / --local.',
           },
         );
     }

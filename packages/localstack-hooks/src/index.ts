@@ -39,6 +39,7 @@ export {
   LocalstackHooksError,
   LocalstackHooksErrorCode,
 } from './errors';
+export { EXAMPLE_DECLARATION_YAML } from './example';
 export {
   type InitFile,
   type WriteInitFilesOptions,

@@ -182,7 +182,7 @@ export async function waitForReady(options: WaitForReadyOptions = {}): Promise<R
     }
     const elapsedMs = clock.now() - start;
     if (missing.length === 0) {
-      logger.info('local AWS ready', { endpoint, elapsedMs, attempts });
+      logger.debug('local AWS ready', { endpoint, elapsedMs, attempts });
       return {
         endpoint,
         services: serviceStates,

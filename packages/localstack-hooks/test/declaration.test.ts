@@ -321,3 +321,11 @@ describe('loadDeclaration', () => {
     });
   });
 });
+
+describe('EXAMPLE_DECLARATION_YAML', () => {
+  it('is byte-identical to examples/awskit.local.yaml', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { EXAMPLE_DECLARATION_YAML } = await import('../src/index');
+    expect(EXAMPLE_DECLARATION_YAML).toBe(await readFile(EXAMPLE, 'utf8'));
+  });
+});

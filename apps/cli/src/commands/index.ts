@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerEcr } from './ecr';
 import { registerEnv } from './env';
 import { registerLocal } from './local';
+import { registerLocalstack } from './localstack';
 
 /**
  * Every command group of the `awskit` CLI. Each group lives in its own file and loads its package lazily inside
@@ -11,4 +12,5 @@ export function registerCommands(program: Command): void {
   registerLocal(program);
   registerEnv(program);
   registerEcr(program);
+  registerLocalstack(program);
 }
