@@ -163,8 +163,10 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     this.state = 'starting';
     try {
       const o = this.o;
-      this.kinesis = o.kinesisClient ?? (await createClient(KinesisClient, o.clientOptions));
-      const dynamo = o.dynamoClient ?? (await createClient(DynamoDBClient, o.clientOptions));
+      this.kinesis =
+        o.kinesisClient ?? (await createClient(KinesisClient, { ...o.clientOptions, service: 'kinesis' }));
+      const dynamo =
+        o.dynamoClient ?? (await createClient(DynamoDBClient, { ...o.clientOptions, service: 'dynamodb' }));
       const stream = o.streamARN ?? o.streamName!;
       try {
         await this.kinesis.send(

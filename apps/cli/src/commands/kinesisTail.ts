@@ -96,12 +96,14 @@ Examples:
         const { KinesisClient } = await import('@aws-sdk/client-kinesis');
         const { createClient } = await import('@awskit/core');
         const { KinesisConsumer, tailStream } = await import('@awskit/kinesis-consumer');
-        const logger = cliLogger(flags);
+        // Lease chatter (acquired/released) only with --verbose: stderr stays quiet next to the records.
+        const cli = cliLogger(flags);
+        const logger = flags.verbose ? cli : { ...cli, info: () => {} };
         const opt = clientOptions(flags);
         const stream = opts.stream.startsWith('arn:')
           ? { streamARN: opts.stream }
           : { streamName: opts.stream };
-        const kinesisClient = await createClient(KinesisClient, opt);
+        const kinesisClient = await createClient(KinesisClient, { ...opt, service: 'kinesis' });
         const stop = new AbortController();
         let printed = 0;
         /** Prints up to --max-records; returns the last record printed. */
@@ -149,7 +151,7 @@ Examples:
               applicationName: opts.app,
               initialPosition: from,
               kinesisClient,
-              dynamoClient: await createClient(DynamoDBClient, opt),
+              dynamoClient: await createClient(DynamoDBClient, { ...opt, service: 'dynamodb' }),
               logger,
               onBadRecord,
               // Checkpoint exactly the last record printed: with --max-records the rest of a batch stays unread.
