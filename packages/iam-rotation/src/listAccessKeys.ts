@@ -90,9 +90,15 @@ export async function listAccessKeys(options: ListAccessKeysOptions = {}): Promi
 }
 
 /**
- * The keys older than `maxAgeDays` (by creation date). Inactive keys count too: they still exist and still count
- * against the 2-key limit.
+ * The keys older than `maxAgeDays` × 24 h (by creation date, exactly, so `0` means "any key"). Inactive keys count
+ * too: they still exist and still count against the 2-key limit.
+ *
+ * @param now - the current time in ms @default Date.now()
  */
-export function keysOlderThan(keys: AccessKeyReport[], maxAgeDays: number): AccessKeyReport[] {
-  return keys.filter((k) => k.ageDays !== undefined && k.ageDays > maxAgeDays);
+export function keysOlderThan<K extends AccessKeyInfo>(
+  keys: K[],
+  maxAgeDays: number,
+  now: number = Date.now(),
+): K[] {
+  return keys.filter((k) => k.createDate !== undefined && now - k.createDate.getTime() > maxAgeDays * DAY_MS);
 }

@@ -163,7 +163,7 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   const plan = await makePlan(ctx, o, located, oldCreds, journalFile, backupFile).catch((e) => {
     throw forUser(e, located.profile);
   });
-  logger.info('rotation plan ready', { profile: plan.profile, oldKey: maskKeyId(plan.oldKey.accessKeyId) });
+  logger.debug('rotation plan ready', { profile: plan.profile, oldKey: maskKeyId(plan.oldKey.accessKeyId) });
   if (o.dryRun) return { dryRun: true, plan, nextSteps: ['Run again without --dry-run to rotate.'] };
   if (o.confirm && !(await o.confirm(plan))) {
     throw new IamRotationError('CANCELLED', 'Rotation cancelled; nothing was changed');
@@ -173,7 +173,7 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   if (plan.deleteFirstKeyId) {
     try {
       await steps.deleteAccessKey(oldCreds, plan.userName, plan.deleteFirstKeyId);
-      logger.info('deleted key to make room', { key: maskKeyId(plan.deleteFirstKeyId) });
+      logger.debug('deleted key to make room', { key: maskKeyId(plan.deleteFirstKeyId) });
     } catch (e) {
       throw new RotationError(
         'ROTATION_ROLLED_BACK',
@@ -230,7 +230,7 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   }
   try {
     const created = await steps.createAccessKey(oldCreds, plan.userName);
-    logger.info('created new key', { key: maskKeyId(created.accessKeyId) });
+    logger.debug('created new key', { key: maskKeyId(created.accessKeyId) });
     journal.state = JournalState.Created;
     journal.newAccessKeyId = created.accessKeyId;
     journal.newSecretAccessKey = created.secretAccessKey;
@@ -302,7 +302,7 @@ async function makePlan(
           hint:
             otherKey.status === 'Inactive'
               ? 'Re-run with --prune-inactive to delete the inactive key first.'
-              : `An active key is never deleted implicitly. If ${maskKeyId(otherKey.accessKeyId)} is unused, deactivate it, or re-run with --delete-key ${otherKey.accessKeyId} to delete it.`,
+              : `An active key is never deleted implicitly. If ${maskKeyId(otherKey.accessKeyId)} is unused, deactivate it, or re-run with --delete-key <its full id> to delete it.`,
           details: {
             oldKey: maskKeyId(oldKey.accessKeyId),
             otherKey: maskKeyId(otherKey.accessKeyId),
@@ -407,7 +407,7 @@ async function forward(
     }
     journal.state = JournalState.Written;
     await steps.writeJournal(journalFile, serializeJournal(journal));
-    logger.info('credentials file updated', { profile: journal.profile });
+    logger.debug('credentials file updated', { profile: journal.profile });
   }
   let attempt = 0;
   let verified = false;
@@ -449,7 +449,7 @@ async function forward(
   }
   journal.state = JournalState.Verified;
   await steps.writeJournal(journalFile, serializeJournal(journal));
-  logger.info('new key verified', { attempts: attempt });
+  logger.debug('new key verified', { attempts: attempt });
   return attempt;
 }
 
@@ -502,7 +502,7 @@ async function finish(
       },
     );
   }
-  logger.info('old key retired', { key: maskKeyId(journal.oldAccessKeyId), action: journal.oldKeyAction });
+  logger.debug('old key retired', { key: maskKeyId(journal.oldAccessKeyId), action: journal.oldKeyAction });
   // Cleanup failures must not turn a finished rotation into an error. If the journal stays, the backup stays too,
   // so a later --resume (which then only repeats the idempotent retire step) still has everything it needs.
   const journalRemoved = await steps.removeFile(journalFile).then(
@@ -522,7 +522,7 @@ async function finish(
   const nextSteps = [
     journal.oldKeyAction === 'delete'
       ? `The old key ${maskKeyId(journal.oldAccessKeyId)} is deleted.`
-      : `The old key ${maskKeyId(journal.oldAccessKeyId)} is inactive. Once nothing else needs it, delete it: aws iam delete-access-key --user-name ${journal.userName} --access-key-id ${journal.oldAccessKeyId}`,
+      : `The old key ${maskKeyId(journal.oldAccessKeyId)} is inactive (it can be re-activated if something still needs it). Once nothing does, delete it (awskit iam rotate-key --prune-inactive does that on the next rotation).`,
     'Update any other place that uses the old key (CI secrets, other machines, other profiles).',
   ];
   return {
@@ -579,7 +579,7 @@ async function rollback(
     }
     if (oldInfo.status === 'Inactive') {
       await steps.updateAccessKey(newCreds, journal.userName, journal.oldAccessKeyId, 'Active');
-      logger.info('reactivated the old key', { key: maskKeyId(journal.oldAccessKeyId) });
+      logger.debug('reactivated the old key', { key: maskKeyId(journal.oldAccessKeyId) });
     }
   }
   let newId = journal.newAccessKeyId;
@@ -594,7 +594,7 @@ async function rollback(
     } catch (e) {
       if (!isNoSuchEntity(e)) throw e;
     }
-    logger.info('deleted the new key', { key: maskKeyId(newId) });
+    logger.debug('deleted the new key', { key: maskKeyId(newId) });
   }
   const backup = await steps.readFile(journal.backupFile);
   const current = await steps.readFile(journal.credentialsFile);
@@ -616,7 +616,7 @@ async function rollback(
   }
   await steps.removeFile(journalFile);
   await steps.removeFile(journal.backupFile);
-  logger.info('rotation rolled back', { profile: journal.profile });
+  logger.debug('rotation rolled back', { profile: journal.profile });
 }
 
 async function rollbackAfterFailure(

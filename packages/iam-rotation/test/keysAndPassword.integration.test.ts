@@ -45,8 +45,9 @@ describe('listAccessKeys (local AWS)', () => {
     expect(byId[keys[0]!.accessKeyId]).toMatchObject({ status: 'Active', ageDays: 100 });
     expect(byId[keys[1]!.accessKeyId]).toMatchObject({ status: 'Inactive', ageDays: 100 });
     expect(byId[keys[0]!.accessKeyId]?.lastUsed?.date).toBeInstanceOf(Date);
-    expect(keysOlderThan(listing.keys, 99)).toHaveLength(2);
-    expect(keysOlderThan(listing.keys, 100)).toHaveLength(0);
+    const later = Date.now() + 100 * DAY;
+    expect(keysOlderThan(listing.keys, 99, later)).toHaveLength(2);
+    expect(keysOlderThan(listing.keys, 101, later)).toHaveLength(0);
   });
 
   it('lists another user by name', async () => {

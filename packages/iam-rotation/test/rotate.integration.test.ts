@@ -163,7 +163,7 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 });
 
-describe('rotateAccessKey refuses clearly and changes nothing', () => {
+describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   async function expectUnchanged(
     setup: { credentials: string; config?: string; userName: string },
     opts: (aws: Awaited<ReturnType<typeof makeAwsDir>>) => RotateAccessKeyOptions,
@@ -175,7 +175,12 @@ describe('rotateAccessKey refuses clearly and changes nothing', () => {
     try {
       await prepare?.(aws);
       const keysBefore = await keyStatuses(admin, setup.userName);
-      await expect(rotateAccessKey(opts(aws))).rejects.toMatchObject(expected);
+      const error = await rotateAccessKey(opts(aws)).catch((e) => e);
+      expect(error).toMatchObject(expected);
+      // The error never carries a secret of the profile.
+      const secrets = [...setup.credentials.matchAll(/aws_secret_access_key = (\S+)/g)].map((m) => m[1]!);
+      const shown = JSON.stringify({ m: error.message, h: error.hint, d: error.details });
+      for (const secret of secrets) expect(shown).not.toContain(secret);
       expect(await readFile(aws.credentialsFile, 'utf8')).toBe(setup.credentials);
       expect(await keyStatuses(admin, setup.userName)).toEqual(keysBefore);
       expect(await exists(journalPaths(aws.credentialsFile, 'work').journalFile)).toBe(false);
@@ -216,6 +221,51 @@ describe('rotateAccessKey refuses clearly and changes nothing', () => {
       code: 'KEY_LIMIT_REACHED',
       hint: expect.stringContaining('--prune-inactive'),
     });
+  });
+
+  it('--prune-inactive deletes the inactive other key first, then rotates', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
+    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
+    await admin.send(
+      new UpdateAccessKeyCommand({
+        UserName: userName,
+        AccessKeyId: keys[1]!.accessKeyId,
+        Status: 'Inactive',
+      }),
+    );
+    const aws = await makeAwsDir(profileText(keys[0]!));
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws, { pruneInactive: true }));
+      expect(result.plan.deleteFirstKeyId).toBe(keys[1]!.accessKeyId);
+      expect(await keyStatuses(admin, userName)).toEqual({
+        [keys[0]!.accessKeyId]: 'Inactive',
+        [result.newKey!.accessKeyId]: 'Active',
+      });
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('--delete-key removes exactly the named active key (the explicit opt-in), and no other id is accepted', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
+    const aws = await makeAwsDir(profileText(keys[0]!));
+    try {
+      await expect(
+        rotateAccessKey(rotationOptions(aws, { deleteKeyId: 'AKIAIOSFODNN7EXAMPLE' })),
+      ).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+      });
+      expect(Object.keys(await keyStatuses(admin, userName))).toHaveLength(2);
+      const result = await rotateAccessKey(rotationOptions(aws, { deleteKeyId: keys[1]!.accessKeyId }));
+      expect(await keyStatuses(admin, userName)).toEqual({
+        [keys[0]!.accessKeyId]: 'Inactive',
+        [result.newKey!.accessKeyId]: 'Active',
+      });
+    } finally {
+      await aws.cleanup();
+    }
   });
 
   it('a dry run reports the exact plan and changes nothing', async () => {

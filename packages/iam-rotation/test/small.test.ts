@@ -114,14 +114,17 @@ describe('resolveProfilePaths', () => {
 });
 
 describe('keysOlderThan', () => {
-  it('counts inactive keys too and skips keys without a date', () => {
+  it('compares exact ages, counts inactive keys too and skips keys without a date', () => {
+    const now = Date.parse('2026-06-01T00:00:00Z');
+    const daysAgo = (d: number) => new Date(now - d * 86_400_000);
     const keys = [
-      { accessKeyId: 'A', status: 'Active' as const, ageDays: 91 },
-      { accessKeyId: 'B', status: 'Inactive' as const, ageDays: 200 },
-      { accessKeyId: 'C', status: 'Active' as const, ageDays: 90 },
+      { accessKeyId: 'A', status: 'Active' as const, createDate: daysAgo(90.01) },
+      { accessKeyId: 'B', status: 'Inactive' as const, createDate: daysAgo(200) },
+      { accessKeyId: 'C', status: 'Active' as const, createDate: daysAgo(90) },
       { accessKeyId: 'D', status: 'Active' as const },
     ];
-    expect(keysOlderThan(keys, 90).map((k) => k.accessKeyId)).toEqual(['A', 'B']);
+    expect(keysOlderThan(keys, 90, now).map((k) => k.accessKeyId)).toEqual(['A', 'B']);
+    expect(keysOlderThan(keys, 0, now).map((k) => k.accessKeyId)).toEqual(['A', 'B', 'C']);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerEcr } from './ecr';
 import { registerEnv } from './env';
+import { registerIam } from './iam';
 import { registerLocal } from './local';
 import { registerLocalstack } from './localstack';
 
@@ -12,5 +13,6 @@ export function registerCommands(program: Command): void {
   registerLocal(program);
   registerEnv(program);
   registerEcr(program);
+  registerIam(program);
   registerLocalstack(program);
 }
