@@ -69,6 +69,8 @@ export class ShardConsumer {
   private lastDelivered?: ExtendedSequenceNumber;
   private fetcher?: ShardFetcher;
   private shutdownRequested = false;
+  /** Aborted on shutdown or lease loss: interrupts backoff sleeps so stop() never waits on a failing handler. */
+  private readonly interrupt = new AbortController();
   private readonly o: ShardConsumerOptions;
   private readonly held: HeldLease;
   readonly done: Promise<void>;
@@ -82,7 +84,14 @@ export class ShardConsumer {
       sequenceNumber: l.checkpoint,
       subSequenceNumber: l.checkpointSubSequenceNumber,
     };
-    this.held.abort.signal.addEventListener('abort', () => this.fetcher?.close(), { once: true });
+    this.held.abort.signal.addEventListener(
+      'abort',
+      () => {
+        this.fetcher?.close();
+        this.interrupt.abort();
+      },
+      { once: true },
+    );
     this.done = this.run();
   }
 
@@ -90,6 +99,12 @@ export class ShardConsumer {
   requestShutdown(): void {
     this.shutdownRequested = true;
     this.fetcher?.close();
+    this.interrupt.abort();
+  }
+
+  /** Leaves the shard after an interrupted step: lost → leaseLost callback; shutdown → release. */
+  private bail(): Promise<void> {
+    return this.lost ? this.finishLost() : this.finishShutdown();
   }
 
   private get lost(): boolean {
@@ -147,7 +162,7 @@ export class ShardConsumer {
   /** Retries `fn` with backoff until it succeeds or the lease is lost; LeaseLostError ends it. */
   private async persist<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
-      if (this.lost) return undefined;
+      if (this.lost || (this.shutdownRequested && attempt > 0)) return undefined;
       try {
         return await fn();
       } catch (e) {
@@ -159,7 +174,7 @@ export class ShardConsumer {
           delayMs: delay,
         });
         try {
-          await this.o.sleep(delay, this.held.abort.signal);
+          await this.o.sleep(delay, this.interrupt.signal);
         } catch {
           return undefined;
         }
@@ -191,7 +206,7 @@ export class ShardConsumer {
           });
           return true;
         });
-        if (!ok) return this.finishLost();
+        if (!ok) return this.bail();
       }
       const { start, resumeAfter } = this.startingPosition();
       const fetcher = this.o.fetcherFactory({
@@ -252,7 +267,7 @@ export class ShardConsumer {
           });
         if (conv.records.length) {
           const ok = await this.deliver(conv.records, batch.millisBehindLatest);
-          if (!ok) return this.finishLost();
+          if (!ok) return this.bail();
         }
         if (batch.shardEnded) {
           await this.endShard(batch.childShards);
@@ -274,7 +289,8 @@ export class ShardConsumer {
     const last = records[records.length - 1]!;
     this.lastDelivered = asPosition(last);
     for (let attempt = 1; ; attempt++) {
-      if (this.lost) return false;
+      // A retry is not started once stop() was called: the batch stays unCheckpointed for the next owner.
+      if (this.lost || (this.shutdownRequested && attempt > 1)) return false;
       const started = performance.now();
       try {
         if (processor.kind === 'batch')
@@ -316,13 +332,16 @@ export class ShardConsumer {
           metrics.increment('kinesis_consumer_batches_skipped_total', 1, { shard: this.shardId });
           if (processor.kind === 'kcl') {
             // Skipping in KCL mode means "move on": checkpoint past it so it is not redelivered.
-            const ok = await this.persist('checkpoint', () => this.checkpointer.checkpoint());
-            if (ok === undefined && this.lost) return false;
+            await this.persist('checkpoint', async () => {
+              await this.checkpointer.checkpoint();
+              return true;
+            });
+            if (this.lost) return false;
           }
           break;
         }
         try {
-          await this.o.sleep(backoffDelay(attempt - 1, this.o.handlerBackoff), this.held.abort.signal);
+          await this.o.sleep(backoffDelay(attempt - 1, this.o.handlerBackoff), this.interrupt.signal);
         } catch {
           return false;
         }
@@ -359,7 +378,7 @@ export class ShardConsumer {
         await processor.processor.shardEnded!({ shardId: this.shardId, checkpointer: this.checkpointer });
         return true;
       });
-      if (!ok) return this.finishLost();
+      if (!ok) return this.bail();
     }
     const children = childShards?.length
       ? childShards
@@ -376,7 +395,7 @@ export class ShardConsumer {
           ),
         ),
       );
-      if (created === undefined) return this.finishLost();
+      if (created === undefined) return this.bail();
     }
     const childIds = children.map((c) => c.ShardId!);
     const ok = await this.persist('checkpoint SHARD_END', async () => {
@@ -387,7 +406,7 @@ export class ShardConsumer {
       );
       return true;
     });
-    if (!ok) return this.finishLost();
+    if (!ok) return this.bail();
     this.checkpointPosition = { sequenceNumber: SentinelCheckpoint.SHARD_END, subSequenceNumber: 0 };
     this.o.coordinator.forget(this.held);
     this.o.logger.info('shard ended; SHARD_END checkpointed', { shardId: this.shardId, children: childIds });

@@ -1,4 +1,5 @@
 import { ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { MetricsRegistry } from '@awskit/core';
 import { createTestStream, uniqueName } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -81,10 +82,12 @@ describe('KinesisConsumer on bad input', () => {
     let failures = 0;
     const col = new Collector();
     const errors: HandlerErrorInfo[] = [];
+    const metrics = new MetricsRegistry();
     const w = newConsumer(c, {
       streamName: stream,
       applicationName: appName(),
       initialPosition: 'TRIM_HORIZON',
+      metrics,
       processor: (rs, ctx) => {
         if (ctx.shardId === failing && failures < 3) {
           failures++;
@@ -102,6 +105,40 @@ describe('KinesisConsumer on bad input', () => {
     await waitFor('all 10', () => col.distinct().size === 10);
     expect(errors.map((e) => e.attempt)).toEqual([1, 2, 3]);
     expect(errors.every((e) => e.shardId === failing && e.records.length === 5)).toBe(true);
+    expect(metrics.toPrometheus()).toMatch(
+      new RegExp(`kinesis_consumer_handler_errors_total\\{shard="${failing}"\\} 3`),
+    );
+  });
+
+  it('stop() does not hang on a handler that keeps failing; the batch stays unprocessed for the next owner', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    await put(c.kinesis, stream, [{ key: 'k', data: 'k:0' }]);
+    let attempts = 0;
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      processor: () => {
+        attempts++;
+        throw new Error('always down');
+      },
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('a few attempts', () => attempts >= 2);
+    await w.stop();
+    const col = new Collector();
+    const next = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(next);
+    await next.start();
+    await waitFor('redelivered to the next owner', () => col.distinct().has('k:0'));
   });
 
   it("onError returning 'skip' (after dead-lettering) moves past the batch and checkpoints it", async () => {
@@ -128,6 +165,10 @@ describe('KinesisConsumer on bad input', () => {
     await waitFor('dead-lettered', () => deadLetters.length === 2);
     await put(c.kinesis, stream, [{ key: 'k', data: 'k:1' }]);
     await waitFor('next record', () => col.distinct().has('k:1'));
-    expect(w.heldLeases()[0]!.checkpoint.sequenceNumber).toBe(col.all.at(-1)!.sequenceNumber);
+    // The batch after the skipped one is checkpointed right after its handler returns.
+    await waitFor(
+      'checkpoint past the skipped batch',
+      () => w.heldLeases()[0]!.checkpoint.sequenceNumber === col.all.at(-1)!.sequenceNumber,
+    );
   });
 });
