@@ -1,0 +1,173 @@
+// awskit dashboard: subscribes to /api/events (SSE) and renders the state. No build step, no dependencies.
+(() => {
+  const token = new URLSearchParams(location.search).get('token');
+  const q = token ? `?token=${encodeURIComponent(token)}` : '';
+  const $ = (id) => document.getElementById(id);
+  const HISTORY = 120;
+  const history = [];
+  const palette = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#dc2626'];
+  const workerColors = new Map();
+
+  const esc = (s) =>
+    String(s ?? '').replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+    );
+  const fmt = (n, digits = 0) =>
+    Number(n ?? 0).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  const shortShard = (id) => (id ? id.replace(/^shardId-0*/, '#') || '#0' : '');
+  const shortWorker = (id) => {
+    const parts = String(id).split(':');
+    return parts.length > 2 ? `${parts[0]}…${parts[parts.length - 1]}` : String(id);
+  };
+  const colorOf = (worker) => {
+    if (!workerColors.has(worker)) workerColors.set(worker, palette[workerColors.size % palette.length]);
+    return workerColors.get(worker);
+  };
+  const chip = (worker) =>
+    `<span class="chip" title="${esc(worker)}"><i style="background:${colorOf(worker)}"></i>${esc(shortWorker(worker))}</span>`;
+  const lagText = (ms) => {
+    if (ms === undefined || ms === null) return '<span class="muted">–</span>';
+    const cls = ms < 1000 ? 'lag-ok' : ms < 60000 ? 'lag-warn' : 'lag-bad';
+    const text =
+      ms < 1000 ? `${fmt(ms)} ms` : ms < 60000 ? `${fmt(ms / 1000, 1)} s` : `${fmt(ms / 60000, 1)} min`;
+    return `<span class="${cls}">${text}</span>`;
+  };
+  const checkpointText = (cp) => {
+    if (!cp) return '<span class="muted">–</span>';
+    if (/^[A-Z_]+$/.test(cp)) return `<span class="badge sentinel">${esc(cp)}</span>`;
+    return `<span class="mono" title="${esc(cp)}">…${esc(cp.slice(-10))}</span>`;
+  };
+
+  function renderStreams(state) {
+    const html = state.streams
+      .map((s) => {
+        const rows = s.shards
+          .map((sh) => {
+            const parents = [sh.parentShardId, sh.adjacentParentShardId]
+              .filter(Boolean)
+              .map(shortShard)
+              .join(', ');
+            return `<tr class="${sh.open ? 'open' : 'closed'}" data-shard="${esc(sh.shardId)}" data-open="${sh.open}">
+              <td class="mono" title="${esc(sh.shardId)}">${esc(sh.shardId)}</td>
+              <td>${sh.open ? '<span class="badge open">open</span>' : '<span class="badge closed">closed</span>'}</td>
+              <td class="mono">${parents ? esc(parents) : '<span class="muted">–</span>'}</td>
+              <td data-owner="${esc(sh.owner ?? '')}">${sh.owner ? chip(sh.owner) : '<span class="muted">unassigned</span>'}</td>
+              <td>${checkpointText(sh.checkpoint)}</td>
+              <td class="num" data-lag="${sh.lagMs ?? ''}">${lagText(sh.lagMs)}</td>
+              <td class="num">${fmt(sh.recordsPerSecond, 1)}</td>
+              <td class="num">${fmt(sh.recordsProcessed)}</td>
+            </tr>`;
+          })
+          .join('');
+        const status = s.error
+          ? `<span class="badge warn" title="${esc(s.error)}">unavailable</span>`
+          : `<span class="badge ${s.status === 'ACTIVE' ? 'active' : 'warn'}">${esc(s.status ?? '…')}</span>`;
+        const open = s.shards.filter((x) => x.open).length;
+        return `<section class="panel" data-stream="${esc(s.name)}">
+          <div class="panel-head">
+            <h2>${esc(s.name)} ${status}</h2>
+            <div class="meta">
+              <span>${open} open / ${s.shards.length} shards</span>
+              ${s.retentionHours ? `<span>retention ${s.retentionHours} h</span>` : ''}
+              <span>ingest ${fmt(s.ingest.recordsPerSecond, 1)}/s · ${fmt(s.ingest.recordsTotal)} total</span>
+              <span>buffer ${fmt(s.ingest.bufferedBytes / 1024, 1)} KiB</span>
+              ${s.ingest.rejectedTotal ? `<span class="lag-warn">${fmt(s.ingest.rejectedTotal)} rejected (429)</span>` : ''}
+              ${s.ingest.failedTotal ? `<span class="lag-bad">${fmt(s.ingest.failedTotal)} failed</span>` : ''}
+              ${s.consumed ? '' : '<span>not consumed here</span>'}
+            </div>
+          </div>
+          ${s.error ? `<p class="lag-bad">${esc(s.error)}</p>` : ''}
+          <table class="tbl">
+            <thead><tr><th>Shard</th><th>State</th><th>Parents</th><th>Lease owner</th><th>Checkpoint</th>
+              <th class="num">Lag</th><th class="num">Records/s</th><th class="num">Processed</th></tr></thead>
+            <tbody>${rows || '<tr><td colspan="8" class="empty">No shards</td></tr>'}</tbody>
+          </table>
+        </section>`;
+      })
+      .join('');
+    $('streams').innerHTML = html;
+  }
+
+  function renderWorkers(state) {
+    $('workers').innerHTML = state.workers.length
+      ? state.workers
+          .map(
+            (w) => `<tr data-worker="${esc(w.workerId)}">
+              <td>${chip(w.workerId)}</td><td>${esc(w.stream)}</td>
+              <td class="mono">${w.shardIds.length ? w.shardIds.map((s) => esc(shortShard(s))).join(', ') : '<span class="muted">none</span>'}</td>
+              <td class="num">${fmt(w.recordsPerSecond, 1)}</td><td class="num">${fmt(w.recordsProcessed)}</td></tr>`,
+          )
+          .join('')
+      : '<tr><td colspan="5" class="empty">No consumer workers</td></tr>';
+  }
+
+  function renderErrors(state) {
+    $('errors').innerHTML = state.errors.recent.length
+      ? state.errors.recent
+          .map(
+            (e) => `<li><span class="when">${esc(new Date(e.time).toLocaleTimeString())}</span>
+              <span class="src">${esc(e.source)}</span>${e.shardId ? `<span class="mono muted">${esc(shortShard(e.shardId))}</span> ` : ''}${esc(e.message)}</li>`,
+          )
+          .join('')
+      : '<li class="empty">None</li>';
+  }
+
+  function renderChart() {
+    const w = 600;
+    const h = 120;
+    const max = Math.max(10, ...history.flatMap((p) => [p.in, p.out]));
+    const x = (i) => (i / (HISTORY - 1)) * w;
+    const y = (v) => h - 14 - (v / max) * (h - 24);
+    const line = (key) =>
+      history
+        .map((p, i) => `${x(HISTORY - history.length + i).toFixed(1)},${y(p[key]).toFixed(1)}`)
+        .join(' ');
+    $('chart').innerHTML = `
+      <line class="grid" x1="0" x2="${w}" y1="${y(max)}" y2="${y(max)}" />
+      <line class="grid" x1="0" x2="${w}" y1="${y(max / 2)}" y2="${y(max / 2)}" />
+      <line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}" />
+      <text x="4" y="${y(max) + 11}">${fmt(max)}/s</text>
+      <polyline class="in" points="${line('in')}" />
+      <polyline class="out" points="${line('out')}" />`;
+  }
+
+  function render(state) {
+    const ingest = state.streams.reduce((a, s) => a + s.ingest.recordsPerSecond, 0);
+    const consumed = state.workers.reduce((a, w) => a + w.recordsPerSecond, 0);
+    const lags = state.streams.flatMap((s) =>
+      s.shards.filter((x) => x.open && x.lagMs !== undefined).map((x) => x.lagMs),
+    );
+    const owners = new Set(
+      state.streams.flatMap((s) => s.shards.filter((x) => x.open && x.owner).map((x) => x.owner)),
+    );
+    $('sum-ingest').textContent = fmt(ingest, 1);
+    $('sum-consumed').textContent = fmt(consumed, 1);
+    $('sum-lag').innerHTML = lags.length ? lagText(Math.max(...lags)) : '–';
+    $('sum-lag').dataset.lag = lags.length ? String(Math.max(...lags)) : '';
+    $('sum-workers').textContent = String(owners.size);
+    $('sum-workers-sub').textContent = `owning shards · ${state.workers.length} running`;
+    $('sum-errors').textContent = fmt(state.errors.total);
+    $('version').textContent = `awskit ${state.version}`;
+    $('updated').textContent = `updated ${new Date(state.time).toLocaleTimeString()}`;
+    history.push({ in: ingest, out: consumed });
+    if (history.length > HISTORY) history.shift();
+    renderStreams(state);
+    renderWorkers(state);
+    renderErrors(state);
+    renderChart();
+  }
+
+  function setConn(state, text) {
+    $('conn').dataset.state = state;
+    $('conn-text').textContent = text;
+  }
+
+  const es = new EventSource(`/api/events${q}`);
+  es.addEventListener('open', () => setConn('live', 'live'));
+  es.addEventListener('error', () => setConn('down', 'reconnecting…'));
+  es.addEventListener('state', (ev) => {
+    setConn('live', 'live');
+    render(JSON.parse(ev.data));
+  });
+})();

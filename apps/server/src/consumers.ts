@@ -1,0 +1,158 @@
+import { hostname } from 'node:os';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Logger, Metrics } from '@awskit/core';
+import { type BatchHandler, KinesisConsumer, type LeaseView } from '@awskit/kinesis-consumer';
+import { RateMeter } from './rate.js';
+import type { ConsumeOptions, ErrorView } from './types.js';
+
+/** Per worker and shard: records handled and their rate (what the dashboard shows). */
+interface Counter {
+  meter: RateMeter;
+}
+
+/** The consumer workers of one stream running in this process, with what the dashboard needs from them. */
+export class ConsumerPool {
+  readonly workers: KinesisConsumer[] = [];
+  readonly stream: string;
+  readonly applicationName: string;
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(
+    o: ConsumeOptions,
+    private readonly deps: {
+      kinesisClient: KinesisClient;
+      dynamoClient: DynamoDBClient;
+      logger: Logger;
+      metrics: Metrics;
+      onError: (e: Omit<ErrorView, 'time'>) => void;
+    },
+  ) {
+    this.stream = o.stream;
+    this.applicationName = o.applicationName ?? `awskit-server-${o.stream}`;
+    const n = o.workers ?? 1;
+    const prefix = o.workerIdPrefix ?? `${hostname()}:${process.pid}`;
+    for (let i = 1; i <= n; i++) {
+      const workerId = `${prefix}-w${i}`;
+      const consumer = new KinesisConsumer({
+        streamName: o.stream,
+        applicationName: this.applicationName,
+        workerId,
+        processor: this.wrap(workerId, o.handler),
+        kinesisClient: deps.kinesisClient,
+        dynamoClient: deps.dynamoClient,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        ...(o.onError ? { onError: o.onError } : {}),
+        ...(o.initialPosition ? { initialPosition: o.initialPosition } : {}),
+        ...(o.leaseDurationMs ? { leaseDurationMs: o.leaseDurationMs } : {}),
+        ...(o.takeIntervalMs ? { takeIntervalMs: o.takeIntervalMs } : {}),
+        ...(o.shardSyncIntervalMs ? { shardSyncIntervalMs: o.shardSyncIntervalMs } : {}),
+        ...(o.polling ? { polling: o.polling } : {}),
+      });
+      consumer.on('error', (e, shardId) =>
+        deps.onError({ source: 'consumer', message: errorText(e), ...(shardId ? { shardId } : {}) }),
+      );
+      this.workers.push(consumer);
+    }
+  }
+
+  /** Counts what the user's handler processed, and reports its failures (they are still retried by the consumer). */
+  private wrap(workerId: string, handler: BatchHandler): BatchHandler {
+    return async (records, ctx) => {
+      try {
+        await handler(records, ctx);
+      } catch (e) {
+        this.deps.onError({ source: 'handler', message: errorText(e), shardId: ctx.shardId });
+        throw e;
+      }
+      this.counter(workerId, ctx.shardId).meter.add(records.length);
+    };
+  }
+
+  private counter(workerId: string, shardId: string): Counter {
+    const k = `${workerId}\u0000${shardId}`;
+    let c = this.counters.get(k);
+    if (!c) {
+      c = { meter: new RateMeter() };
+      this.counters.set(k, c);
+    }
+    return c;
+  }
+
+  /** Starts every worker (they check the stream and create the lease table if needed). */
+  async start(): Promise<void> {
+    // One at a time: the first creates the lease table and the leases; the others then find them.
+    for (const w of this.workers) await w.start();
+  }
+
+  /** Graceful stop of every worker: in-flight batches finish and leases are released. */
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.workers.map((w) => w.stop()));
+  }
+
+  /**
+   * The freshest lease row per shard across this process's workers (each worker's view is as of its last scan),
+   * with the lag reported by whichever worker holds the shard.
+   */
+  leases(): Map<string, LeaseView> {
+    const out = new Map<string, LeaseView>();
+    for (const w of this.workers) {
+      for (const v of w.leaseView()) {
+        const prev = out.get(v.shardId);
+        if (!prev || v.leaseCounter > prev.leaseCounter) out.set(v.shardId, { ...v });
+      }
+    }
+    for (const w of this.workers) {
+      for (const h of w.heldLeases()) {
+        const v = out.get(h.shardId);
+        if (!v) continue;
+        if (h.leaseCounter >= v.leaseCounter) {
+          v.owner = w.workerId;
+          v.checkpoint = h.checkpoint;
+          v.leaseCounter = h.leaseCounter;
+        }
+        if (h.millisBehindLatest !== undefined) v.millisBehindLatest = h.millisBehindLatest;
+      }
+    }
+    return out;
+  }
+
+  /** Records/s and totals per shard, summed over workers. */
+  shardRates(): Map<string, { perSecond: number; total: number }> {
+    const out = new Map<string, { perSecond: number; total: number }>();
+    for (const [k, c] of this.counters) {
+      const shardId = k.split('\u0000')[1]!;
+      const prev = out.get(shardId) ?? { perSecond: 0, total: 0 };
+      out.set(shardId, {
+        perSecond: prev.perSecond + c.meter.perSecond(),
+        total: prev.total + c.meter.total,
+      });
+    }
+    return out;
+  }
+
+  /** Each worker with the shards it holds and what it processed. */
+  workerViews(): { workerId: string; shardIds: string[]; perSecond: number; total: number }[] {
+    return this.workers.map((w) => {
+      let perSecond = 0;
+      let total = 0;
+      for (const [k, c] of this.counters) {
+        if (k.startsWith(`${w.workerId}\u0000`)) {
+          perSecond += c.meter.perSecond();
+          total += c.meter.total;
+        }
+      }
+      return { workerId: w.workerId, shardIds: w.heldLeases().map((h) => h.shardId), perSecond, total };
+    });
+  }
+}
+
+/** A short, secret-free description of an error for the dashboard. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: string }).code;
+    return `${code && !e.message.includes(code) ? `${code}: ` : ''}${e.message}`.slice(0, 300);
+  }
+  return String(e).slice(0, 300);
+}

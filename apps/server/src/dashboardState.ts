@@ -1,0 +1,155 @@
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { toAwskitError } from '@awskit/core';
+import type { KinesisProducer } from '@awskit/kinesis-producer';
+import type { ConsumerPool } from './consumers.js';
+import type { RateMeter } from './rate.js';
+import type { DashboardState, ErrorView, ShardView, StreamView, WorkerView } from './types.js';
+
+/** What the server tracks per ingest stream. */
+export interface IngestStream {
+  name: string;
+  producer: KinesisProducer;
+  maxBufferedBytes: number;
+  meter: RateMeter;
+  rejected: number;
+  failed: number;
+}
+
+interface ShardCache {
+  at: number;
+  shards: Shard[];
+  status?: string;
+  retentionHours?: number;
+  error?: string;
+}
+
+const SHARD_CACHE_MS = 2_000;
+const RECENT_ERRORS = 20;
+
+/** Builds the dashboard's view: ListShards (cached briefly) joined with the consumers' leases and counters. */
+export class DashboardStateBuilder {
+  private readonly cache = new Map<string, ShardCache>();
+  private readonly loading = new Map<string, Promise<ShardCache>>();
+  private readonly recent: ErrorView[] = [];
+  private errorsTotal = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly deps: {
+      kinesis: KinesisClient;
+      streams: Map<string, IngestStream>;
+      pools: ConsumerPool[];
+      version: string;
+    },
+  ) {}
+
+  /** Records an error for the dashboard's error list. */
+  addError(e: Omit<ErrorView, 'time'>): void {
+    this.errorsTotal++;
+    this.recent.unshift({ time: new Date().toISOString(), ...e });
+    if (this.recent.length > RECENT_ERRORS) this.recent.length = RECENT_ERRORS;
+  }
+
+  private async loadShards(stream: string): Promise<ShardCache> {
+    const cached = this.cache.get(stream);
+    if (cached && Date.now() - cached.at < SHARD_CACHE_MS) return cached;
+    let p = this.loading.get(stream);
+    if (!p) {
+      p = (async (): Promise<ShardCache> => {
+        const entry: ShardCache = { at: Date.now(), shards: [] };
+        try {
+          const summary = await this.deps.kinesis.send(
+            new DescribeStreamSummaryCommand({ StreamName: stream }),
+          );
+          entry.status = summary.StreamDescriptionSummary?.StreamStatus;
+          entry.retentionHours = summary.StreamDescriptionSummary?.RetentionPeriodHours;
+          let token: string | undefined;
+          do {
+            const r = await this.deps.kinesis.send(
+              new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
+            );
+            entry.shards.push(...(r.Shards ?? []));
+            token = r.NextToken;
+          } while (token);
+        } catch (e) {
+          entry.error = toAwskitError(e, { service: 'kinesis', resource: stream }).message;
+        }
+        this.cache.set(stream, entry);
+        return entry;
+      })().finally(() => this.loading.delete(stream));
+      this.loading.set(stream, p);
+    }
+    // A stale view beats waiting on a slow ListShards when we have one.
+    return cached ?? p;
+  }
+
+  /** The current state of every stream, worker and recent error. */
+  async build(): Promise<DashboardState> {
+    const names = new Set<string>([...this.deps.streams.keys(), ...this.deps.pools.map((p) => p.stream)]);
+    const streams: StreamView[] = [];
+    for (const name of names) {
+      const pool = this.deps.pools.find((p) => p.stream === name);
+      const ingest = this.deps.streams.get(name);
+      const cache = await this.loadShards(name);
+      const leases = pool?.leases() ?? new Map();
+      const rates = pool?.shardRates() ?? new Map();
+      const shards: ShardView[] = cache.shards.map((s) => {
+        const id = s.ShardId!;
+        const lease = leases.get(id);
+        const rate = rates.get(id);
+        const v: ShardView = {
+          shardId: id,
+          open: !s.SequenceNumberRange?.EndingSequenceNumber,
+          recordsPerSecond: rate?.perSecond ?? 0,
+          recordsProcessed: rate?.total ?? 0,
+        };
+        if (s.ParentShardId) v.parentShardId = s.ParentShardId;
+        if (s.AdjacentParentShardId) v.adjacentParentShardId = s.AdjacentParentShardId;
+        if (lease?.owner) v.owner = lease.owner;
+        if (lease) v.checkpoint = lease.checkpoint.sequenceNumber;
+        if (lease?.millisBehindLatest !== undefined) v.lagMs = lease.millisBehindLatest;
+        return v;
+      });
+      const view: StreamView = {
+        name,
+        shards,
+        consumed: !!pool,
+        ingest: {
+          recordsTotal: ingest?.meter.total ?? 0,
+          recordsPerSecond: ingest?.meter.perSecond() ?? 0,
+          rejectedTotal: ingest?.rejected ?? 0,
+          failedTotal: ingest?.failed ?? 0,
+          bufferedBytes: ingest?.producer.bufferedBytes ?? 0,
+          maxBufferedBytes: ingest?.maxBufferedBytes ?? 0,
+        },
+      };
+      if (cache.status) view.status = cache.status;
+      if (cache.retentionHours !== undefined) view.retentionHours = cache.retentionHours;
+      if (cache.error) view.error = cache.error;
+      streams.push(view);
+    }
+    const workers: WorkerView[] = [];
+    for (const pool of this.deps.pools)
+      for (const w of pool.workerViews())
+        workers.push({
+          workerId: w.workerId,
+          stream: pool.stream,
+          shardIds: w.shardIds,
+          recordsPerSecond: w.perSecond,
+          recordsProcessed: w.total,
+        });
+    return {
+      time: new Date().toISOString(),
+      uptimeMs: Date.now() - this.started,
+      version: this.deps.version,
+      streams,
+      workers,
+      errors: { total: this.errorsTotal, recent: [...this.recent] },
+    };
+  }
+}

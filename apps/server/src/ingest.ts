@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { UserRecord } from '@awskit/kinesis-producer';
+import type { Problem } from './errors.js';
+
+/** Kinesis limits checked at the edge, so a bad record is a 400 before anything is buffered. */
+const MAX_PARTITION_KEY_CHARS = 256;
+const MAX_RECORD_BYTES = 1_048_576;
+
+/** How the partition key of each record is chosen. */
+export type PartitionKeySource =
+  | { kind: 'fixed'; value: string }
+  | { kind: 'field'; path: string[] }
+  | { kind: 'random' };
+
+/** The records of one ingest request, or every problem found in it. */
+export type ParsedRecords =
+  | { ok: true; records: UserRecord[]; bytes: number }
+  | { ok: false; problems: Problem[] };
+
+/** Reads a dot path (`user.id`) from a parsed JSON value. */
+function pick(value: unknown, path: string[]): unknown {
+  let v = value;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/** Builds the partition key source from the query (`partitionKey` or `partitionKeyField`) and the server default. */
+export function partitionKeySource(
+  query: { partitionKey?: string; partitionKeyField?: string },
+  defaultField: string | undefined,
+): PartitionKeySource {
+  if (query.partitionKey !== undefined) return { kind: 'fixed', value: query.partitionKey };
+  const field = query.partitionKeyField ?? defaultField;
+  if (field) return { kind: 'field', path: field.split('.') };
+  return { kind: 'random' };
+}
+
+/**
+ * Turns parsed JSON values into Kinesis user records: data is each value's JSON text (for NDJSON, the line as sent),
+ * the partition key comes from `source`. Every problem is reported at once, with the record's index as path.
+ */
+export function toUserRecords(
+  items: { value: unknown; text?: string }[],
+  source: PartitionKeySource,
+): ParsedRecords {
+  const problems: Problem[] = [];
+  const records: UserRecord[] = [];
+  let bytes = 0;
+  if (source.kind === 'fixed' && (source.value.length < 1 || source.value.length > MAX_PARTITION_KEY_CHARS))
+    problems.push({ path: 'partitionKey', message: `must be 1-${MAX_PARTITION_KEY_CHARS} characters` });
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let key: string;
+    if (source.kind === 'fixed') key = source.value;
+    else if (source.kind === 'random') key = randomUUID();
+    else {
+      const v = pick(item.value, source.path);
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') key = String(v);
+      else {
+        problems.push({
+          path: `[${i}].${source.path.join('.')}`,
+          message: 'partition key field is missing or not a string/number',
+        });
+        continue;
+      }
+      if (key.length < 1 || key.length > MAX_PARTITION_KEY_CHARS) {
+        problems.push({
+          path: `[${i}].${source.path.join('.')}`,
+          message: `partition key must be 1-${MAX_PARTITION_KEY_CHARS} characters`,
+        });
+        continue;
+      }
+    }
+    const data = Buffer.from(item.text ?? JSON.stringify(item.value), 'utf8');
+    const size = data.byteLength + Buffer.byteLength(key, 'utf8');
+    if (size > MAX_RECORD_BYTES) {
+      problems.push({
+        path: `[${i}]`,
+        message: `record is ${size} bytes; Kinesis allows ${MAX_RECORD_BYTES}`,
+      });
+      continue;
+    }
+    bytes += size;
+    records.push({ data, partitionKey: key });
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, records, bytes };
+}
+
+/**
+ * Parses an ingest body: a JSON array of events (a single JSON object counts as one event) or NDJSON (one JSON value
+ * per line, blank lines ignored).
+ */
+export function parseBody(
+  body: unknown,
+  ndjson: boolean,
+): { ok: true; items: { value: unknown; text?: string }[] } | { ok: false; problems: Problem[] } {
+  if (ndjson) {
+    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
+    const items: { value: unknown; text?: string }[] = [];
+    const problems: Problem[] = [];
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      try {
+        items.push({ value: JSON.parse(line), text: line });
+      } catch (e) {
+        problems.push({ path: `line ${i + 1}`, message: `not JSON: ${(e as Error).message}` });
+      }
+    }
+    return problems.length ? { ok: false, problems } : { ok: true, items };
+  }
+  if (Array.isArray(body)) return { ok: true, items: body.map((value) => ({ value })) };
+  if (body !== null && typeof body === 'object') return { ok: true, items: [{ value: body }] };
+  return {
+    ok: false,
+    problems: [{ path: 'body', message: 'expected a JSON array of events, a JSON object, or NDJSON' }],
+  };
+}
