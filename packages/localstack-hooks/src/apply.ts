@@ -106,7 +106,7 @@ export interface Plan {
 
 /** The declaration and where to apply it. */
 export interface PlanOptions {
-  /** A file path, or a declaration object (validated here). */
+  /** A file path, YAML/JSON text (a string with a line break), or a declaration object; validated here. */
   declaration: string | LocalResourcesInput | LocalResources;
   /**
    * Endpoint/region/credential resolution as everywhere in awskit (`{ local: true }`, `{ endpoint }`, a profile...).

@@ -513,13 +513,15 @@ export async function findDeclarationFile(dir = '.'): Promise<string | undefined
 }
 
 /**
- * Accepts what callers have: a file path, an already validated declaration, or a raw object. Always returns a
- * validated {@link LocalResources}.
+ * Accepts what callers have: a file path, YAML/JSON text (any string containing a line break, e.g.
+ * {@link EXAMPLE_DECLARATION_YAML}), an already validated declaration, or a raw object. Always returns a validated
+ * {@link LocalResources}.
  */
 export async function resolveDeclaration(
   declaration: string | LocalResourcesInput | LocalResources,
 ): Promise<LocalResources> {
-  if (typeof declaration === 'string') return loadDeclaration(declaration);
+  if (typeof declaration === 'string')
+    return declaration.includes('\n') ? parseDeclarationText(declaration) : loadDeclaration(declaration);
   return parseDeclaration(declaration);
 }
 

@@ -12,7 +12,7 @@ import {
 import { createClient } from '@awskit/core';
 import { testClientOptions, uniqueName } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
-import { apply, type LocalResourcesInput, plan } from '../src/index';
+import { apply, EXAMPLE_DECLARATION_YAML, type LocalResourcesInput, plan } from '../src/index';
 
 const clientOptions = () => testClientOptions();
 
@@ -204,6 +204,20 @@ describe('apply + plan against the local AWS', () => {
         reason: expect.stringContaining('key schema differs'),
       }),
     ]);
+  });
+
+  it('applies the shipped example (YAML text) idempotently: my-event-dev, 1 shard, ap-northeast-2', async () => {
+    // What the project README's main job does. The region comes from the declaration, not the client options.
+    const { region: _ignored, ...opts } = clientOptions();
+    const first = await apply({ declaration: EXAMPLE_DECLARATION_YAML, clientOptions: opts });
+    expect(first.plan.region).toBe('ap-northeast-2');
+    const kinesis = await createClient(KinesisClient, { ...opts, region: 'ap-northeast-2' });
+    const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'my-event-dev' }));
+    expect(s.StreamDescriptionSummary).toMatchObject({ StreamStatus: 'ACTIVE', OpenShardCount: 1 });
+    expect(s.StreamDescriptionSummary?.StreamARN).toContain(':ap-northeast-2:');
+    const second = await apply({ declaration: EXAMPLE_DECLARATION_YAML, clientOptions: opts });
+    expect(second.applied).toEqual([]);
+    expect(second.unchanged.map((c) => c.name)).toEqual(['my-event-dev']);
   });
 
   it('refuses a non-local endpoint without allowNonLocal, before any AWS call', async () => {
