@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { isAwskitError, type Logger, maskKeyId, noopLogger, systemClock, toAwskitError } from '@awskit/core';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { createRotationSteps } from './awsSteps.js';
@@ -13,6 +13,7 @@ import {
   serializeJournal,
   sha256,
 } from './journal.js';
+import { acquireLock } from './lock.js';
 import { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
 import type {
   AccessKeyInfo,
@@ -35,6 +36,12 @@ export const ROTATE_DEFAULTS = {
   verifyAttempts: 10,
   verifyDelayMs: 3_000,
 } as const;
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Extracts the IAM user name from a caller ARN (`arn:aws:iam::123:user/path/alice` → `alice`). */
 export function userNameFromArn(arn: string): string | undefined {
@@ -168,7 +175,42 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   if (o.confirm && !(await o.confirm(plan))) {
     throw new IamRotationError('CANCELLED', 'Rotation cancelled; nothing was changed');
   }
+  const release = await acquireLock(`${journalFile}.lock`);
+  try {
+    // Re-check under the lock: a rotation that started after our first check has left a journal by now.
+    if (await exists(journalFile)) {
+      throw new IamRotationError(
+        'ROTATION_IN_PROGRESS',
+        `Another rotation of profile "${located.profile}" started meanwhile`,
+        {
+          hint: 'Run `awskit iam rotate-key --resume` (or --rollback) once it has stopped.',
+        },
+      );
+    }
+    const result = await executeRotation(ctx, o, located, oldCreds, plan, journalFile, backupFile);
+    // Environment keys win over profiles in every SDK: say so if they still hold the old key.
+    if ((o.env ?? process.env).AWS_ACCESS_KEY_ID === oldCreds.accessKeyId) {
+      result.nextSteps.unshift(
+        'AWS_ACCESS_KEY_ID in this environment still holds the old key and overrides the profile: unset or update it.',
+      );
+    }
+    return result;
+  } finally {
+    await release();
+  }
+}
 
+/** Steps 3–7 under the lock. */
+async function executeRotation(
+  ctx: Context,
+  o: RotateAccessKeyOptions & { verifyAttempts: number; verifyDelayMs: number; keepBackup: boolean },
+  located: LocatedProfile,
+  oldCreds: StaticCredentials,
+  plan: RotationPlan,
+  journalFile: string,
+  backupFile: string,
+): Promise<RotationResult> {
+  const { steps, logger } = ctx;
   // 3. Make room under the 2-key limit (only a key the caller allowed us to delete).
   if (plan.deleteFirstKeyId) {
     try {
@@ -707,6 +749,21 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
     );
   }
   const journal = parseJournal(text, journalFile);
+  const release = await acquireLock(`${journalFile}.lock`);
+  try {
+    return await resumeFromJournal(ctx, o, journal, journalFile);
+  } finally {
+    await release();
+  }
+}
+
+async function resumeFromJournal(
+  ctx: Context,
+  o: { action: 'resume' | 'rollback'; verifyAttempts: number; verifyDelayMs: number },
+  journal: RotationJournal,
+  journalFile: string,
+): Promise<ResumeResult> {
+  const { steps } = ctx;
   const newKey = journal.newAccessKeyId
     ? { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey ?? '' }
     : undefined;

@@ -330,6 +330,72 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   });
 });
 
+describe('rotateAccessKey: locking, symlinks, environment', () => {
+  const profileText = (k: StaticCredentials) =>
+    `[work]\naws_access_key_id = ${k.accessKeyId}\naws_secret_access_key = ${k.secretAccessKey}\n`;
+
+  it('refuses while another live process holds the lock, and takes over a stale lock', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const aws = await makeAwsDir(profileText(keys[0]!));
+    const lockFile = `${journalPaths(aws.credentialsFile, 'work').journalFile}.lock`;
+    const { spawn } = await import('node:child_process');
+    const { writeFile, rm } = await import('node:fs/promises');
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(lockFile, `${holder.pid}\n`);
+      await expect(rotateAccessKey(rotationOptions(aws))).rejects.toMatchObject({
+        code: 'ROTATION_IN_PROGRESS',
+      });
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(profileText(keys[0]!));
+      expect(Object.keys(await keyStatuses(admin, userName))).toHaveLength(1);
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      // The holder is gone: its lock is stale and is taken over.
+      await expect(rotateAccessKey(rotationOptions(aws))).resolves.toMatchObject({
+        oldKeyStatus: 'Inactive',
+      });
+      expect(await exists(lockFile)).toBe(false);
+    } finally {
+      if (holder.exitCode === null) holder.kill('SIGKILL');
+      await rm(lockFile, { force: true });
+      await aws.cleanup();
+    }
+  });
+
+  it('writes through a symlinked credentials file (the link stays a link)', async () => {
+    const admin = await moto.iam();
+    const { keys } = await createUserWithKey(admin);
+    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { symlink, lstat } = await import('node:fs/promises');
+    const link = join(aws.dir, 'credentials-link');
+    await symlink(aws.credentialsFile, link);
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws, { credentialsFile: link }));
+      expect((await lstat(link)).isSymbolicLink()).toBe(true);
+      expect(readProfileKeys(await readFile(aws.credentialsFile, 'utf8'), 'work')?.accessKeyId).toBe(
+        result.newKey!.accessKeyId,
+      );
+    } finally {
+      await aws.cleanup();
+    }
+  });
+
+  it('warns when AWS_ACCESS_KEY_ID in the environment still holds the old key', async () => {
+    const admin = await moto.iam();
+    const { keys } = await createUserWithKey(admin);
+    const aws = await makeAwsDir(profileText(keys[0]!));
+    try {
+      const result = await rotateAccessKey(
+        rotationOptions(aws, { env: { AWS_ACCESS_KEY_ID: keys[0]!.accessKeyId } }),
+      );
+      expect(result.nextSteps[0]).toContain('AWS_ACCESS_KEY_ID');
+    } finally {
+      await aws.cleanup();
+    }
+  });
+});
+
 describe('resumeRotation', () => {
   it('finishes a rotation whose old-key step failed, then there is nothing left to resume', async () => {
     const admin = await moto.iam();
