@@ -295,7 +295,18 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
       .split(';')[0]!
       .trim()
       .toLowerCase();
-    const parsed = parseBody(req.body, NDJSON_TYPES.includes(ctype));
+    const ndjson = NDJSON_TYPES.includes(ctype);
+    if (!ndjson && ctype !== 'application/json' && !ctype.endsWith('+json'))
+      return sendError(
+        reply,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${ctype || '(none)'} is not supported`,
+        {
+          hint: 'Send application/json (an array of events) or application/x-ndjson (one event per line).',
+        },
+      );
+    const parsed = parseBody(req.body, ndjson);
     if (!parsed.ok)
       return sendError(reply, 400, 'INVALID_BODY', 'The body holds no valid events', {
         problems: parsed.problems,
