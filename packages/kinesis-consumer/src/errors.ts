@@ -9,6 +9,7 @@ export const KinesisConsumerErrorCode = {
   LeaseLost: 'KINESIS_CONSUMER_LEASE_LOST',
   InvalidCheckpoint: 'KINESIS_CONSUMER_INVALID_CHECKPOINT',
   NotRunning: 'KINESIS_CONSUMER_NOT_RUNNING',
+  EfoRegistration: 'KINESIS_CONSUMER_EFO_REGISTRATION',
 } as const;
 
 /** Union of {@link KinesisConsumerErrorCode} values. */
@@ -108,4 +109,16 @@ export function isKinesisConsumerError(
 ): e is KinesisConsumerError {
   if (!isAwskitError(e) || !e.code.startsWith('KINESIS_CONSUMER_')) return false;
   return code === undefined || e.code === code;
+}
+
+/** The enhanced fan-out stream consumer could not be registered or did not become ACTIVE in time. */
+export class EfoRegistrationError extends KinesisConsumerError {
+  constructor(message: string, cause?: unknown) {
+    super(KinesisConsumerErrorCode.EfoRegistration, message, {
+      hint:
+        'Check kinesis:RegisterStreamConsumer/DescribeStreamConsumer permissions, the 20-consumers-per-stream ' +
+        'limit, or pass consumerARN of an existing consumer.',
+      cause,
+    });
+  }
 }

@@ -237,8 +237,18 @@ export class LeaseCoordinator {
   }
 
   private async tryTake(seen: Lease, kind: 'expired' | 'stolen'): Promise<Lease | undefined> {
-    const sentAt = this.o.clock.now();
-    const t = await this.o.table.takeLease(seen, this.o.workerId);
+    let sentAt = this.o.clock.now();
+    let t = await this.o.table.takeLease(seen, this.o.workerId);
+    if (!t && kind === 'stolen') {
+      // The victim renewed between our scan and our write (it renews every second): the decision to steal rests
+      // on lease counts, not on that counter, so retry once against the fresh item if the owner is unchanged.
+      // (An expired lease whose counter moved is alive again and is never retried.)
+      const fresh = await this.o.table.getLease(seen.leaseKey);
+      if (fresh && fresh.leaseOwner === seen.leaseOwner && fresh.checkpoint !== 'SHARD_END') {
+        sentAt = this.o.clock.now();
+        t = await this.o.table.takeLease(fresh, this.o.workerId);
+      }
+    }
     if (!t) return undefined;
     const held: HeldLease = {
       shardId: t.leaseKey,
