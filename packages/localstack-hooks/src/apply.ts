@@ -498,6 +498,22 @@ async function planTable(ctx: Ctx, t: DynamoTable): Promise<Step[]> {
         ? `billing ${billing} → ${wantBilling}`
         : `capacity ${throughput?.ReadCapacityUnits}/${throughput?.WriteCapacityUnits} → ${t.readCapacity}/${t.writeCapacity}`,
     );
+    // Switching to PROVISIONED needs a throughput for every existing GSI too (DynamoDB rejects the call otherwise).
+    const indexThroughput =
+      billing !== wantBilling && t.billing === 'provisioned'
+        ? (table.GlobalSecondaryIndexes ?? []).map((g) => {
+            const declared = t.indexes.find((ix) => ix.name === g.IndexName);
+            return {
+              Update: {
+                IndexName: g.IndexName,
+                ProvisionedThroughput: {
+                  ReadCapacityUnits: declared?.readCapacity ?? t.readCapacity,
+                  WriteCapacityUnits: declared?.writeCapacity ?? t.writeCapacity,
+                },
+              },
+            };
+          })
+        : [];
     ops.push(async () => {
       await ddb.send(
         new UpdateTableCommand({
@@ -511,6 +527,7 @@ async function planTable(ctx: Ctx, t: DynamoTable): Promise<Step[]> {
                 },
               }
             : {}),
+          ...(indexThroughput.length ? { GlobalSecondaryIndexUpdates: indexThroughput } : {}),
         }),
       );
       await wait();
@@ -531,9 +548,16 @@ async function planTable(ctx: Ctx, t: DynamoTable): Promise<Step[]> {
       await ctx.waitActive(`index ${t.name}/${gsi.IndexName}`, async () => {
         const d = (await ddb.send(new DescribeTableCommand({ TableName: t.name }))).Table;
         const ix = d?.GlobalSecondaryIndexes?.find((g) => g.IndexName === gsi.IndexName);
-        return d?.TableStatus === 'ACTIVE' && (ix?.IndexStatus ?? 'ACTIVE') === 'ACTIVE'
-          ? 'ACTIVE'
-          : 'UPDATING';
+        // Some emulators (dynalite) accept the call but never create the index: say so instead of passing.
+        if (d?.TableStatus === 'ACTIVE' && !ix)
+          throw new LocalstackHooksError(
+            LocalstackHooksErrorCode.Conflict,
+            `the endpoint accepted UpdateTable but did not create index ${gsi.IndexName} on ${t.name}`,
+            {
+              hint: 'This DynamoDB emulator cannot add indexes to an existing table (dynalite cannot): delete the table and apply again to create it with the index.',
+            },
+          );
+        return d?.TableStatus === 'ACTIVE' && ix?.IndexStatus === 'ACTIVE' ? 'ACTIVE' : 'UPDATING';
       });
     });
   }

@@ -36,10 +36,11 @@ function declaration(n: string, overrides: Partial<LocalResourcesInput> = {}): L
           name: `${n}-leases`,
           partitionKey: 'leaseKey',
           indexes: [{ name: 'byOwner', partitionKey: 'owner' }],
+          tags: { team: 'events' },
         },
       ],
     },
-    ecr: { repositories: [{ name: `${n}/app`, imageTagMutability: 'IMMUTABLE' }] },
+    ecr: { repositories: [{ name: `${n}/app`, imageTagMutability: 'IMMUTABLE', tags: { team: 'events' } }] },
     iam: {
       policies: [
         {
@@ -54,6 +55,7 @@ function declaration(n: string, overrides: Partial<LocalResourcesInput> = {}): L
         {
           name: `${n}-ci`,
           policies: [`${n}-producer`],
+          tags: { team: 'events' },
           inlinePolicies: {
             read: {
               Version: '2012-10-17',
