@@ -15,7 +15,10 @@
     );
   const fmt = (n, digits = 0) =>
     Number(n ?? 0).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-  const shortShard = (id) => (id ? id.replace(/^shardId-0*/, '#') || '#0' : '');
+  const shortShard = (id) => {
+    const m = /^shardId-(\d+)$/.exec(id ?? '');
+    return m ? `#${Number(m[1])}` : String(id ?? '');
+  };
   const shortWorker = (id) => {
     const parts = String(id).split(':');
     return parts.length > 2 ? `${parts[0]}…${parts[parts.length - 1]}` : String(id);
@@ -117,6 +120,7 @@
     const w = 600;
     const h = 120;
     const max = Math.max(10, ...history.flatMap((p) => [p.in, p.out]));
+    $('chart-max').textContent = `${fmt(max)}/s`;
     const x = (i) => (i / (HISTORY - 1)) * w;
     const y = (v) => h - 14 - (v / max) * (h - 24);
     const line = (key) =>
@@ -127,7 +131,6 @@
       <line class="grid" x1="0" x2="${w}" y1="${y(max)}" y2="${y(max)}" />
       <line class="grid" x1="0" x2="${w}" y1="${y(max / 2)}" y2="${y(max / 2)}" />
       <line class="grid" x1="0" x2="${w}" y1="${y(0)}" y2="${y(0)}" />
-      <text x="4" y="${y(max) + 11}">${fmt(max)}/s</text>
       <polyline class="in" points="${line('in')}" />
       <polyline class="out" points="${line('out')}" />`;
   }

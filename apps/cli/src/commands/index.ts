@@ -4,6 +4,7 @@ import { registerEnv } from './env';
 import { registerIam } from './iam';
 import { registerLocal } from './local';
 import { registerLocalstack } from './localstack';
+import { registerServe } from './serve';
 
 /**
  * Every command group of the `awskit` CLI. Each group lives in its own file and loads its package lazily inside
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerEcr(program);
   registerIam(program);
   registerLocalstack(program);
+  registerServe(program);
 }

@@ -1,0 +1,107 @@
+import { mkdir } from 'node:fs/promises';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createClient } from '@awskit/core';
+import { createTestStream, testClientOptions, uniqueName } from '@awskit/local/testing';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwskitServer, startServer } from '../src/index.js';
+import { eventually, ingest } from './helpers.js';
+
+// Debian's chromium (apt-get install -y chromium); playwright-core drives it without downloading a browser.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+
+let kinesis: KinesisClient;
+let server: AwskitServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  kinesis = await createClient(KinesisClient, testClientOptions());
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  kinesis?.destroy();
+});
+
+describe('dashboard in headless Chromium', () => {
+  it('shows two workers owning the shards and the lag falling to zero after events are ingested', async () => {
+    const stream = await createTestStream(kinesis, { shardCount: 2 });
+    let handled = 0;
+    server = await startServer({
+      port: 0,
+      clientOptions: testClientOptions(),
+      streams: [stream],
+      partitionKeyField: 'userId',
+      dashboardIntervalMs: 300,
+      consume: {
+        stream,
+        workers: 2,
+        applicationName: uniqueName('dash'),
+        initialPosition: 'TRIM_HORIZON',
+        takeIntervalMs: 500,
+        handler: async (records) => {
+          handled += records.length;
+        },
+      },
+    });
+    const page = await browser!.newPage({ viewport: { width: 1360, height: 1000 } });
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('#conn[data-state="live"]');
+
+    for (let b = 0; b < 5; b++) {
+      const events = Array.from({ length: 100 }, (_, i) => ({
+        userId: `user-${b * 100 + i}`,
+        type: i % 3 ? 'page_view' : 'click',
+      }));
+      expect((await ingest(server.url, stream, events)).status).toBe(202);
+    }
+    await eventually(() => handled >= 500);
+
+    // Both open shards owned, by two different workers, with lag 0 and everything processed.
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll('tr[data-open="true"]')];
+        const owners = new Set(rows.map((r) => r.querySelector('[data-owner]')?.getAttribute('data-owner')));
+        const lags = rows.map((r) => r.querySelector('[data-lag]')?.getAttribute('data-lag'));
+        return (
+          rows.length === 2 &&
+          owners.size === 2 &&
+          !owners.has('') &&
+          lags.every((l) => l === '0') &&
+          document.querySelector('[data-testid="worker-count"]')?.textContent === '2'
+        );
+      },
+      undefined,
+      { timeout: 45_000, polling: 200 },
+    );
+    const processed = await page.$$eval('tr[data-worker] td:last-child', (tds) =>
+      tds.reduce((a, td) => a + Number((td.textContent ?? '0').replace(/[^0-9]/g, '')), 0),
+    );
+    expect(processed).toBe(500);
+    expect(await page.textContent('[data-testid="max-lag"]')).toBe('0 ms');
+    expect(await page.textContent(`[data-stream="${stream}"] h2`)).toContain('ACTIVE');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('dashboard.png', ARTIFACTS).pathname, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+});
