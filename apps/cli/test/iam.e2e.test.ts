@@ -94,6 +94,22 @@ describe('awskit iam rotate-key', () => {
     expect(shown.stdout).toContain(secret2);
   });
 
+  it('--mfa-code signs with an MFA session; --mfa without a terminal is a usage error', async () => {
+    const s = await setup();
+    expect(s.iam(['rotate-key', '--yes', '--mfa'], '').code).toBe(2);
+    const r = s.iam([
+      'rotate-key',
+      '--yes',
+      '--json',
+      '--mfa-code',
+      '123456',
+      '--mfa-serial',
+      'arn:aws:iam::123456789012:mfa/u',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).plan.steps[0]).toContain('MFA session');
+  });
+
   it('two keys: exit 1 with an explanation and a hint', async () => {
     const s = await setup();
     await admin.send(new CreateAccessKeyCommand({ UserName: s.userName }));

@@ -7,7 +7,7 @@ import {
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { type ClientOptions, createClient, isAwskitError, sleep, writeFileAtomic } from '@awskit/core';
 import type { AccessKeyInfo, RotationSteps, StaticCredentials } from './types.js';
 
@@ -120,6 +120,22 @@ export function createRotationSteps(options: CreateRotationStepsOptions = {}): R
       await (await iam(creds)).send(
         new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }),
       );
+    },
+    async getSessionToken(creds, serialNumber, tokenCode, durationSeconds) {
+      const out = await (await sts(creds)).send(
+        new GetSessionTokenCommand({
+          SerialNumber: serialNumber,
+          TokenCode: tokenCode,
+          DurationSeconds: durationSeconds,
+        }),
+      );
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('GetSessionToken returned no credentials');
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      };
     },
     readFile: (path) => readFile(path, 'utf8'),
     writeFile: (path, text) => writeFileAtomic(path, text, { mode: 0o600 }),

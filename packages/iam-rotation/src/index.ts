@@ -46,6 +46,7 @@ export type {
   AccessKeyInfo,
   CallerIdentity,
   KeyLastUsed,
+  MfaOptions,
   NewAccessKey,
   ProfileOptions,
   RotateAccessKeyOptions,

@@ -39,6 +39,8 @@ export interface RotationJournal {
   writtenSha256?: string;
   exportCsvFile?: string;
   keepBackup?: boolean;
+  /** MFA device the rotation used for IAM calls (a resume uses it again). */
+  mfaSerial?: string;
 }
 
 /** Paths of the journal and backup for one profile of one credentials file. */

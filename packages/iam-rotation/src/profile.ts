@@ -18,6 +18,8 @@ export interface LocatedProfile {
   /** File contents when read. */
   text: string;
   keys: ProfileKeys;
+  /** The profile's `mfa_serial` (config or credentials file), if any. */
+  mfaSerial?: string;
 }
 
 /**
@@ -127,7 +129,8 @@ export async function locateProfile(options: ProfileOptions = {}): Promise<Locat
     );
   }
   await assertWritable(realFile, credentialsFile);
-  return { profile, credentialsFile, realFile, configFile, text, keys };
+  const mfaSerial = sdk.configFile[profile]?.mfa_serial ?? seen?.mfa_serial;
+  return { profile, credentialsFile, realFile, configFile, text, keys, ...(mfaSerial ? { mfaSerial } : {}) };
 }
 
 async function assertWritable(realFile: string, shown: string): Promise<void> {

@@ -17,6 +17,7 @@ import { acquireLock } from './lock.js';
 import { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
 import type {
   AccessKeyInfo,
+  MfaOptions,
   NewAccessKey,
   ProfileOptions,
   RotateAccessKeyOptions,
@@ -95,6 +96,43 @@ const messageOf = (e: unknown) => {
 interface Context {
   steps: RotationSteps;
   logger: Logger;
+  /** Signs the IAM calls instead of the old key (an MFA session). */
+  iamAuth?: StaticCredentials;
+}
+
+/** Credentials for IAM calls: the MFA session if there is one, else the old key. */
+const iamSigner = (ctx: Context, oldCreds: StaticCredentials) => ctx.iamAuth ?? oldCreds;
+
+/** Gets an MFA session with the old key, if asked to. */
+async function startMfaSession(
+  ctx: Context,
+  mfa: MfaOptions | undefined,
+  serialFromProfile: string | undefined,
+  oldCreds: StaticCredentials,
+): Promise<string | undefined> {
+  if (!mfa) return undefined;
+  const serial = mfa.serialNumber ?? serialFromProfile;
+  if (!serial) {
+    throw new IamRotationError(
+      'INVALID_OPTIONS',
+      'MFA was requested but no MFA device is known for this profile',
+      {
+        hint: 'Set mfa_serial in the profile, or pass the device ARN (--mfa-serial).',
+      },
+    );
+  }
+  const code = typeof mfa.tokenCode === 'function' ? await mfa.tokenCode() : mfa.tokenCode;
+  if (!/^\d{6}$/.test(code.trim())) {
+    throw new IamRotationError('INVALID_OPTIONS', 'The MFA code must be 6 digits');
+  }
+  try {
+    ctx.iamAuth = await ctx.steps.getSessionToken(oldCreds, serial, code.trim(), mfa.durationSeconds ?? 900);
+  } catch (e) {
+    const u = unwrap(e);
+    throw isAwskitError(u) ? u : toAwskitError(u, { service: 'sts', operation: 'GetSessionToken' });
+  }
+  ctx.logger.debug('MFA session started', { serial });
+  return serial;
 }
 
 function buildSteps(
@@ -167,7 +205,10 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   };
 
   // 2. Who am I, and which keys exist.
-  const plan = await makePlan(ctx, o, located, oldCreds, journalFile, backupFile).catch((e) => {
+  const mfaSerial = o.dryRun
+    ? (o.mfa?.serialNumber ?? located.mfaSerial)
+    : await startMfaSession(ctx, o.mfa, located.mfaSerial, oldCreds);
+  const plan = await makePlan(ctx, o, located, oldCreds, journalFile, backupFile, mfaSerial).catch((e) => {
     throw forUser(e, located.profile);
   });
   logger.debug('rotation plan ready', { profile: plan.profile, oldKey: maskKeyId(plan.oldKey.accessKeyId) });
@@ -214,7 +255,7 @@ async function executeRotation(
   // 3. Make room under the 2-key limit (only a key the caller allowed us to delete).
   if (plan.deleteFirstKeyId) {
     try {
-      await steps.deleteAccessKey(oldCreds, plan.userName, plan.deleteFirstKeyId);
+      await steps.deleteAccessKey(iamSigner(ctx, oldCreds), plan.userName, plan.deleteFirstKeyId);
       logger.debug('deleted key to make room', { key: maskKeyId(plan.deleteFirstKeyId) });
     } catch (e) {
       throw new RotationError(
@@ -247,6 +288,7 @@ async function executeRotation(
         : []),
     ],
     oldKeyAction: plan.oldKeyAction,
+    ...(plan.mfaSerial ? { mfaSerial: plan.mfaSerial } : {}),
     ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
     keepBackup: o.keepBackup,
   };
@@ -271,7 +313,7 @@ async function executeRotation(
     );
   }
   try {
-    const created = await steps.createAccessKey(oldCreds, plan.userName);
+    const created = await steps.createAccessKey(iamSigner(ctx, oldCreds), plan.userName);
     logger.debug('created new key', { key: maskKeyId(created.accessKeyId) });
     journal.state = JournalState.Created;
     journal.newAccessKeyId = created.accessKeyId;
@@ -295,6 +337,7 @@ async function makePlan(
   oldCreds: StaticCredentials,
   journalFile: string,
   backupFile: string,
+  mfaSerial: string | undefined,
 ): Promise<RotationPlan> {
   const { steps } = ctx;
   const identity = await steps.getCallerIdentity(oldCreds);
@@ -310,7 +353,7 @@ async function makePlan(
       },
     );
   }
-  const keys = await steps.listAccessKeys(oldCreds, userName);
+  const keys = await steps.listAccessKeys(iamSigner(ctx, oldCreds), userName);
   const oldKey = keys.find((k) => k.accessKeyId === oldCreds.accessKeyId);
   if (!oldKey) {
     throw new IamRotationError(
@@ -360,6 +403,7 @@ async function makePlan(
   });
   const oldKeyAction = o.deleteOld ? 'delete' : 'deactivate';
   const stepsText = [
+    ...(mfaSerial ? [`Sign the IAM calls with an MFA session (GetSessionToken, device ${mfaSerial})`] : []),
     ...(deleteFirstKeyId
       ? [
           `Delete ${otherKey?.status.toLowerCase()} key ${maskKeyId(deleteFirstKeyId)} to stay within the 2-key limit`,
@@ -384,6 +428,7 @@ async function makePlan(
     ...(otherKey ? { otherKey } : {}),
     ...(deleteFirstKeyId ? { deleteFirstKeyId } : {}),
     oldKeyAction,
+    ...(mfaSerial ? { mfaSerial } : {}),
     removesSessionToken: probe.removedLines.length > 0,
     changedLines: [...probe.replacedLines, ...probe.removedLines].sort((a, b) => a - b),
     ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
@@ -509,8 +554,9 @@ async function finish(
   const oldKeys = backupText ? readProfileKeys(backupText, journal.profile) : undefined;
   // Sign with the old key while it is still active (no propagation wait for IAM). If it is rejected as unknown (a
   // resumed run whose earlier attempt already deleted it), the verified new key signs instead.
-  const signers: StaticCredentials[] =
-    oldKeys && oldKeys.accessKeyId === journal.oldAccessKeyId
+  const signers: StaticCredentials[] = ctx.iamAuth
+    ? [ctx.iamAuth, newKey]
+    : oldKeys && oldKeys.accessKeyId === journal.oldAccessKeyId
       ? [{ accessKeyId: oldKeys.accessKeyId, secretAccessKey: oldKeys.secretAccessKey }, newKey]
       : [newKey];
   try {
@@ -609,7 +655,10 @@ async function rollback(
   const { steps, logger } = ctx;
   if (journal.state === JournalState.Verified && journal.newAccessKeyId && journal.newSecretAccessKey) {
     // The old key may already be retired (we died during cleanup): bring it back before removing the new one.
-    const newCreds = { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey };
+    const newCreds = ctx.iamAuth ?? {
+      accessKeyId: journal.newAccessKeyId,
+      secretAccessKey: journal.newSecretAccessKey,
+    };
     const keys = await steps.listAccessKeys(newCreds, journal.userName);
     const oldInfo = keys.find((k) => k.accessKeyId === journal.oldAccessKeyId);
     if (!oldInfo) {
@@ -627,12 +676,12 @@ async function rollback(
   let newId = journal.newAccessKeyId;
   if (!newId) {
     // Died between CreateAccessKey and recording it: any key that was not there before is ours.
-    const keys = await steps.listAccessKeys(oldCreds, journal.userName);
+    const keys = await steps.listAccessKeys(iamSigner(ctx, oldCreds), journal.userName);
     newId = keys.find((k) => !journal.keyIdsBefore.includes(k.accessKeyId))?.accessKeyId;
   }
   if (newId) {
     try {
-      await steps.deleteAccessKey(oldCreds, journal.userName, newId);
+      await steps.deleteAccessKey(iamSigner(ctx, oldCreds), journal.userName, newId);
     } catch (e) {
       if (!isNoSuchEntity(e)) throw e;
     }
@@ -711,6 +760,8 @@ export interface ResumeRotationOptions extends ProfileOptions {
   clientOptions?: RotateAccessKeyOptions['clientOptions'];
   steps?: Partial<RotationSteps>;
   logger?: Logger;
+  /** Use an MFA session for the IAM calls (device: this option, else the one the rotation used). */
+  mfa?: MfaOptions;
 }
 
 /** Result of {@link resumeRotation}. */
@@ -759,7 +810,7 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
 
 async function resumeFromJournal(
   ctx: Context,
-  o: { action: 'resume' | 'rollback'; verifyAttempts: number; verifyDelayMs: number },
+  o: { action: 'resume' | 'rollback'; verifyAttempts: number; verifyDelayMs: number; mfa?: MfaOptions },
   journal: RotationJournal,
   journalFile: string,
 ): Promise<ResumeResult> {
@@ -770,6 +821,7 @@ async function resumeFromJournal(
   const wantsRollback = o.action === 'rollback' || !newKey;
   // Only a verified rotation can finish without the backup (the new key signs the retire call).
   if (!wantsRollback && journal.state === JournalState.Verified && newKey) {
+    await startMfaSession(ctx, o.mfa, journal.mfaSerial, newKey);
     const result = await finish(ctx, journal, journalFile, undefined, newKey, undefined);
     return { action: 'resume', ...result };
   }
@@ -790,6 +842,7 @@ async function resumeFromJournal(
     );
   }
   const oldCreds = { accessKeyId: old.accessKeyId, secretAccessKey: old.secretAccessKey };
+  await startMfaSession(ctx, o.mfa, journal.mfaSerial, oldCreds);
   if (wantsRollback) {
     const deleted = journal.newAccessKeyId;
     try {

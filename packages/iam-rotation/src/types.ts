@@ -4,6 +4,18 @@ import type { ClientOptions, Clock, Logger } from '@awskit/core';
 export interface StaticCredentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Only for MFA session credentials (GetSessionToken); a profile's static key never has one. */
+  sessionToken?: string;
+}
+
+/** Sign the IAM calls of a rotation with an MFA session (for policies that require `aws:MultiFactorAuthPresent`). */
+export interface MfaOptions {
+  /** MFA device ARN. @default the profile's `mfa_serial` */
+  serialNumber?: string;
+  /** The current code, or a function asked for it once (e.g. a prompt). */
+  tokenCode: string | (() => string | Promise<string>);
+  /** Session lifetime. @default 900 */
+  durationSeconds?: number;
 }
 
 /** STS GetCallerIdentity, trimmed. */
@@ -49,6 +61,13 @@ export interface RotationSteps {
     status: 'Active' | 'Inactive',
   ): Promise<void>;
   deleteAccessKey(creds: StaticCredentials, userName: string, accessKeyId: string): Promise<void>;
+  /** STS GetSessionToken with an MFA code (only called when `mfa` is set). */
+  getSessionToken(
+    creds: StaticCredentials,
+    serialNumber: string,
+    tokenCode: string,
+    durationSeconds: number,
+  ): Promise<StaticCredentials>;
   /** Read a UTF-8 file. */
   readFile(path: string): Promise<string>;
   /** Write a file atomically with mode 0600 (credentials file, backup, CSV). */
@@ -87,6 +106,8 @@ export interface RotateAccessKeyOptions extends ProfileOptions {
    * explicit opt-in for removing an active key. @default undefined
    */
   deleteKeyId?: string;
+  /** Use an MFA session for the IAM calls. @default undefined (sign with the profile's key) */
+  mfa?: MfaOptions;
   /** Build and return the plan, change nothing. @default false */
   dryRun?: boolean;
   /**
@@ -124,6 +145,8 @@ export interface RotationPlan {
   /** Id of a key that will be deleted first to stay within the 2-key limit. */
   deleteFirstKeyId?: string;
   oldKeyAction: 'deactivate' | 'delete';
+  /** MFA device used for the IAM calls, if any. */
+  mfaSerial?: string;
   /** The profile's stale session token line(s) will be removed. */
   removesSessionToken: boolean;
   /** 1-based lines of the credentials file that change. */

@@ -95,6 +95,12 @@ export function registerIam(program: Command): void {
     .option('--keep-backup', 'keep the backup of the credentials file after success')
     .option('--resume', 'finish an interrupted rotation of this profile (from its journal)')
     .option('--rollback', 'undo an interrupted rotation of this profile (from its journal)')
+    .option(
+      '--mfa',
+      'sign the IAM calls with an MFA session; prompts for the code (device: the profile’s mfa_serial)',
+    )
+    .option('--mfa-code <code>', 'the current 6-digit MFA code (implies --mfa)')
+    .option('--mfa-serial <arn>', 'MFA device ARN (default: the profile’s mfa_serial; implies --mfa)')
     .option('--verify-attempts <n>', 'STS attempts to verify the new key (IAM propagation)', '10')
     .option('--verify-delay-ms <ms>', 'delay between verification attempts', '3000')
     .addHelpText(
@@ -107,6 +113,7 @@ Examples:
   $ awskit iam rotate-key --profile work
   $ awskit iam rotate-key --profile ci --yes --delete-old --json
   $ awskit iam rotate-key --profile work --prune-inactive
+  $ awskit iam rotate-key --profile work --mfa           # policies that require MFA for iam:*AccessKey
   $ awskit iam rotate-key --profile work --resume`,
     )
     .action(
@@ -125,6 +132,9 @@ Examples:
           rollback?: boolean;
           verifyAttempts: string;
           verifyDelayMs: string;
+          mfa?: boolean;
+          mfaCode?: string;
+          mfaSerial?: string;
         },
         cmd: Command,
       ) => {
@@ -136,8 +146,19 @@ Examples:
         const verifyDelayMs = positiveInt('--verify-delay-ms', opts.verifyDelayMs, 0)!;
         const { resumeRotation, rotateAccessKey } = await import('@awskit/iam-rotation');
         const logger = cliLogger(flags);
+        const wantsMfa = Boolean(opts.mfa || opts.mfaCode || opts.mfaSerial);
+        if (wantsMfa && !opts.mfaCode && !process.stdin.isTTY && !opts.dryRun) {
+          throw new UsageError('--mfa needs a terminal to prompt for the code', 'Pass --mfa-code <code>.');
+        }
+        const mfa = wantsMfa
+          ? {
+              ...(opts.mfaSerial ? { serialNumber: opts.mfaSerial } : {}),
+              tokenCode: opts.mfaCode ?? (() => promptHidden('MFA code: ')),
+            }
+          : undefined;
         const common = {
           ...(flags.profile ? { profile: flags.profile } : {}),
+          ...(mfa ? { mfa } : {}),
           ...(opts.credentialsFile ? { credentialsFile: opts.credentialsFile } : {}),
           clientOptions: endpointOptions(flags),
           verifyAttempts,
