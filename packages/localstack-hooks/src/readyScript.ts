@@ -80,9 +80,10 @@ wait_active() {
 
 ensure_stream() {
   local name=$1 mode=$2 shards=$3 retention=$4 out status open current
+  AWSKIT_STREAM_ARN=""
   if out=$(awsr kinesis describe-stream-summary --stream-name "$name" --output text \
-    --query 'StreamDescriptionSummary.[StreamStatus,OpenShardCount,RetentionPeriodHours]' 2>&1); then
-    read -r status open current <<<"$out"
+    --query 'StreamDescriptionSummary.[StreamStatus,OpenShardCount,RetentionPeriodHours,StreamARN]' 2>&1); then
+    read -r status open current AWSKIT_STREAM_ARN <<<"$out"
     if [[ $mode == PROVISIONED && $open != "$shards" ]]; then
       log "kinesis stream $name: exists with $open open shards (declared $shards); left as is, reshard with 'awskit localstack apply'"
     fi
@@ -125,8 +126,11 @@ tag_new_stream() {
 }
 
 ensure_consumer() {
-  local stream=$1 consumer=$2 arn out
-  arn=$(awsr kinesis describe-stream-summary --stream-name "$stream" --query StreamDescriptionSummary.StreamARN --output text)
+  local stream=$1 consumer=$2 arn=$AWSKIT_STREAM_ARN out
+  if [[ -z $arn ]]; then
+    arn=$(awsr kinesis describe-stream-summary --stream-name "$stream" --query StreamDescriptionSummary.StreamARN --output text)
+    AWSKIT_STREAM_ARN=$arn
+  fi
   if out=$(awsr kinesis describe-stream-consumer --stream-arn "$arn" --consumer-name "$consumer" \
     --query ConsumerDescription.ConsumerStatus --output text 2>&1); then
     log "kinesis consumer $stream/$consumer: exists, unchanged"

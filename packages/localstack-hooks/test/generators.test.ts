@@ -12,6 +12,7 @@ import {
   generateReadyScript,
   loadDeclaration,
   parseDeclaration,
+  parseDeclarationText,
   readyScriptName,
   shellQuote,
   writeInitFiles,
@@ -210,5 +211,15 @@ describe('writeInitFiles', () => {
     const r = await writeInitFiles({ resources: everything, outDir: out, order: 10 });
     expect(r.files[0]!.path).toBe(join(out, 'init', 'ready.d', '10-awskit.sh'));
     expect(r.warnings.join()).toContain('LocalStack Pro');
+  });
+});
+
+describe('CRLF declarations (written on Windows)', () => {
+  it('parse, and the generated hook still has LF endings only', () => {
+    const crlf =
+      'region: ap-northeast-2\r\nkinesis:\r\n  streams:\r\n    - name: my-event-dev\r\n      shards: 1\r\n';
+    const script = generateReadyScript(parseDeclarationText(crlf));
+    expect(script).not.toContain('\r');
+    expect(script).toContain("ensure_stream 'my-event-dev' PROVISIONED '1' 24\n");
   });
 });
