@@ -11,6 +11,8 @@ import {
   noopMetrics,
   sleep,
 } from '@awskit/core';
+import { addProbedLag, buildAssignments, type LocalShardInfo, type ShardAssignment } from './assignments.js';
+import { efoFetcherFactory } from './efoFetcher.js';
 import {
   ConsumerAccessDeniedError,
   ConsumerOptionsError,
@@ -23,7 +25,14 @@ import { isFinished } from './leaseTaker.js';
 import { pollingFetcherFactory } from './pollingFetcher.js';
 import { type ResolvedProcessor, ShardConsumer } from './shardConsumer.js';
 import { computeLeasesToCreate, listAllShards } from './shardSync.js';
-import type { HeldLeaseInfo, InitialPosition, KinesisConsumerOptions, LeaseView } from './types.js';
+import { type ConsumerStats, ConsumerStatsTracker, type StallInfo } from './stats.js';
+import type {
+  FetcherFactory,
+  HeldLeaseInfo,
+  InitialPosition,
+  KinesisConsumerOptions,
+  LeaseView,
+} from './types.js';
 
 /** Defaults of every tuning option, in one place. Aim: failover within ~5 s at defaults. */
 export const CONSUMER_DEFAULTS = {
@@ -47,6 +56,8 @@ export interface KinesisConsumerEvents {
   shardEnded: [shardId: string, childShardIds: string[]];
   /** A problem that did not stop the worker (a shard read failed, a sync failed). Logged when nobody listens. */
   error: [error: unknown, shardId?: string];
+  /** A held shard's checkpoint has not moved for `stallThresholdMs` while records wait (once per episode). */
+  shardStalled: [info: StallInfo];
 }
 
 function validate(o: KinesisConsumerOptions): void {
@@ -84,6 +95,8 @@ function validate(o: KinesisConsumerOptions): void {
   positive('takeIntervalMs', o.takeIntervalMs);
   positive('shardSyncIntervalMs', o.shardSyncIntervalMs);
   positive('maxLeasesForWorker', o.maxLeasesForWorker);
+  positive('stallThresholdMs', o.stallThresholdMs);
+  if (o.mode !== undefined && o.mode !== 'polling' && o.mode !== 'efo') bad('mode', "'polling' or 'efo'");
   const lease = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
   if (o.renewIntervalMs !== undefined && o.renewIntervalMs >= lease)
     bad('renewIntervalMs', 'must be shorter than leaseDurationMs (a third of it is typical)');
@@ -125,6 +138,8 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
   private readonly o: KinesisConsumerOptions;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly statsTracker: ConsumerStatsTracker;
+  private readonly fetcherFactory: FetcherFactory;
   private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private kinesis?: KinesisClient;
@@ -144,7 +159,27 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.tableName = options.tableName ?? options.applicationName;
     this.logger = options.logger ?? noopLogger;
-    this.metrics = options.metrics ?? noopMetrics;
+    // Every metric goes through the stats tracker (stats(), stall detection, toPrometheus()) to the user's metrics.
+    this.statsTracker = new ConsumerStatsTracker({
+      workerId: this.workerId,
+      clock: options.clock ?? monotonicClock,
+      downstream: options.metrics ?? noopMetrics,
+      logger: this.logger,
+      stallThresholdMs: options.stallThresholdMs,
+      heldShards: () => [...(this.coordinator?.held.keys() ?? [])],
+      onStall: (info) => this.emit('shardStalled', info),
+    });
+    this.metrics = this.statsTracker;
+    // One factory per consumer: EFO registers the stream consumer once for all shards.
+    this.fetcherFactory = this.statsTracker.wrapFetcherFactory(
+      options.fetcherFactory ??
+        (options.mode === 'efo'
+          ? efoFetcherFactory({
+              ...options.efo,
+              consumerName: options.consumerName ?? options.applicationName,
+            })
+          : pollingFetcherFactory(options.polling)),
+    );
     this.sleepFn = options.sleep ?? sleep;
   }
 
@@ -203,6 +238,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         },
       });
       this.coordinator.start();
+      this.statsTracker.start();
       this.syncLoop = this.runSyncLoop();
       this.state = 'running';
       this.logger.info('consumer started', { workerId: this.workerId, table: this.tableName, stream });
@@ -221,7 +257,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       kinesis: this.kinesis!,
       stream: { streamName: o.streamName, streamARN: o.streamARN },
       processor: resolveProcessor(o, held.shardId),
-      fetcherFactory: o.fetcherFactory ?? pollingFetcherFactory(o.polling),
+      fetcherFactory: this.fetcherFactory,
       initialPosition: o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
       handlerBackoff: { ...CONSUMER_DEFAULTS.handlerBackoff, ...o.handlerBackoff },
       onError: o.onError,
@@ -304,6 +340,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       for (const held of [...(this.coordinator?.held.values() ?? [])]) await this.coordinator!.release(held);
       await this.coordinator?.stop();
       await this.syncLoop;
+      this.statsTracker.stop();
       this.state = 'stopped';
       this.logger.info('consumer stopped', { workerId: this.workerId });
     })();
@@ -350,6 +387,39 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
   }
 
   /** DynamoDB calls this worker made on the lease table (reads = Scan/GetItem, writes = conditional writes). */
+  /** Per-shard (lag, records, bytes, batch time, handler errors, checkpoint age, stalled) and per-worker stats. */
+  stats(): ConsumerStats {
+    return this.statsTracker.stats();
+  }
+
+  /** Every metric of this worker in the Prometheus text format (serve it from `/metrics`). */
+  toPrometheus(): string {
+    this.statsTracker.check();
+    return this.statsTracker.registry.toPrometheus();
+  }
+
+  /**
+   * The lease table as it is now (a fresh consistent scan): each shard's owner, status and checkpoint, with lag
+   * and checkpoint age for shards held here; `probeLag` also measures the lag of shards held elsewhere (one
+   * GetRecords each, from their checkpoint).
+   * @throws {ConsumerStateError} before `start()`. @throws {LeaseTableError}
+   */
+  async assignments(options: { probeLag?: boolean } = {}): Promise<ShardAssignment[]> {
+    if (!this.table || !this.kinesis) throw new ConsumerStateError('assignments() needs a started consumer');
+    const local = new Map<string, LocalShardInfo>();
+    for (const s of this.statsTracker.stats().shards)
+      if (s.held)
+        local.set(s.shardId, {
+          millisBehindLatest: s.millisBehindLatest,
+          checkpointAgeMs: s.checkpointAgeMs,
+          stalled: s.stalled,
+        });
+    const rows = buildAssignments(await this.table.listLeases(), this.workerId, local);
+    if (options.probeLag)
+      await addProbedLag(rows, this.kinesis, { streamName: this.o.streamName, streamARN: this.o.streamARN });
+    return rows;
+  }
+
   leaseTableCalls(): { reads: number; writes: number } {
     return { ...(this.table?.calls ?? { reads: 0, writes: 0 }) };
   }

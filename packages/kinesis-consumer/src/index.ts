@@ -1,8 +1,25 @@
+export {
+  addProbedLag,
+  buildAssignments,
+  type LocalShardInfo,
+  probeShardLag,
+  type ReadAssignmentsOptions,
+  readAssignments,
+  type ShardAssignment,
+} from './assignments.js';
 export { CONSUMER_DEFAULTS, KinesisConsumer, type KinesisConsumerEvents } from './consumer.js';
+export {
+  EFO_DEFAULTS,
+  EfoFetcher,
+  type EfoOptions,
+  efoFetcherFactory,
+  ensureStreamConsumer,
+} from './efoFetcher.js';
 export {
   ConsumerAccessDeniedError,
   ConsumerOptionsError,
   ConsumerStateError,
+  EfoRegistrationError,
   InvalidCheckpointError,
   isKinesisConsumerError,
   KinesisConsumerError,
@@ -13,9 +30,19 @@ export {
 } from './errors.js';
 export { LeaseTable, leaseFromItem, leaseToItem } from './leaseTable.js';
 export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan } from './leaseTaker.js';
+export { CONSUMER_METRICS, teeMetrics } from './metrics.js';
 export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';
 export { comparePositions } from './records.js';
 export { computeLeasesToCreate } from './shardSync.js';
+export {
+  type ConsumerStats,
+  ConsumerStatsTracker,
+  type ShardStats,
+  STALL_THRESHOLD_MS,
+  type StallInfo,
+  type StatsTrackerOptions,
+  type WorkerStats,
+} from './stats.js';
 export { type TailStreamOptions, tailStream } from './tail.js';
 export {
   type BadRecordInfo,

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { _Record, ChildShard, KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ClientOptions, Clock, Logger, Metrics } from '@awskit/core';
+import type { EfoOptions } from './efoFetcher.js';
 
 /** The KCL's sentinel checkpoints, stored verbatim in the lease table's `checkpoint` attribute. */
 export const SentinelCheckpoint = {
@@ -232,6 +233,22 @@ export interface KinesisConsumerBaseOptions {
   dropRecordsOutsideHashRange?: boolean;
   /** Builds a fetcher per shard (polling by default; enhanced fan-out plugs in here). */
   fetcherFactory?: FetcherFactory;
+  /**
+   * How shards are read: `polling` (GetRecords, shared 2 MB/s per shard) or `efo` (enhanced fan-out:
+   * SubscribeToShard, a dedicated 2 MB/s per shard for this application). Ignored when `fetcherFactory` is set.
+   * @default 'polling'
+   */
+  mode?: 'polling' | 'efo';
+  /** Stream consumer name for `mode: 'efo'`; registered if missing (every worker of the app shares it). @default applicationName */
+  consumerName?: string;
+  /** Enhanced fan-out tuning (`mode: 'efo'`). */
+  efo?: Omit<EfoOptions, 'consumerName'>;
+  /**
+   * A held shard whose checkpoint has not moved for this long while records wait (a batch in the processor, or
+   * the reader behind the tip) is reported stalled: `shardStalled` event, warning, `kinesis_consumer_shard_stalled`.
+   * @default 60_000
+   */
+  stallThresholdMs?: number;
   /** @default noopLogger */
   logger?: Logger;
   /** @default noopMetrics */

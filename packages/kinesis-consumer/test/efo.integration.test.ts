@@ -1,0 +1,137 @@
+import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { createClient, MetricsRegistry } from '@awskit/core';
+import { createTestStream, testClientOptions } from '@awskit/local/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CONSUMER_METRICS, type KinesisConsumer } from '../src/index.js';
+import { LeaseTable } from '../src/leaseTable.js';
+import { SilencingProxy } from './efoProxy.js';
+import { appName, Collector, clients, newConsumer, put, records, waitFor } from './helpers.js';
+
+const running: KinesisConsumer[] = [];
+const proxies: SilencingProxy[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+  await Promise.all(proxies.splice(0).map((p) => p.stop()));
+});
+
+/** kinesis-local pushes an event about once a second: EFO tests wait in seconds, not milliseconds. */
+const EFO_TEST = { shardEndCheckIntervalMs: 1_000, idleTimeoutMs: 10_000 } as const;
+
+function total(m: MetricsRegistry, name: string): number {
+  return m
+    .snapshot()
+    .filter((s) => s.name === name)
+    .reduce((n, s) => n + (typeof s.value === 'number' ? s.value : s.value.count), 0);
+}
+
+describe('KinesisConsumer with enhanced fan-out', () => {
+  it('consumes every record of a multi-shard stream through a split, in order per key, and checkpoints SHARD_END', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const app = appName();
+    const col = new Collector();
+    const metrics = new MetricsRegistry();
+    const ended: string[] = [];
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      workerId: 'efo',
+      mode: 'efo',
+      consumerName: `${app}-efo`,
+      efo: EFO_TEST,
+      metrics,
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    w.on('shardEnded', (id) => ended.push(id));
+    running.push(w);
+    const before = records(60, 6, 'before');
+    await put(c.kinesis, stream, before);
+    await w.start();
+    await waitFor('records put before the split', () => col.distinct().size >= before.length);
+
+    const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    const parent = shards[0]!;
+    const mid =
+      (BigInt(parent.HashKeyRange!.StartingHashKey!) + BigInt(parent.HashKeyRange!.EndingHashKey!)) / 2n;
+    await c.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: parent.ShardId!,
+        NewStartingHashKey: String(mid),
+      }),
+    );
+    const after = records(60, 6, 'after');
+    // Puts retry while the stream is UPDATING.
+    await waitFor('puts after the split', async () => {
+      try {
+        await put(c.kinesis, stream, after);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    await waitFor('every record, including those on the children', () => col.distinct().size === 120, 40_000);
+    expect(col.orderViolations()).toEqual([]);
+    await waitFor('parent ended', () => ended.includes(parent.ShardId!));
+
+    const table = new LeaseTable({ client: c.dynamo, tableName: app, sleep: async () => {} });
+    const leases = await table.listLeases();
+    const p = leases.find((l) => l.leaseKey === parent.ShardId)!;
+    expect(p.checkpoint).toBe('SHARD_END');
+    expect(p.childShardIds.length).toBe(2);
+    for (const child of p.childShardIds)
+      expect(leases.find((l) => l.leaseKey === child)?.parentShardIds).toEqual([parent.ShardId]);
+    // Records came through SubscribeToShard, not GetRecords polling.
+    expect(total(metrics, CONSUMER_METRICS.efoSubscriptions)).toBeGreaterThanOrEqual(4);
+    expect(metrics.value(CONSUMER_METRICS.recordsProcessed, { shard: parent.ShardId! })).toBeGreaterThan(0);
+  });
+
+  it('detects a subscription that went silent (half-open connection) and resubscribes from its continuation', async () => {
+    const c = await clients();
+    const proxy = await SilencingProxy.start(testClientOptions().endpoint!);
+    proxies.push(proxy);
+    const viaProxy = await createClient(KinesisClient, testClientOptions({ endpoint: proxy.endpoint }));
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    const col = new Collector();
+    const metrics = new MetricsRegistry();
+    const w = newConsumer(
+      { kinesis: viaProxy, dynamo: c.dynamo },
+      {
+        streamName: stream,
+        applicationName: app,
+        mode: 'efo',
+        efo: { ...EFO_TEST, idleTimeoutMs: 3_000 },
+        metrics,
+        initialPosition: 'TRIM_HORIZON',
+        processor: (rs) => col.add(rs),
+      },
+    );
+    running.push(w);
+    await w.start();
+    const first = records(10, 2, 'first');
+    await put(c.kinesis, stream, first);
+    await waitFor('first records', () => col.distinct().size === first.length);
+
+    expect(proxy.silenceSubscriptions()).toBe(1);
+    const second = records(10, 2, 'second');
+    await put(c.kinesis, stream, second);
+    await waitFor('idle deadline fired', () => total(metrics, CONSUMER_METRICS.efoIdleTimeouts) >= 1);
+    await waitFor(
+      'records put while silent arrive after resubscribing',
+      () => col.distinct().size === 20,
+      30_000,
+    );
+    expect(col.orderViolations()).toEqual([]);
+    expect(total(metrics, CONSUMER_METRICS.efoSubscriptions)).toBeGreaterThanOrEqual(2);
+    const resub = metrics
+      .snapshot()
+      .filter((s) => s.name === CONSUMER_METRICS.efoResubscribes && s.labels.reason === 'idle');
+    expect(resub.length).toBe(1);
+    // Continued from the continuation: nothing before the silence was delivered twice.
+    expect(col.all.filter((r) => new TextDecoder().decode(r.data).startsWith('first')).length).toBe(
+      first.length,
+    );
+  });
+});
