@@ -247,6 +247,8 @@ const step = (
 
 /** Shard count steps UpdateShardCount accepts one call at a time: at most double, at least half. */
 export function shardCountSteps(from: number, to: number): number[] {
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < 1)
+    throw new RangeError(`shard counts must be positive integers (got ${from} → ${to})`);
   const steps: number[] = [];
   let cur = from;
   while (cur !== to) {
@@ -307,13 +309,20 @@ async function planStream(ctx: Ctx, s: KinesisStream): Promise<Step[]> {
     return out;
   };
 
-  let summary: StreamDescriptionSummary | undefined;
-  try {
-    summary = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: s.name })))
-      .StreamDescriptionSummary;
-  } catch (e) {
-    if (errName(e) !== 'ResourceNotFoundException') throw e;
-    summary = undefined;
+  const describe = async (): Promise<StreamDescriptionSummary | undefined> => {
+    try {
+      return (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: s.name })))
+        .StreamDescriptionSummary;
+    } catch (e) {
+      if (errName(e) !== 'ResourceNotFoundException') throw e;
+      return undefined;
+    }
+  };
+  let summary = await describe();
+  // Mid-create or mid-reshard the shard count is transitional (0 while CREATING): compare once it settled.
+  if (summary && (summary.StreamStatus === 'CREATING' || summary.StreamStatus === 'UPDATING')) {
+    await waitStream();
+    summary = await describe();
   }
   const tagsToAdd = (current: Record<string, string>) =>
     Object.fromEntries(Object.entries(s.tags).filter(([k, v]) => current[k] !== v));

@@ -1,5 +1,5 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
 import { testClientOptions, uniqueName } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,23 @@ describe('shardCountSteps', () => {
     expect(shardCountSteps(1, 8)).toEqual([2, 4, 8]);
     expect(shardCountSteps(10, 2)).toEqual([5, 3, 2]);
     expect(shardCountSteps(4, 4)).toEqual([]);
+    // Regression: a CREATING stream reports 0 open shards; 0 → n must not loop forever.
+    expect(() => shardCountSteps(0, 2)).toThrow(RangeError);
   });
 });
 
 describe('in-place updates against the local AWS', () => {
+  it('plans a stream that is still CREATING once it settled (no bogus 0 → n reshard)', async () => {
+    const n = uniqueName('cr');
+    const kinesis = await createClient(KinesisClient, testClientOptions());
+    await kinesis.send(new CreateStreamCommand({ StreamName: n, ShardCount: 2 }));
+    const p = await plan({
+      declaration: { kinesis: { streams: [{ name: n, shards: 2 }] } },
+      clientOptions: testClientOptions(),
+    });
+    expect(p.changes).toEqual([{ kind: 'kinesis-stream', name: n, action: 'no-op', changes: [] }]);
+  });
+
   it('switches a stream between on-demand and provisioned, then sets the declared shard count', async () => {
     const n = uniqueName('md');
     const decl = (mode: 'on-demand' | 'provisioned') => ({
