@@ -333,14 +333,15 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       this.state = 'stopping';
       this.syncAbort.abort();
       this.coordinator?.stopTaking();
+      // A take cycle already running may still start shards: let it finish, then shut every shard down.
+      await this.coordinator?.takeCycleDone();
       const all = [...this.consumers.values()];
       for (const c of all) c.requestShutdown();
       await Promise.allSettled(all.map((c) => c.done));
-      // Leases taken by a take cycle that was already running when stop() began.
       for (const held of [...(this.coordinator?.held.values() ?? [])]) await this.coordinator!.release(held);
       await this.coordinator?.stop();
-      await this.syncLoop;
       this.statsTracker.stop();
+      await this.syncLoop;
       this.state = 'stopped';
       this.logger.info('consumer stopped', { workerId: this.workerId });
     })();
@@ -386,7 +387,6 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       .sort((a, b) => a.shardId.localeCompare(b.shardId));
   }
 
-  /** DynamoDB calls this worker made on the lease table (reads = Scan/GetItem, writes = conditional writes). */
   /** Per-shard (lag, records, bytes, batch time, handler errors, checkpoint age, stalled) and per-worker stats. */
   stats(): ConsumerStats {
     return this.statsTracker.stats();
@@ -420,6 +420,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     return rows;
   }
 
+  /** DynamoDB calls this worker made on the lease table (reads = Scan/GetItem, writes = conditional writes). */
   leaseTableCalls(): { reads: number; writes: number } {
     return { ...(this.table?.calls ?? { reads: 0, writes: 0 }) };
   }

@@ -58,6 +58,7 @@ export class LeaseCoordinator {
   private readonly stopAll = new AbortController();
   private takingStopped = false;
   private wakeTake?: AbortController;
+  private currentTake?: Promise<void>;
   private loops: Promise<void>[] = [];
   private readonly o: LeaseCoordinatorOptions;
 
@@ -83,6 +84,11 @@ export class LeaseCoordinator {
   stopTaking(): void {
     this.takingStopped = true;
     this.trigger();
+  }
+
+  /** Waits for a take cycle in progress (after {@link stopTaking}, no new one starts). */
+  async takeCycleDone(): Promise<void> {
+    await this.currentTake;
   }
 
   /** Stops both loops. Held leases are not released: release them first. */
@@ -287,11 +293,12 @@ export class LeaseCoordinator {
     const signal = this.stopAll.signal;
     while (!signal.aborted) {
       if (!this.takingStopped) {
-        try {
-          await this.takeOnce();
-        } catch (e) {
-          this.o.logger.warn('lease take cycle failed', { error: String(e) });
-        }
+        this.currentTake = this.takeOnce().then(
+          () => undefined,
+          (e: unknown) => this.o.logger.warn('lease take cycle failed', { error: String(e) }),
+        );
+        await this.currentTake;
+        this.currentTake = undefined;
       }
       const wake = new AbortController();
       this.wakeTake = wake;

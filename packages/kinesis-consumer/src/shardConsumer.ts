@@ -235,6 +235,14 @@ export class ShardConsumer {
         try {
           batch = await fetcher.next();
         } catch (e) {
+          if ((e as { name?: string }).name === 'ResourceNotFoundException' && (await this.shardIsGone())) {
+            // The shard left the stream (past retention while nobody read it). Treat it as ended, like the KCL,
+            // so its children are not blocked forever.
+            logger.warn('shard no longer exists; treating it as ended', { shardId: this.shardId });
+            fetcher.close();
+            await this.endShard(undefined);
+            return;
+          }
           this.o.report(e, this.shardId);
           logger.error('reading the shard failed; releasing its lease', {
             shardId: this.shardId,
@@ -357,6 +365,16 @@ export class ShardConsumer {
       if (!ok) return false;
     }
     return true;
+  }
+
+  /** True when the stream exists but no longer lists this shard. */
+  private async shardIsGone(): Promise<boolean> {
+    try {
+      const shards = await listAllShards(this.o.kinesis, this.o.stream);
+      return !shards.some((s) => s.ShardId === this.shardId);
+    } catch {
+      return false;
+    }
   }
 
   private async childShardsFallback(): Promise<ChildShard[]> {

@@ -3,6 +3,8 @@ import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
+import { LeaseTable } from '../src/leaseTable.js';
+import { newLease } from '../src/shardSync.js';
 import { appName, Collector, clients, newConsumer, put, waitFor } from './helpers.js';
 
 const running: KinesisConsumer[] = [];
@@ -103,5 +105,38 @@ describe('KinesisConsumer on a lease table written by the KCL', () => {
     expect(item.throughputKBps?.N).toBe('0.25');
     expect(item.checkpoint?.S).toMatch(/^[0-9]+$/);
     expect(item.checkpointSubSequenceNumber?.N).toBe('0');
+  });
+});
+
+describe('KinesisConsumer with a lease for a shard that left the stream', () => {
+  it('ends it (SHARD_END) so its children are not blocked forever, then deletes the finished lease', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    const [s0] = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    await put(c.kinesis, stream, [{ key: 'k', data: 'k:0' }]);
+    const table = new LeaseTable({
+      client: c.dynamo,
+      tableName: app,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
+    await table.ensureTable();
+    const gone = 'shardId-000000000099';
+    await table.createLeaseIfNotExists(
+      newLease(gone, '49000000000000000000000000000000000000000000000000000001', []),
+    );
+    await table.createLeaseIfNotExists(newLease(s0!.ShardId!, 'TRIM_HORIZON', [gone], s0!.HashKeyRange));
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      shardSyncIntervalMs: 300,
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('child processed', () => col.distinct().has('k:0'));
+    await waitFor('finished lease of the vanished shard deleted', async () => !(await table.getLease(gone)));
   });
 });
