@@ -113,7 +113,7 @@ describe('KinesisConsumer with several workers', () => {
     await waitFor('all records', () => col.distinct().size === 60);
   });
 
-  it('a SIGKILLed worker process’s shards are processed by the survivor within about a lease duration', async () => {
+  it('a SIGKILLed worker process’s shards are processed by the two survivors within about a lease duration', async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 4 });
     const app = appName();
@@ -139,34 +139,48 @@ describe('KinesisConsumer with several workers', () => {
     await waitFor('child holds all 4', () => childShards.size === 4);
 
     const col = new Collector();
-    const survivor = newConsumer(c, {
-      streamName: stream,
-      applicationName: app,
-      workerId: 'survivor',
-      initialPosition: 'TRIM_HORIZON',
-      processor: (rs) => col.add(rs, 'survivor'),
-    });
-    running.push(survivor);
-    await survivor.start();
-    await waitFor('2/2 with the child process', () => held(survivor).length === 2 && childShards.size === 2);
+    const survivor = (id: string) => {
+      const w = newConsumer(c, {
+        streamName: stream,
+        applicationName: app,
+        workerId: id,
+        initialPosition: 'TRIM_HORIZON',
+        processor: (rs) => col.add(rs, id),
+      });
+      running.push(w);
+      return w;
+    };
+    const s1 = survivor('s1');
+    await s1.start();
+    await waitFor('2/2 with the child process', () => held(s1).length === 2 && childShards.size === 2);
+    const s2 = survivor('s2');
+    await s2.start();
+    await waitFor(
+      'three workers share the 4 shards',
+      () => held(s2).length >= 1 && held(s1).length + held(s2).length + childShards.size === 4,
+    );
 
     const before = records(40, 8, 'before');
     await put(c.kinesis, stream, before);
-    await waitFor('records flowing on both', () => childValues.size + col.distinct().size >= before.length);
+    await waitFor(
+      'records flowing',
+      () => new Set([...childValues, ...col.distinct()]).size >= before.length,
+    );
 
+    expect(childShards.size).toBeGreaterThan(0);
     child.kill('SIGKILL');
     const killedAt = Date.now();
     const after = records(40, 8, 'after');
     await put(c.kinesis, stream, after);
-    await waitFor('survivor holds all 4', () => held(survivor).length === 4, 15_000);
-    await waitFor('survivor processed every record put after the crash', () => {
+    await waitFor('the survivors hold all 4', () => disjointCover([s1, s2], 4), 15_000);
+    await waitFor('every record put after the crash processed', () => {
       const seen = col.distinct();
       return after.every((r) => seen.has(r.data));
     });
     // Informational (no timed assertion): how long the failover took with these settings.
     console.info(`failover after SIGKILL: ${Date.now() - killedAt} ms (leaseDurationMs=${leaseDurationMs})`);
     // Nothing the dead worker had not checkpointed is lost: everything put before the crash was processed by
-    // someone (the survivor re-reads from the dead worker's last checkpoint).
+    // someone (the survivors re-read from the dead worker's last checkpoints).
     const union = new Set([...childValues, ...col.all.map(text)]);
     expect(before.every((r) => union.has(r.data))).toBe(true);
   });
