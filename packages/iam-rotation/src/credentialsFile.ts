@@ -326,9 +326,59 @@ export function replaceProfileKeys(
   const last = kept.at(-1);
   if (lines.at(-1)?.eol === '' && removed.has(lines.length) && last) last.eol = '';
   const out = kept.map((l) => l.content + l.eol).join('');
+  assertOnlyKeysChanged(text, out, profile, keys);
   return {
     text: out,
     replacedLines: [id.line, secret.line],
     removedLines: [...removed].sort((a, b) => a - b),
   };
+}
+
+/** What the SDK would read: section → key → value (later lines win, as in the SDK). */
+function effectiveView(text: string): Map<string, Map<string, string>> {
+  const view = new Map<string, Map<string, string>>();
+  for (const e of parseCredentialsFile(text).entries) {
+    if (!view.has(e.section)) view.set(e.section, new Map());
+    view.get(e.section)!.set(e.key, e.value);
+  }
+  return view;
+}
+
+/**
+ * Re-parses the edited text and checks that the SDK would read exactly the old file with only the target's key,
+ * secret and tokens changed. Removing a token line can change how the indented lines after it are read (an
+ * indented line after `s3 =` belongs to that sub-section unless a non-indented key line came in between), so this
+ * is checked rather than assumed.
+ */
+function assertOnlyKeysChanged(
+  before: string,
+  after: string,
+  profile: string,
+  keys: { accessKeyId: string; secretAccessKey: string },
+): void {
+  const expected = effectiveView(before);
+  const target = expected.get(profile) ?? new Map<string, string>();
+  for (const k of TOKEN_KEYS) target.delete(k);
+  target.set(ACCESS_KEY_ID, keys.accessKeyId);
+  target.set(SECRET_ACCESS_KEY, keys.secretAccessKey);
+  const actual = effectiveView(after);
+  const same =
+    expected.size === actual.size &&
+    [...expected].every(([section, entries]) => {
+      const other = actual.get(section);
+      return (
+        other !== undefined &&
+        other.size === entries.size &&
+        [...entries].every(([k, v]) => other.get(k) === v)
+      );
+    });
+  if (!same) {
+    throw new CredentialsFileError(
+      'CREDENTIALS_FILE_AMBIGUOUS',
+      `Editing profile "${profile}" in place would change how other lines of the file are read (an indented line after a removed session token would join a sub-section)`,
+      {
+        hint: `Remove the aws_session_token line of [${profile}] (or un-indent the lines after it) and run again.`,
+      },
+    );
+  }
 }

@@ -3,7 +3,12 @@ import { access, readFile, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
-import { describeNonStaticProfile, type ProfileKeys, readProfileKeys } from './credentialsFile.js';
+import {
+  describeNonStaticProfile,
+  type ProfileKeys,
+  readProfileKeys,
+  replaceProfileKeys,
+} from './credentialsFile.js';
 import { CredentialsFileError } from './errors.js';
 import type { ProfileOptions } from './types.js';
 
@@ -128,6 +133,8 @@ export async function locateProfile(options: ProfileOptions = {}): Promise<Locat
       { hint: 'Simplify the profile section (one key line each, no unusual syntax) and run again.' },
     );
   }
+  // Dry-run the edit now, so a file we could not rewrite safely is refused before any AWS call.
+  replaceProfileKeys(text, profile, { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'A'.repeat(40) });
   await assertWritable(realFile, credentialsFile);
   const mfaSerial = sdk.configFile[profile]?.mfa_serial ?? seen?.mfa_serial;
   return { profile, credentialsFile, realFile, configFile, text, keys, ...(mfaSerial ? { mfaSerial } : {}) };

@@ -218,6 +218,17 @@ describe('replaceProfileKeys', () => {
     );
   });
 
+  it('refuses when dropping a token line would move the indented lines after it into a sub-section', () => {
+    // Found by the fuzz test: the non-indented token line ends the `s3 =` sub-section; without it the indented
+    // key line below would be read as s3.aws_access_key_id.
+    const before =
+      '[default]\ns3 =\n  max_concurrent_requests = 2\naws_session_token = tok\n  aws_access_key_id = AKIAOLD\naws_secret_access_key = old\n';
+    expect(readProfileKeys(before, 'default')?.accessKeyId).toBe('AKIAOLD');
+    expect(() => replaceProfileKeys(before, 'default', NEW)).toThrow(
+      expect.objectContaining({ code: 'CREDENTIALS_FILE_AMBIGUOUS' }),
+    );
+  });
+
   it('is idempotent: applying the same keys twice gives the same text', () => {
     const before =
       '[default]\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\naws_session_token = t\n';
