@@ -134,6 +134,54 @@ describe('KinesisConsumer checkpoints', () => {
     expect(errors).toEqual(['KINESIS_CONSUMER_INVALID_CHECKPOINT', 'KINESIS_CONSUMER_INVALID_CHECKPOINT']);
   });
 
+  it('prepareCheckpoint() is handed to the next owner’s initialize as pendingCheckpoint; checkpoint() clears it', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    await put(c.kinesis, stream, records(3, 1));
+    let prepared: ConsumerRecord | undefined;
+    const w1 = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      processor: {
+        processRecords: async ({ records: rs, checkpointer }) => {
+          await checkpointer.checkpoint(rs[0]!);
+          await checkpointer.prepareCheckpoint(rs[1]!);
+          prepared = rs[1];
+        },
+      },
+    });
+    running.push(w1);
+    await w1.start();
+    await waitFor('prepared', () => prepared !== undefined);
+    await w1.stop();
+
+    const seen: { checkpoint: string; pending?: string }[] = [];
+    const w2 = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      processor: {
+        initialize: ({ checkpoint, pendingCheckpoint }) => {
+          seen.push({ checkpoint: checkpoint.sequenceNumber, pending: pendingCheckpoint?.sequenceNumber });
+        },
+        processRecords: async ({ checkpointer }) => {
+          await checkpointer.checkpoint();
+        },
+      },
+    });
+    running.push(w2);
+    await w2.start();
+    await waitFor('initialized', () => seen.length === 1);
+    expect(seen[0]!.pending).toBe(prepared!.sequenceNumber);
+    const table = new LeaseTable({ client: c.dynamo, tableName: app, sleep: async () => {} });
+    await waitFor('pending cleared by the next checkpoint', async () => {
+      const l = (await table.listLeases())[0]!;
+      return l.pendingCheckpoint === undefined && l.checkpoint !== seen[0]!.checkpoint;
+    });
+  });
+
   const positions: [string, (before: number, after: number) => InitialPosition, string[]][] = [
     ['TRIM_HORIZON', () => 'TRIM_HORIZON', ['new', 'old']],
     ['LATEST', () => 'LATEST', ['new']],
