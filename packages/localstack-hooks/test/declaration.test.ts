@@ -329,3 +329,19 @@ describe('EXAMPLE_DECLARATION_YAML', () => {
     expect(EXAMPLE_DECLARATION_YAML).toBe(await readFile(EXAMPLE, 'utf8'));
   });
 });
+
+describe('the commented-out part of the example', () => {
+  it('is a valid declaration once uncommented', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(EXAMPLE, 'utf8');
+    const start = text.indexOf('# dynamodb:');
+    const uncommented = text
+      .slice(start)
+      .split('\n')
+      .map((l) => l.replace(/^# ?/, ''))
+      .join('\n');
+    const d = parseDeclarationText(`${text.slice(0, start)}${uncommented}`);
+    expect(servicesOf(d)).toEqual(['kinesis', 'dynamodb', 'ecr', 'iam', 'sts']);
+    expect(d.iam.users[0]!.policies).toEqual(['my-event-dev-producer']);
+  });
+});

@@ -108,6 +108,38 @@ describe('the generated ready.d script', () => {
     expect(p.changes).toHaveLength(6);
   }, 150_000); // ~40 aws CLI invocations at 0.3-1 s each
 
+  it('uses awslocal when AWS_ENDPOINT_URL is unset (the LocalStack container), else aws at LOCALSTACK_ENDPOINT', async () => {
+    const n = uniqueName('al');
+    const dir = await mkdtemp(join(tmpdir(), 'awskit-hook-'));
+    const file = join(dir, readyScriptName());
+    await writeFile(file, generateReadyScript(parseDeclaration({ kinesis: { streams: [{ name: n }] } })), {
+      mode: 0o755,
+    });
+    const shimDir = join(dir, 'bin');
+    await mkdir(shimDir);
+    // A stand-in for LocalStack's awslocal: the aws CLI pointed at the edge port.
+    await writeFile(
+      join(shimDir, 'awslocal'),
+      `#!/bin/sh\nexec aws --endpoint-url "${localAwsEndpoint()}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const base = {
+      HOME: process.env.HOME ?? '/tmp',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
+    const viaAwslocal = await run('bash', [file], {
+      env: { ...base, PATH: `${shimDir}:${process.env.PATH}` },
+    });
+    expect(viaAwslocal.stdout).toContain('applying declared resources to awslocal');
+    expect(viaAwslocal.stdout).toContain(`kinesis stream ${n}: created`);
+    const viaEnv = await run('bash', [file], {
+      env: { ...base, PATH: process.env.PATH ?? '', LOCALSTACK_ENDPOINT: localAwsEndpoint() },
+    });
+    expect(viaEnv.stdout).toContain(`applying declared resources to ${localAwsEndpoint()}`);
+    expect(viaEnv.stdout).toContain(`kinesis stream ${n}: exists, unchanged`);
+  }, 60_000);
+
   it('fails with the AWS error when the endpoint is unreachable', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'awskit-hook-'));
     const file = join(dir, readyScriptName());
