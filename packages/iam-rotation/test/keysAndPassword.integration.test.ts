@@ -98,3 +98,30 @@ describe('changePassword (local AWS)', () => {
     ).rejects.toMatchObject({ code: 'PASSWORD_POLICY_VIOLATION' });
   });
 });
+
+describe('rotateAccessKey on the shared local AWS', () => {
+  it('refuses a key that is not an IAM user key (moto answers with a non-IAM ARN) before creating anything', async () => {
+    const { makeAwsDir } = await import('./helpers.js');
+    const { rotateAccessKey } = await import('../src/rotateAccessKey.js');
+    const text = '[work]\naws_access_key_id = AKIANOTAUSER00000000\naws_secret_access_key = x\n';
+    const aws = await makeAwsDir(text);
+    try {
+      await expect(
+        rotateAccessKey({
+          profile: 'work',
+          credentialsFile: aws.credentialsFile,
+          configFile: aws.configFile,
+          env: {},
+          clientOptions: { endpoint: testClientOptions().endpoint!, region: 'us-east-1' },
+        }),
+      ).rejects.toMatchObject({
+        code: 'NOT_AN_IAM_USER',
+        message: expect.stringContaining('not an IAM user'),
+      });
+      const { readFile } = await import('node:fs/promises');
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(text);
+    } finally {
+      await aws.cleanup();
+    }
+  });
+});

@@ -206,6 +206,15 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
     );
   });
 
+  it('a key AWS does not accept: a clear credentials error, nothing created', async () => {
+    const { userName, keys } = await createUserWithKey(await moto.iam());
+    const unknown = { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: keys[0]!.secretAccessKey };
+    await expectUnchanged({ credentials: profileText(unknown), userName }, (aws) => rotationOptions(aws), {
+      code: 'CREDENTIALS_INVALID',
+      hint: expect.any(String),
+    });
+  });
+
   it('two keys, other inactive, without --prune-inactive: says how to proceed', async () => {
     const admin = await moto.iam();
     const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
@@ -421,6 +430,10 @@ describe('resumeRotation', () => {
       });
       const newId = readProfileKeys(await readFile(aws.credentialsFile, 'utf8'), 'work')!.accessKeyId;
       expect(await keyStatuses(admin, userName)).toEqual({ [old.accessKeyId]: 'Active', [newId]: 'Active' });
+      // The kept journal (it holds the new secret) and the backup (the old one) are private.
+      const kept = journalPaths(aws.credentialsFile, 'work');
+      expect(await mode(kept.journalFile)).toBe(0o600);
+      expect(await mode(kept.backupFile)).toBe(0o600);
 
       const resumed = await resumeRotation({ ...rotationOptions(aws), action: 'resume' });
       expect(resumed).toMatchObject({ action: 'resume', oldKeyStatus: 'Inactive' });
