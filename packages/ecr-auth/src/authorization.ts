@@ -335,7 +335,9 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
     options.tokenSource ??
     createSdkTokenSource({ ...clientOptionsOf(options), region, ...(cache ? { cache } : {}), clock, logger });
 
-  const identity = await source.getCallerIdentity();
+  const identity = await source.getCallerIdentity().catch((e: unknown) => {
+    throw explainAwsError(e, { operation: 'GetCallerIdentity', region });
+  });
   const principal = principalHash(identity.arn);
   const ids = options.public ? [] : registryIds.length ? [...new Set(registryIds)] : [identity.account];
   const wanted: Wanted[] = options.public

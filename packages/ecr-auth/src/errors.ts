@@ -82,11 +82,15 @@ export function explainAwsError(
       { hint: `Run \`aws sso login${profileArg}\` and try again.`, cause: e },
     );
   }
+  // A DNS failure for AWS's own endpoint of the region (the host name contains the region) means the region does
+  // not exist or has no ECR; a DNS failure of a custom endpoint is left to core's ENDPOINT_UNREACHABLE.
+  const raw = String((e as { message?: unknown })?.message ?? '');
   if (
     base.code === CoreErrorCode.EndpointUnreachable &&
     !ctx.endpoint &&
-    /ENOTFOUND/.test(message) &&
-    ctx.region
+    ctx.region &&
+    /ENOTFOUND/.test(`${message} ${raw}`) &&
+    raw.includes(`.${ctx.region}.`)
   ) {
     return new EcrAuthError(
       CoreErrorCode.WrongRegion,

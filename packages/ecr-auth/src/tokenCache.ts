@@ -90,10 +90,14 @@ export function isTokenFresh(
 
 const falsy = (v: string) => /^(0|false|no|off)$/i.test(v.trim());
 
-/** True when `AWSKIT_ECR_DISABLE_CACHE` is set to anything but `0`/`false`/`no`/`off`/empty. */
+/**
+ * True when `AWSKIT_ECR_DISABLE_CACHE` (or amazon-ecr-credential-helper's `AWS_ECR_DISABLE_CACHE`, honoured so
+ * existing setups carry over) is set to anything but `0`/`false`/`no`/`off`/empty.
+ */
 export function isCacheDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.AWSKIT_ECR_DISABLE_CACHE;
-  return v !== undefined && v.trim() !== '' && !falsy(v);
+  return [env.AWSKIT_ECR_DISABLE_CACHE, env.AWS_ECR_DISABLE_CACHE].some(
+    (v) => v !== undefined && v.trim() !== '' && !falsy(v),
+  );
 }
 
 /**

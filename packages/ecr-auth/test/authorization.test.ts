@@ -10,6 +10,7 @@ import {
   fakeTokenSource,
   getAuthorization,
   HOUR,
+  isCacheDisabled,
   listCachedAuthorizations,
   MemoryTokenCache,
   manualClock,
@@ -154,7 +155,7 @@ describe('getAuthorization (controlled token source and clock)', () => {
     expect(await readdir(join(dir, 'ecr', 'tokens'))).toHaveLength(1);
   });
 
-  it('falls back to an unexpired cached token when ECR fails, and fails when there is none', async () => {
+  it('falls back to an unexpired cached token when ECR fails, never to an expired one (ecr-credential-helper #7)', async () => {
     const clock = manualClock();
     const cache = new MemoryTokenCache();
     let failing = false;
@@ -244,6 +245,20 @@ describe('getAuthorization (controlled token source and clock)', () => {
     ]);
     clock.advance(13 * HOUR);
     expect(await listCachedAuthorizations({ tokenSource: alice, cache, clock })).toEqual([]);
+  });
+});
+
+describe('isCacheDisabled', () => {
+  it.each([
+    [{}, false],
+    [{ AWSKIT_ECR_DISABLE_CACHE: '1' }, true],
+    [{ AWSKIT_ECR_DISABLE_CACHE: 'true' }, true],
+    [{ AWSKIT_ECR_DISABLE_CACHE: '0' }, false],
+    [{ AWSKIT_ECR_DISABLE_CACHE: 'false' }, false],
+    [{ AWSKIT_ECR_DISABLE_CACHE: '' }, false],
+    [{ AWS_ECR_DISABLE_CACHE: 'yes' }, true],
+  ])('%j → %s', (env, disabled) => {
+    expect(isCacheDisabled(env)).toBe(disabled);
   });
 });
 
@@ -349,6 +364,11 @@ describe('explainAwsError', () => {
     const x = explainAwsError(e, { operation: 'GetAuthorizationToken', region: 'us-nowhere-1' });
     expect(x.code).toBe('WRONG_REGION');
     expect(x.message).toContain('us-nowhere-1');
+  });
+  it('leaves a DNS failure of a custom endpoint as ENDPOINT_UNREACHABLE', () => {
+    const e = Object.assign(new Error('getaddrinfo ENOTFOUND my-proxy.internal'), { code: 'ENOTFOUND' });
+    const x = explainAwsError(e, { operation: 'GetAuthorizationToken', region: 'eu-west-1' });
+    expect(x.code).toBe('ENDPOINT_UNREACHABLE');
   });
   it('passes core codes through for missing credentials and access denied', () => {
     const missing = explainAwsError(
