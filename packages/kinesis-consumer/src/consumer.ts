@@ -268,6 +268,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       metrics: this.metrics,
       sleep: this.sleepFn,
       report: (e, shardId) => this.report(e, shardId),
+      failureCooldownMs: Math.max(5_000, o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs),
       onShardEnded: (shardId, children) => this.emit('shardEnded', shardId, children),
     });
     this.consumers.set(held.shardId, sc);

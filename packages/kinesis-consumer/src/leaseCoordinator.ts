@@ -59,6 +59,8 @@ export class LeaseCoordinator {
   private takingStopped = false;
   private wakeTake?: AbortController;
   private currentTake?: Promise<void>;
+  /** Shards this worker gave up after a failure, and until when (clock time) it will not take them again. */
+  private readonly avoidUntil = new Map<string, number>();
   private loops: Promise<void>[] = [];
   private readonly o: LeaseCoordinatorOptions;
 
@@ -84,6 +86,14 @@ export class LeaseCoordinator {
   stopTaking(): void {
     this.takingStopped = true;
     this.trigger();
+  }
+
+  /**
+   * Keeps this worker from taking `shardId` again for `ms` (after reading it failed), so a shard that fails
+   * everywhere is not taken and dropped every second by the same worker. Other workers may still take it.
+   */
+  avoid(shardId: string, ms: number): void {
+    this.avoidUntil.set(shardId, this.o.clock.now() + ms);
   }
 
   /** Waits for a take cycle in progress (after {@link stopTaking}, no new one starts). */
@@ -226,8 +236,10 @@ export class LeaseCoordinator {
     });
     const taken: Lease[] = [];
     let fromExpired = 0;
+    for (const [k, until] of this.avoidUntil) if (until <= now) this.avoidUntil.delete(k);
     for (const l of plan.expired) {
       if (fromExpired >= plan.needed || this.takingStopped) break;
+      if (this.avoidUntil.has(l.leaseKey)) continue;
       const t = await this.tryTake(l, 'expired');
       if (t) {
         taken.push(t);

@@ -46,6 +46,8 @@ export interface ShardConsumerOptions {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Reports a problem that did not stop the worker (the consumer's `error` event). */
   report: (error: unknown, shardId: string) => void;
+  /** After reading a shard failed, this worker leaves it alone for this long. */
+  failureCooldownMs: number;
   /** Shard end handled (children created, SHARD_END written). */
   onShardEnded: (shardId: string, childShardIds: string[]) => void;
 }
@@ -244,6 +246,7 @@ export class ShardConsumer {
             return;
           }
           this.o.report(e, this.shardId);
+          this.o.coordinator.avoid(this.shardId, this.o.failureCooldownMs);
           logger.error('reading the shard failed; releasing its lease', {
             shardId: this.shardId,
             error: String(e),
