@@ -146,3 +146,18 @@ describe('LeaseCoordinator', () => {
     expect(b.acquired).toEqual([shard(0)]);
   });
 });
+
+describe('LeaseCoordinator.avoid', () => {
+  it('does not retake a shard it gave up after a failure until the cool-down passes', async () => {
+    const table = await freshTable();
+    await table.createLeaseIfNotExists(newLease(shard(0), 'TRIM_HORIZON', []));
+    const clock = { t: 0 };
+    const a = coordinator(table, 'a', clock);
+    a.c.avoid(shard(0), 5_000);
+    await a.c.takeOnce();
+    expect(a.acquired).toEqual([]);
+    clock.t += 5_001;
+    await a.c.takeOnce();
+    expect(a.acquired).toEqual([shard(0)]);
+  });
+});
