@@ -16,7 +16,9 @@ export {
   COMPOSE_HEALTHCHECK,
   type ComposeOptions,
   composeObject,
+  DOCKERFILE_NAME,
   generateCompose,
+  generateDockerfile,
 } from './compose';
 export {
   countResources,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '@awskit/core';
-import { type ComposeOptions, generateCompose } from './compose';
+import { type ComposeOptions, DOCKERFILE_NAME, generateCompose, generateDockerfile } from './compose';
 import { servicesOf } from './declaration';
 import { LocalstackHooksError, LocalstackHooksErrorCode } from './errors';
 import { DEFAULT_SCRIPT_ORDER, generateReadyScript, readyScriptName } from './readyScript';
@@ -26,7 +26,7 @@ export interface WriteInitFilesOptions {
 /** One file written (or left alone because it was already up to date). */
 export interface InitFile {
   path: string;
-  kind: 'ready-hook' | 'compose';
+  kind: 'ready-hook' | 'compose' | 'dockerfile';
   /** False when the file already had exactly this content. */
   changed: boolean;
   mode: number;
@@ -105,6 +105,16 @@ export async function writeInitFiles(options: WriteInitFilesOptions): Promise<Wr
       changed: await writeGenerated(composePath, content, 0o644, overwrite),
       mode: 0o644,
     });
+    if (options.compose?.bake) {
+      const dockerfilePath = join(outDir, DOCKERFILE_NAME);
+      const dockerfile = generateDockerfile({ initDir: rel, ...options.compose });
+      files.push({
+        path: dockerfilePath,
+        kind: 'dockerfile',
+        changed: await writeGenerated(dockerfilePath, dockerfile, 0o644, overwrite),
+        mode: 0o644,
+      });
+    }
   }
   const warnings: string[] = [];
   if (servicesOf(options.resources).includes('ecr'))
