@@ -94,7 +94,7 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
         return isProvider(p) ? await p() : p;
       } catch (e) {
         const p = clientOptions.profile ?? (clientOptions.env ?? process.env).AWS_PROFILE;
-        throw explainAwsError(e, { operation: 'resolving credentials', ...(p ? { profile: p } : {}) });
+        throw explainAwsError(e, { operation: 'resolving AWS credentials', ...(p ? { profile: p } : {}) });
       }
     })();
     return credentials;

@@ -72,13 +72,15 @@ export function explainAwsError(
 ): EcrAuthError {
   if (e instanceof EcrAuthError) return e;
   const service = ctx.operation === 'GetCallerIdentity' ? 'STS' : 'ECR';
-  const base = toAwskitError(e, { service, ...ctx });
+  const credentialStep = ctx.operation.startsWith('resolving');
+  const base = toAwskitError(e, credentialStep ? { ...ctx } : { service, ...ctx });
+  const what = credentialStep ? ctx.operation : `${service} ${ctx.operation}`;
   const message = base.message;
   const profileArg = ctx.profile ? ` --profile ${ctx.profile}` : '';
   if (SSO_PATTERN.test(message) || SSO_PATTERN.test(String((e as { message?: unknown })?.message ?? ''))) {
     return new EcrAuthError(
       EcrAuthErrorCode.SsoSessionExpired,
-      `${service} ${ctx.operation}: the AWS SSO session is expired or missing`,
+      `${what}: the AWS SSO session is expired or missing`,
       { hint: `Run \`aws sso login${profileArg}\` and try again.`, cause: e },
     );
   }
@@ -94,7 +96,7 @@ export function explainAwsError(
   ) {
     return new EcrAuthError(
       CoreErrorCode.WrongRegion,
-      `${service} ${ctx.operation}: no ${service} endpoint answers for region "${ctx.region}" (DNS lookup failed)`,
+      `${what}: no ${service} endpoint answers for region "${ctx.region}" (DNS lookup failed)`,
       {
         hint: 'Check the region (for the credential helper it comes from the registry host name) and your network/DNS.',
         cause: e,
