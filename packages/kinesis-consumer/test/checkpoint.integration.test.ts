@@ -1,4 +1,4 @@
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { encodeAggregatedRecord } from '@awskit/kinesis-aggregation';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -180,6 +180,24 @@ describe('KinesisConsumer checkpoints', () => {
       const l = (await table.listLeases())[0]!;
       return l.pendingCheckpoint === undefined && l.checkpoint !== seen[0]!.checkpoint;
     });
+  });
+
+  it('reads a stream given by ARN', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const arn = (await c.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })))
+      .StreamDescriptionSummary!.StreamARN!;
+    await put(c.kinesis, stream, records(10, 5));
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streamARN: arn,
+      applicationName: appName(),
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('all 10', () => col.distinct().size === 10);
   });
 
   const positions: [string, (before: number, after: number) => InitialPosition, string[]][] = [
