@@ -23,31 +23,39 @@ Usage: awskit-server [options]          (same as \`awskit serve\`)
   --no-load                  with --demo: no demo load
 `;
 
-const { values } = parseArgs({
-  options: {
-    stream: { type: 'string', multiple: true },
-    handler: { type: 'string' },
-    consume: { type: 'string' },
-    workers: { type: 'string' },
-    'application-name': { type: 'string' },
-    'initial-position': { type: 'string' },
-    'partition-key-field': { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    token: { type: 'string' },
-    'body-limit': { type: 'string' },
-    profile: { type: 'string' },
-    region: { type: 'string' },
-    'endpoint-url': { type: 'string' },
-    local: { type: 'boolean' },
-    demo: { type: 'boolean' },
-    'no-load': { type: 'boolean' },
-    'load-rate': { type: 'string' },
-    'aws-port': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-  strict: true,
-});
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        stream: { type: 'string', multiple: true },
+        handler: { type: 'string' },
+        consume: { type: 'string' },
+        workers: { type: 'string' },
+        'application-name': { type: 'string' },
+        'initial-position': { type: 'string' },
+        'partition-key-field': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        'body-limit': { type: 'string' },
+        profile: { type: 'string' },
+        region: { type: 'string' },
+        'endpoint-url': { type: 'string' },
+        local: { type: 'boolean' },
+        demo: { type: 'boolean' },
+        'no-load': { type: 'boolean' },
+        'load-rate': { type: 'string' },
+        'aws-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\nhint: see awskit-server --help\n`);
+    process.exit(2);
+  }
+}
+const { values } = parseFlags();
 
 if (values.help) {
   process.stdout.write(HELP);

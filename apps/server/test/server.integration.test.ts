@@ -272,3 +272,40 @@ describe('consumers', () => {
     expect(finished).toBe(1);
   });
 });
+
+describe('dashboard state', () => {
+  it('shows a split: the parent closed, two children naming it, and the children owned once the parent is read', async () => {
+    const { SplitShardCommand, waitUntilStreamExists } = await import('@aws-sdk/client-kinesis');
+    const stream = await createTestStream(kinesis);
+    const server = await serve({
+      streams: [stream],
+      consume: {
+        stream,
+        workers: 2,
+        applicationName: uniqueName('app'),
+        initialPosition: 'TRIM_HORIZON',
+        takeIntervalMs: 300,
+        shardSyncIntervalMs: 500,
+        handler: async () => {},
+      },
+    });
+    expect((await ingest(server.url, stream, [{ a: 1 }, { a: 2 }])).status).toBe(202);
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1 }, { StreamName: stream });
+    const state = await eventually(async () => {
+      const s = await server.state();
+      const shards = s.streams[0]!.shards;
+      const children = shards.filter((x) => x.parentShardId === 'shardId-000000000000');
+      return shards.length === 3 && children.length === 2 && children.every((c) => c.owner) ? s : undefined;
+    });
+    const parent = state.streams[0]!.shards.find((x) => x.shardId === 'shardId-000000000000')!;
+    expect(parent.open).toBe(false);
+    expect(state.streams[0]!.shards.filter((x) => x.open)).toHaveLength(2);
+  });
+});
