@@ -698,12 +698,10 @@ async function rollback(
           : replaceProfileKeys(current, journal.profile, oldCreds).text; // edited since: put only the key back
     if (restored !== current) await steps.writeFile(journal.credentialsFile, restored);
   }
-  if (
-    journal.exportCsvFile &&
-    journal.state !== JournalState.Creating &&
-    journal.state !== JournalState.Created
-  ) {
-    await steps.removeFile(journal.exportCsvFile);
+  if (journal.exportCsvFile && newId) {
+    // Remove the CSV only if it is ours (it holds the deleted key); never a file that was there before.
+    const csv = await steps.readFile(journal.exportCsvFile).catch(() => '');
+    if (csv.includes(newId)) await steps.removeFile(journal.exportCsvFile);
   }
   await steps.removeFile(journalFile);
   await steps.removeFile(journal.backupFile);

@@ -163,6 +163,52 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 });
 
+describe('rotateAccessKey: CSV export on rollback', () => {
+  it('removes the exported CSV of a key that was rolled back, but never a file that was not ours', async () => {
+    const admin = await moto.iam();
+    const { userName, keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const aws = await makeAwsDir(
+      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
+    );
+    const { createRotationSteps } = await import('../src/awsSteps.js');
+    const real = createRotationSteps({
+      clientOptions: { endpoint: moto.endpoint, region: 'us-east-1', env: {} },
+    });
+    const failVerify = {
+      getCallerIdentity: async (creds: StaticCredentials) => {
+        if (creds.accessKeyId !== old.accessKeyId) throw new Error('verification blocked');
+        return real.getCallerIdentity(creds);
+      },
+    };
+    try {
+      const csv = join(aws.dir, 'new.csv');
+      const err = await rotateAccessKey(
+        rotationOptions(aws, { exportCsvFile: csv, verifyAttempts: 1, steps: failVerify }),
+      ).catch((e) => e);
+      expect(err).toMatchObject({ code: 'VERIFY_FAILED', rolledBack: true });
+      expect(await exists(csv)).toBe(false);
+      expect(await keyStatuses(admin, userName)).toEqual({ [old.accessKeyId]: 'Active' });
+
+      // Failing before the CSV is written: a file already at that path is left alone.
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(csv, 'unrelated\n');
+      const failWrite = {
+        writeFile: async (path: string, text: string) => {
+          if (path === aws.credentialsFile) throw new Error('disk full');
+          return real.writeFile(path, text);
+        },
+      };
+      await expect(
+        rotateAccessKey(rotationOptions(aws, { exportCsvFile: csv, steps: failWrite })),
+      ).rejects.toMatchObject({ code: 'ROTATION_ROLLED_BACK', failedStep: 'writeFile' });
+      expect(await readFile(csv, 'utf8')).toBe('unrelated\n');
+    } finally {
+      await aws.cleanup();
+    }
+  });
+});
+
 describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   async function expectUnchanged(
     setup: { credentials: string; config?: string; userName: string },
