@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -132,6 +132,24 @@ describe('getAuthorization against moto (local AWS)', () => {
     expect(s2.tokenCalls).toBe(0);
     expect(b!.fromCache).toBe(true);
     expect(b!.password).toBe(a!.password);
+  });
+
+  it('writes no access key id, secret or session token into the cache directory', async () => {
+    const { dir, env } = await tempCacheEnv();
+    const credentials = {
+      accessKeyId: 'AKIAUNIQUEKEYID12345',
+      secretAccessKey: 'UNIQUEsecretACCESSkey0123456789abcdefGHIJ',
+      sessionToken: 'UNIQUEsessionTOKEN',
+    };
+    await getAuthorization({ ...testClientOptions({ credentials }), env });
+    const files = await readdir(dir, { recursive: true, withFileTypes: true });
+    const texts = await Promise.all(
+      files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), 'utf8')),
+    );
+    expect(texts.length).toBeGreaterThan(0); // the identity mapping was written
+    for (const t of [...texts, ...files.map((f) => f.name)])
+      for (const secret of ['AKIAUNIQUEKEYID12345', 'UNIQUEsecret', 'UNIQUEsession'])
+        expect(t).not.toContain(secret);
   });
 
   it("resolveDefaultRegistry builds the caller's registry host", async () => {

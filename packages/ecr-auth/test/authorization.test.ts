@@ -289,6 +289,28 @@ describe('FileTokenCache', () => {
     expect(again!.fromCache).toBe(true);
   });
 
+  it('survives concurrent writers (several helper processes at once): every entry stays valid JSON', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'ecr-auth-')), 'cache');
+    const clock = manualClock();
+    const source = fakeTokenSource(clock);
+    const ids = Array.from({ length: 8 }, (_, i) => String(100000000000 + i));
+    const get = (id: string) =>
+      getAuthorization({
+        region: REGION,
+        registryIds: [id],
+        tokenSource: source,
+        cache: new FileTokenCache({ dir }),
+        clock,
+      });
+    await Promise.all(ids.flatMap((id) => [get(id), get(id), get(id)]));
+    const names = await readdir(join(dir, 'tokens'));
+    expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(names).toHaveLength(ids.length);
+    for (const n of names) expect(JSON.parse(await readFile(join(dir, 'tokens', n), 'utf8')).version).toBe(1);
+    const again = await Promise.all(ids.map(get));
+    expect(again.every(([a]) => a!.fromCache)).toBe(true);
+  });
+
   it('treats a corrupt or foreign-format entry as a miss and removes it', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'ecr-auth-')), 'cache');
     const clock = manualClock();
