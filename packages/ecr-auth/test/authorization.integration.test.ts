@@ -51,6 +51,19 @@ describe('getAuthorization against moto (local AWS)', () => {
     for (const a of auths) expect(a.password).toMatch(/\S/);
   });
 
+  it("ECR's raw tokens decode to AWS:<password>, the password getAuthorization returns", async () => {
+    const opts = testClientOptions();
+    const raw = await createSdkTokenSource(opts).getAuthorizationTokens({
+      service: 'ecr',
+      region: 'us-east-1',
+      registryIds: ['333333333333'],
+    });
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.proxyEndpoint).toBe('https://333333333333.dkr.ecr.us-east-1.amazonaws.com');
+    const [a] = await getAuthorization({ ...opts, registryIds: ['333333333333'], cache: false });
+    expect(Buffer.from(raw[0]!.authorizationToken, 'base64').toString()).toBe(`AWS:${a!.password}`);
+  });
+
   it('honours the region', async () => {
     const [a] = await getAuthorization({ ...testClientOptions(), region: 'eu-west-1', cache: false });
     expect(a!.registry).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com$/);
