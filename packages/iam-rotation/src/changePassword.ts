@@ -12,6 +12,7 @@ export interface ChangePasswordOptions {
   /** How to reach IAM and which credentials to use. @default resolved by core */
   clientOptions?: ClientOptions;
   /** Use this client instead of building one. */
+  /** @default built from `clientOptions` */
   iam?: IAMClient;
 }
 

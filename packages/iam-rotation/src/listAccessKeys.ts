@@ -29,8 +29,9 @@ export interface ListAccessKeysOptions {
   userName?: string;
   /** How to reach IAM/STS and which credentials to use (profile, region, endpoint…). @default resolved by core */
   clientOptions?: ClientOptions;
-  /** Use these clients instead of building them. */
+  /** Use this IAM client instead of building one. @default built from `clientOptions` */
   iam?: IAMClient;
+  /** Use this STS client instead of building one. @default built from `clientOptions` */
   sts?: STSClient;
   /** @default systemClock */
   clock?: Clock;

@@ -753,10 +753,15 @@ async function rollbackAfterFailure(
 export interface ResumeRotationOptions extends ProfileOptions {
   /** `resume` finishes the rotation, `rollback` undoes it. @default 'resume' */
   action?: 'resume' | 'rollback';
+  /** Attempts to verify the new key with STS. @default 10 */
   verifyAttempts?: number;
+  /** Delay between verification attempts. @default 3000 */
   verifyDelayMs?: number;
+  /** Endpoint/region options for the IAM and STS clients. */
   clientOptions?: RotateAccessKeyOptions['clientOptions'];
+  /** Replace some side effects (tests). @default real AWS + filesystem */
   steps?: Partial<RotationSteps>;
+  /** @default no-op */
   logger?: Logger;
   /** Use an MFA session for the IAM calls (device: this option, else the one the rotation used). */
   mfa?: MfaOptions;

@@ -127,7 +127,9 @@ export interface RotateAccessKeyOptions extends ProfileOptions {
   clientOptions?: Omit<ClientOptions, 'credentials' | 'profile' | 'env'>;
   /** Replace some side effects (tests inject failures here). @default real AWS + filesystem */
   steps?: Partial<RotationSteps>;
+  /** Debug messages (step names, masked key ids; never secrets). @default no-op */
   logger?: Logger;
+  /** Time source for the journal's start time. @default systemClock */
   clock?: Clock;
 }
 
