@@ -255,7 +255,13 @@ export class ShardConsumer {
           await this.o.coordinator.release(this.held);
           return;
         }
-        if (!batch) continue; // closed: loop top decides between lost and shutdown
+        if (!batch) {
+          if (this.lost || this.shutdownRequested) continue; // closed by us: the loop top decides
+          // A fetcher that ends without a shard end or an error would otherwise spin here: hand the shard on.
+          this.o.report(new Error(`fetcher for ${this.shardId} ended unexpectedly`), this.shardId);
+          await this.o.coordinator.release(this.held);
+          return;
+        }
         if (batch.millisBehindLatest !== undefined) this.millisBehindLatest = batch.millisBehindLatest;
         const conv = toConsumerRecords(batch.records, this.shardId, { resumeAfter: resume, hashRange });
         if (resume && batch.records.length) resume = undefined;
