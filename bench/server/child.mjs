@@ -30,6 +30,8 @@ if (process.env.MODE === 'aws') {
     port: 0,
     streams: [process.env.STREAM],
     partitionKeyField: 'userId',
+    // BENCH_PRODUCER='{"collectionMaxBytes":1048576}' tries other producer tuning.
+    ...(process.env.BENCH_PRODUCER ? { producer: JSON.parse(process.env.BENCH_PRODUCER) } : {}),
     clientOptions: {
       endpoint: process.env.ENDPOINT,
       region: 'us-east-1',
