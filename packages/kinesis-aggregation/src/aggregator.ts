@@ -32,6 +32,25 @@ function fieldSize(len: number): number {
   return 1 + varintSize(len) + len;
 }
 
+/** UTF-8 byte length; a JS loop for short strings (no native call), Buffer.byteLength otherwise. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  }
+  return n;
+}
+
+/** Writes `s` (whose UTF-8 length is `len`) at `pos`; ASCII strings are copied in JS, others by Buffer.write. */
+function writeString(buf: Buffer, pos: number, s: string, len: number): number {
+  if (len === s.length && len <= 64) {
+    for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i);
+    return pos + len;
+  }
+  return pos + buf.write(s, pos, len, 'utf8');
+}
+
 /** Result of {@link RecordAggregator.build}: the record to send and the user records inside, in order. */
 export interface BuiltAggregate<T extends UserRecord> {
   record: EncodedRecord;
@@ -60,14 +79,14 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   readonly maxCount: number;
   private items: T[] = [];
   private pkIndex = new Map<string, number>();
-  private pkTable: string[] = [];
-  private pkBytes: number[] = [];
+  private readonly pkTable: string[] = [];
+  private readonly pkBytes: number[] = [];
   private ehkIndex = new Map<string, number>();
-  private ehkTable: string[] = [];
-  private ehkBytes: number[] = [];
-  private recPk: number[] = [];
-  private recEhk: number[] = [];
-  private recInner: number[] = [];
+  private readonly ehkTable: string[] = [];
+  private readonly ehkBytes: number[] = [];
+  private readonly recPk: number[] = [];
+  private readonly recEhk: number[] = [];
+  private readonly recInner: number[] = [];
   /** Size of the protobuf message if built now. */
   private protoBytes = 0;
   /** Billable size of the first record alone (what is sent when it is the only one). */
@@ -93,9 +112,8 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
 
   /** Exact billable size the built record would have with `record` added. */
   sizeWith(record: UserRecord): number {
-    if (this.items.length === 0)
-      return record.data.byteLength + Buffer.byteLength(record.partitionKey, 'utf8');
-    return PK_OUTER_BYTES + AGGREGATION_OVERHEAD_BYTES + this.protoBytes + this.delta(record).total;
+    if (this.items.length === 0) return record.data.byteLength + utf8Length(record.partitionKey);
+    return PK_OUTER_BYTES + AGGREGATION_OVERHEAD_BYTES + this.protoBytes + this.delta(record);
   }
 
   /**
@@ -104,30 +122,29 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
    */
   tryAdd(record: T): boolean {
     const n = this.items.length;
-    if (n === 0) {
-      this.firstRawBytes = record.data.byteLength + Buffer.byteLength(record.partitionKey, 'utf8');
-    } else if (n >= this.maxCount) {
+    if (n > 0 && n >= this.maxCount) return false;
+    const total = this.delta(record);
+    if (n > 0 && PK_OUTER_BYTES + AGGREGATION_OVERHEAD_BYTES + this.protoBytes + total > this.maxBytes) {
       return false;
     }
-    const d = this.delta(record);
-    if (n > 0 && PK_OUTER_BYTES + AGGREGATION_OVERHEAD_BYTES + this.protoBytes + d.total > this.maxBytes) {
-      return false;
-    }
-    const pkIdx = d.pkIdx;
+    if (n === 0)
+      this.firstRawBytes = record.data.byteLength + (this.dPkLen || utf8Length(record.partitionKey));
+    const pkIdx = this.dPkIdx;
     if (pkIdx === this.pkTable.length) {
       this.pkIndex.set(record.partitionKey, pkIdx);
       this.pkTable.push(record.partitionKey);
-      this.pkBytes.push(d.pkLen);
+      this.pkBytes.push(this.dPkLen);
     }
-    if (d.ehkIdx === this.ehkTable.length && record.explicitHashKey !== undefined) {
-      this.ehkIndex.set(record.explicitHashKey, d.ehkIdx);
-      this.ehkTable.push(record.explicitHashKey);
-      this.ehkBytes.push(d.ehkLen);
+    const ehk = record.explicitHashKey;
+    if (ehk !== undefined && this.dEhkIdx === this.ehkTable.length) {
+      this.ehkIndex.set(ehk, this.dEhkIdx);
+      this.ehkTable.push(ehk);
+      this.ehkBytes.push(this.dEhkLen);
     }
     this.recPk.push(pkIdx);
-    this.recEhk.push(record.explicitHashKey === undefined ? -1 : d.ehkIdx);
-    this.recInner.push(d.inner);
-    this.protoBytes += d.total;
+    this.recEhk.push(ehk === undefined ? -1 : this.dEhkIdx);
+    this.recInner.push(this.dInner);
+    this.protoBytes += total;
     this.items.push(record);
     return true;
   }
@@ -176,29 +193,36 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
       buf[pos++] = TAG.partitionKeyTable;
       const len = this.pkBytes[i]!;
       pos = writeVarint(buf, pos, len);
-      pos += buf.write(pkTable[i]!, pos, len, 'utf8');
+      pos = writeString(buf, pos, pkTable[i]!, len);
     }
     const ehkTable = this.ehkTable;
     for (let i = 0; i < ehkTable.length; i++) {
       buf[pos++] = TAG.explicitHashKeyTable;
       const len = this.ehkBytes[i]!;
       pos = writeVarint(buf, pos, len);
-      pos += buf.write(ehkTable[i]!, pos, len, 'utf8');
+      pos = writeString(buf, pos, ehkTable[i]!, len);
     }
     const items = this.items;
+    const { recInner, recPk, recEhk } = this;
     for (let i = 0; i < items.length; i++) {
       const data = items[i]!.data;
       buf[pos++] = TAG.records;
-      pos = writeVarint(buf, pos, this.recInner[i]!);
+      const inner = recInner[i]!;
+      if (inner < 0x80) buf[pos++] = inner;
+      else pos = writeVarint(buf, pos, inner);
       buf[pos++] = TAG.recordPartitionKeyIndex;
-      pos = writeVarint(buf, pos, this.recPk[i]!);
-      const ehk = this.recEhk[i]!;
+      const pk = recPk[i]!;
+      if (pk < 0x80) buf[pos++] = pk;
+      else pos = writeVarint(buf, pos, pk);
+      const ehk = recEhk[i]!;
       if (ehk >= 0) {
         buf[pos++] = TAG.recordExplicitHashKeyIndex;
         pos = writeVarint(buf, pos, ehk);
       }
       buf[pos++] = TAG.recordData;
-      pos = writeVarint(buf, pos, data.byteLength);
+      const len = data.byteLength;
+      if (len < 0x80) buf[pos++] = len;
+      else pos = writeVarint(buf, pos, len);
       buf.set(data, pos);
       pos += data.byteLength;
     }
@@ -206,56 +230,59 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     return buf;
   }
 
-  /** Empties the aggregator. */
+  /** Empties the aggregator (the per-record arrays keep their capacity for the next aggregate). */
   clear(): void {
     this.items = [];
     this.pkIndex.clear();
-    this.pkTable = [];
-    this.pkBytes = [];
+    this.pkTable.length = 0;
+    this.pkBytes.length = 0;
     this.ehkIndex.clear();
-    this.ehkTable = [];
-    this.ehkBytes = [];
-    this.recPk = [];
-    this.recEhk = [];
-    this.recInner = [];
+    this.ehkTable.length = 0;
+    this.ehkBytes.length = 0;
+    this.recPk.length = 0;
+    this.recEhk.length = 0;
+    this.recInner.length = 0;
     this.protoBytes = 0;
     this.firstRawBytes = 0;
   }
 
-  /** Protobuf bytes `record` would add: new key-table entries plus its `Record` submessage. */
-  private delta(record: UserRecord): {
-    total: number;
-    inner: number;
-    pkIdx: number;
-    pkLen: number;
-    ehkIdx: number;
-    ehkLen: number;
-  } {
+  // Scratch results of delta(): written instead of returned, so adding a record allocates nothing.
+  private dPkIdx = 0;
+  private dPkLen = 0;
+  private dEhkIdx = -1;
+  private dEhkLen = 0;
+  private dInner = 0;
+
+  /** Protobuf bytes `record` would add (new key-table entries plus its `Record` submessage); sets the d* fields. */
+  private delta(record: UserRecord): number {
     let total = 0;
-    let pkLen = 0;
     let pkIdx = this.pkIndex.get(record.partitionKey);
+    this.dPkLen = 0;
     if (pkIdx === undefined) {
       pkIdx = this.pkTable.length;
-      pkLen = Buffer.byteLength(record.partitionKey, 'utf8');
-      total += fieldSize(pkLen);
+      const len = utf8Length(record.partitionKey);
+      this.dPkLen = len;
+      total += fieldSize(len);
     }
+    this.dPkIdx = pkIdx;
     let inner = 1 + varintSize(pkIdx);
-    let ehkIdx = -1;
-    let ehkLen = 0;
-    if (record.explicitHashKey !== undefined) {
-      const known = this.ehkIndex.get(record.explicitHashKey);
-      if (known === undefined) {
-        ehkIdx = this.ehkTable.length;
-        ehkLen = Buffer.byteLength(record.explicitHashKey, 'utf8');
-        total += fieldSize(ehkLen);
-      } else {
-        ehkIdx = known;
+    this.dEhkIdx = -1;
+    this.dEhkLen = 0;
+    const ehk = record.explicitHashKey;
+    if (ehk !== undefined) {
+      let idx = this.ehkIndex.get(ehk);
+      if (idx === undefined) {
+        idx = this.ehkTable.length;
+        const len = utf8Length(ehk);
+        this.dEhkLen = len;
+        total += fieldSize(len);
       }
-      inner += 1 + varintSize(ehkIdx);
+      this.dEhkIdx = idx;
+      inner += 1 + varintSize(idx);
     }
     inner += fieldSize(record.data.byteLength);
-    total += fieldSize(inner);
-    return { total, inner, pkIdx, pkLen, ehkIdx, ehkLen };
+    this.dInner = inner;
+    return total + fieldSize(inner);
   }
 }
 

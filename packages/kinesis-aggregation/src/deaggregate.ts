@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AggregateDecodeError } from './errors.js';
 import { AGGREGATION_MAGIC, AGGREGATION_OVERHEAD_BYTES } from './limits.js';
 import type { DeaggregatedRecord, DeaggregateResult, KinesisRecordInput, UserRecord } from './types.js';
-import { WireError, WireReader } from './wire.js';
+import { WireError } from './wire.js';
 
 const M0 = AGGREGATION_MAGIC[0]!;
 const M1 = AGGREGATION_MAGIC[1]!;
@@ -27,79 +27,118 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** A user record decoded from an aggregate, before the Kinesis record's metadata is attached. */
-interface DecodedUserRecord {
-  partitionKey: string;
-  explicitHashKey: string | undefined;
-  data: Uint8Array;
+/** The decoded protobuf, as parallel arrays (no per-record objects until the caller builds its own). */
+interface DecodedAggregate {
+  pkTable: string[];
+  ehkTable: string[];
+  /** Per record: partition-key index, explicit-hash-key index (-1: none), data start, data end. */
+  pk: number[];
+  ehk: number[];
+  dataStart: number[];
+  dataEnd: number[];
 }
 
+// Decoder cursor. Module-level so the hot loop allocates nothing per field; the decoder is synchronous.
+let pos = 0;
+
+function varint(buf: Uint8Array, end: number): number {
+  if (pos >= end) throw new WireError('truncated varint');
+  const b = buf[pos++]!;
+  if (b < 0x80) return b;
+  let result = b & 0x7f;
+  let mul = 0x80;
+  for (let i = 1; i < 8; i++) {
+    if (pos >= end) throw new WireError('truncated varint');
+    const c = buf[pos++]!;
+    result += (c & 0x7f) * mul;
+    if (c < 0x80) {
+      if (result > Number.MAX_SAFE_INTEGER) throw new WireError('varint too large');
+      return result;
+    }
+    mul *= 0x80;
+  }
+  throw new WireError('varint too long');
+}
+
+/** Returns the end of a length-delimited field starting at `pos` (and leaves `pos` at its first byte). */
+function lengthDelimitedEnd(buf: Uint8Array, end: number): number {
+  const len = varint(buf, end);
+  const e = pos + len;
+  if (e > end) throw new WireError('length-delimited field runs past the end of the message');
+  return e;
+}
+
+function skip(buf: Uint8Array, end: number, wireType: number): void {
+  if (wireType === 0) varint(buf, end);
+  else if (wireType === 2) pos = lengthDelimitedEnd(buf, end);
+  else if (wireType === 1 || wireType === 5) {
+    pos += wireType === 1 ? 8 : 4;
+    if (pos > end) throw new WireError('truncated fixed-width field');
+  } else throw new WireError(`unsupported wire type ${wireType}`);
+}
+
+type SliceFn = (this: Buffer, start: number, end: number) => string;
+// Buffer#utf8Slice is what Buffer#toString('utf8', ...) calls after its argument checks; calling it directly saves
+// those per key. Fall back to toString where it does not exist.
+const nativeUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: SliceFn }).utf8Slice;
+const utf8Slice: (buf: Buffer, start: number, end: number) => string = nativeUtf8Slice
+  ? (buf, start, end) => nativeUtf8Slice.call(buf, start, end)
+  : (buf, start, end) => buf.toString('utf8', start, end);
+
 /** Decodes the protobuf `AggregatedRecord` between `start` and `end`. Throws WireError on malformed input. */
-function decodeMessage(buf: Buffer, start: number, end: number): DecodedUserRecord[] {
-  const pkTable: string[] = [];
-  const ehkTable: string[] = [];
-  // Record entries are decoded after the tables are known: the format puts tables first, but protobuf allows any
-  // field order, so remember the positions and resolve indices at the end.
-  const recStarts: number[] = [];
-  const recEnds: number[] = [];
-  const r = new WireReader(buf, start, end);
-  while (r.pos < end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wireType = tag & 7;
-    if (field === 1 && wireType === 2) {
-      const [s, e] = r.lengthDelimited();
-      pkTable.push(buf.toString('utf8', s, e));
-    } else if (field === 2 && wireType === 2) {
-      const [s, e] = r.lengthDelimited();
-      ehkTable.push(buf.toString('utf8', s, e));
-    } else if (field === 3 && wireType === 2) {
-      const [s, e] = r.lengthDelimited();
-      recStarts.push(s);
-      recEnds.push(e);
-    } else if (field === 0) {
+function decodeMessage(buf: Buffer, start: number, end: number): DecodedAggregate {
+  const d: DecodedAggregate = { pkTable: [], ehkTable: [], pk: [], ehk: [], dataStart: [], dataEnd: [] };
+  pos = start;
+  while (pos < end) {
+    const tag = varint(buf, end);
+    if (tag === 0x0a || tag === 0x12) {
+      const e = lengthDelimitedEnd(buf, end);
+      (tag === 0x0a ? d.pkTable : d.ehkTable).push(utf8Slice(buf, pos, e));
+      pos = e;
+    } else if (tag === 0x1a) {
+      const recEnd = lengthDelimitedEnd(buf, end);
+      let pkIdx = -1;
+      let ehkIdx = -1;
+      let ds = -1;
+      let de = -1;
+      while (pos < recEnd) {
+        const t = varint(buf, recEnd);
+        if (t === 0x08) pkIdx = varint(buf, recEnd);
+        else if (t === 0x10) ehkIdx = varint(buf, recEnd);
+        else if (t === 0x1a) {
+          de = lengthDelimitedEnd(buf, recEnd);
+          ds = pos;
+          pos = de;
+        } else if (t < 8) throw new WireError('field number 0');
+        else skip(buf, recEnd, t & 7); // tags (field 4) and anything newer
+      }
+      const i = d.pk.length;
+      if (pkIdx < 0) throw new WireError(`record ${i} has no partition_key_index`);
+      if (ds < 0) throw new WireError(`record ${i} has no data`);
+      d.pk.push(pkIdx);
+      d.ehk.push(ehkIdx);
+      d.dataStart.push(ds);
+      d.dataEnd.push(de);
+    } else if (tag < 8) {
       throw new WireError('field number 0');
     } else {
-      r.skip(wireType);
+      skip(buf, end, tag & 7);
     }
   }
-  const out: DecodedUserRecord[] = new Array(recStarts.length);
-  for (let i = 0; i < recStarts.length; i++) {
-    const rr = new WireReader(buf, recStarts[i]!, recEnds[i]!);
-    let pkIdx = -1;
-    let ehkIdx = -1;
-    let dataStart = -1;
-    let dataEnd = -1;
-    while (rr.pos < rr.end) {
-      const tag = rr.varint();
-      const field = Math.floor(tag / 8);
-      const wireType = tag & 7;
-      if (field === 1 && wireType === 0) pkIdx = rr.varint();
-      else if (field === 2 && wireType === 0) ehkIdx = rr.varint();
-      else if (field === 3 && wireType === 2) [dataStart, dataEnd] = rr.lengthDelimited();
-      else if (field === 0) throw new WireError('field number 0');
-      else rr.skip(wireType); // tags (field 4) and anything newer
-    }
-    if (pkIdx < 0) throw new WireError(`record ${i} has no partition_key_index`);
-    if (dataStart < 0) throw new WireError(`record ${i} has no data`);
-    const partitionKey = pkTable[pkIdx];
-    if (partitionKey === undefined) {
+  // Indices are checked after the loop: protobuf allows the tables to come after the records.
+  for (let i = 0; i < d.pk.length; i++) {
+    if (d.pk[i]! >= d.pkTable.length) {
       throw new WireError(
-        `record ${i} partition_key_index ${pkIdx} is outside the table (${pkTable.length})`,
+        `record ${i} partition_key_index ${d.pk[i]} is outside the table (${d.pkTable.length})`,
       );
     }
-    let explicitHashKey: string | undefined;
-    if (ehkIdx >= 0) {
-      explicitHashKey = ehkTable[ehkIdx];
-      if (explicitHashKey === undefined) {
-        throw new WireError(
-          `record ${i} explicit_hash_key_index ${ehkIdx} is outside the table (${ehkTable.length})`,
-        );
-      }
+    if (d.ehk[i]! >= d.ehkTable.length) {
+      throw new WireError(
+        `record ${i} explicit_hash_key_index ${d.ehk[i]} is outside the table (${d.ehkTable.length})`,
+      );
     }
-    out[i] = { partitionKey, explicitHashKey, data: buf.subarray(dataStart, dataEnd) };
   }
-  return out;
+  return d;
 }
 
 function rawRecord(record: KinesisRecordInput): DeaggregatedRecord {
@@ -130,14 +169,21 @@ export function decodeAggregatedRecord(data: Uint8Array): UserRecord[] {
       sequenceNumber: '',
     });
   }
-  return decodeChecked(buf, '').map((u) => {
-    const r: UserRecord = { data: u.data, partitionKey: u.partitionKey };
-    if (u.explicitHashKey !== undefined) r.explicitHashKey = u.explicitHashKey;
-    return r;
-  });
+  const d = decodeChecked(buf, '');
+  const out: UserRecord[] = new Array(d.pk.length);
+  for (let i = 0; i < d.pk.length; i++) {
+    const r: UserRecord = {
+      data: buf.subarray(d.dataStart[i], d.dataEnd[i]),
+      partitionKey: d.pkTable[d.pk[i]!]!,
+    };
+    const ehk = d.ehk[i]!;
+    if (ehk >= 0) r.explicitHashKey = d.ehkTable[ehk]!;
+    out[i] = r;
+  }
+  return out;
 }
 
-function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedUserRecord[] {
+function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedAggregate {
   const protoEnd = buf.byteLength - 16;
   const digest = createHash('md5').update(buf.subarray(4, protoEnd)).digest();
   if (!digest.equals(buf.subarray(protoEnd))) {
@@ -170,24 +216,27 @@ function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedUserRecord[]
 export function deaggregate(record: KinesisRecordInput): DeaggregateResult {
   const data = record.data;
   if (!isAggregated(data)) return { records: [rawRecord(record)] };
-  let decoded: DecodedUserRecord[];
+  const buf = asBuffer(data);
+  let d: DecodedAggregate;
   try {
-    decoded = decodeChecked(asBuffer(data), record.sequenceNumber);
+    d = decodeChecked(buf, record.sequenceNumber);
   } catch (error) {
     return { records: [rawRecord(record)], error: error as Error };
   }
   const { sequenceNumber, approximateArrivalTimestamp } = record;
-  const records: DeaggregatedRecord[] = new Array(decoded.length);
-  for (let i = 0; i < decoded.length; i++) {
-    const u = decoded[i]!;
+  const { pkTable, ehkTable, pk, ehk, dataStart, dataEnd } = d;
+  const n = pk.length;
+  const records: DeaggregatedRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) {
     const out: DeaggregatedRecord = {
-      data: u.data,
-      partitionKey: u.partitionKey,
+      data: buf.subarray(dataStart[i], dataEnd[i]),
+      partitionKey: pkTable[pk[i]!]!,
       sequenceNumber,
       subSequenceNumber: i,
       aggregated: true,
     };
-    if (u.explicitHashKey !== undefined) out.explicitHashKey = u.explicitHashKey;
+    const e = ehk[i]!;
+    if (e >= 0) out.explicitHashKey = ehkTable[e]!;
     if (approximateArrivalTimestamp !== undefined)
       out.approximateArrivalTimestamp = approximateArrivalTimestamp;
     records[i] = out;

@@ -1,6 +1,24 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { MAX_HASH_KEY } from './limits.js';
 import type { HashKeyRange, ShardLike, UserRecord } from './types.js';
+
+// crypto.hash (Node >= 20.12) hashes in one call without a Hash object: much cheaper per record.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/**
+ * A partition key's hash key as 32 lowercase hex digits (MD5 of its UTF-8 bytes). Fixed-width hex sorts like the
+ * number, so shard lookup can compare strings ({@link ShardMap.shardForHex}) without BigInt work per record.
+ */
+export function partitionKeyToHashKeyHex(partitionKey: string): string {
+  return oneShotHash
+    ? oneShotHash('md5', partitionKey, 'hex')
+    : crypto.createHash('md5').update(partitionKey, 'utf8').digest('hex');
+}
+
+/** A 128-bit hash key as 32 lowercase hex digits (see {@link partitionKeyToHashKeyHex}). */
+export function hashKeyToHex(hashKey: bigint): string {
+  return hashKey.toString(16).padStart(32, '0');
+}
 
 /**
  * Maps a partition key to its 128-bit hash key the way Kinesis does: MD5 of the key's UTF-8 bytes, read as a
@@ -9,8 +27,7 @@ import type { HashKeyRange, ShardLike, UserRecord } from './types.js';
  * @example partitionKeyToHashKey('a') === 0x0cc175b9c0f1b6a831c399e269772661n
  */
 export function partitionKeyToHashKey(partitionKey: string): bigint {
-  const digest = createHash('md5').update(partitionKey, 'utf8').digest();
-  return (digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8);
+  return BigInt(`0x${partitionKeyToHashKeyHex(partitionKey)}`);
 }
 
 const DECIMAL = /^(0|[1-9][0-9]{0,38})$/;
@@ -38,6 +55,15 @@ export function userRecordHashKey(record: Pick<UserRecord, 'partitionKey' | 'exp
   return partitionKeyToHashKey(record.partitionKey);
 }
 
+/** {@link userRecordHashKey} as 32 hex digits, for {@link ShardMap.shardForHex}. */
+export function userRecordHashKeyHex(record: Pick<UserRecord, 'partitionKey' | 'explicitHashKey'>): string {
+  if (record.explicitHashKey !== undefined) {
+    const parsed = parseExplicitHashKey(record.explicitHashKey);
+    if (parsed !== undefined) return hashKeyToHex(parsed);
+  }
+  return partitionKeyToHashKeyHex(record.partitionKey);
+}
+
 /** True when `hashKey` lies in the shard's inclusive range. */
 export function hashKeyInRange(hashKey: bigint, range: HashKeyRange): boolean {
   return hashKey >= BigInt(range.StartingHashKey) && hashKey <= BigInt(range.EndingHashKey);
@@ -47,6 +73,8 @@ interface ShardEntry {
   shardId: string;
   start: bigint;
   end: bigint;
+  startHex: string;
+  endHex: string;
 }
 
 /**
@@ -67,7 +95,15 @@ export class ShardMap {
       const start = s.HashKeyRange?.StartingHashKey;
       const end = s.HashKeyRange?.EndingHashKey;
       if (s.ShardId === undefined || start === undefined || end === undefined) continue;
-      entries.push({ shardId: s.ShardId, start: BigInt(start), end: BigInt(end) });
+      const a = BigInt(start);
+      const b = BigInt(end);
+      entries.push({
+        shardId: s.ShardId,
+        start: a,
+        end: b,
+        startHex: hashKeyToHex(a),
+        endHex: hashKeyToHex(b),
+      });
     }
     entries.sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
     this.entries = entries;
@@ -95,6 +131,20 @@ export class ShardMap {
     }
     const e = entries[lo];
     return e !== undefined && e.start <= hashKey ? e.shardId : undefined;
+  }
+
+  /** {@link shardFor} for a hash key given as 32 hex digits (cheaper: no BigInt per lookup). */
+  shardForHex(hashKeyHex: string): string | undefined {
+    const entries = this.entries;
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid]!.endHex < hashKeyHex) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = entries[lo];
+    return e !== undefined && e.startHex <= hashKeyHex ? e.shardId : undefined;
   }
 
   /** The hash-key range of a shard in the map. */

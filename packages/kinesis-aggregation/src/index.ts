@@ -10,10 +10,13 @@ export {
 } from './errors.js';
 export {
   hashKeyInRange,
+  hashKeyToHex,
   parseExplicitHashKey,
   partitionKeyToHashKey,
+  partitionKeyToHashKeyHex,
   ShardMap,
   userRecordHashKey,
+  userRecordHashKeyHex,
 } from './hashKey.js';
 export {
   AGGREGATE_PARTITION_KEY,

@@ -101,3 +101,31 @@ describe('validateUserRecord', () => {
     ).toEqual([]);
   });
 });
+
+describe('hex hash keys (the per-record fast path)', () => {
+  it('agree with the BigInt forms, for partition keys, explicit hash keys and shard lookup', async () => {
+    const { hashKeyToHex, partitionKeyToHashKeyHex, userRecordHashKeyHex } = await import('../src/index.js');
+    const map = new ShardMap([
+      { ShardId: 's1', HashKeyRange: { StartingHashKey: '0', EndingHashKey: '1000' } },
+      {
+        ShardId: 's2',
+        HashKeyRange: { StartingHashKey: '1001', EndingHashKey: ((1n << 127n) - 1n).toString() },
+      },
+      {
+        ShardId: 's3',
+        HashKeyRange: { StartingHashKey: (1n << 127n).toString(), EndingHashKey: MAX_HASH_KEY.toString() },
+      },
+    ]);
+    for (const pk of ['a', 'ключ-🔑', 'user-42', ...Array.from({ length: 300 }, (_, i) => `k${i}`)]) {
+      const h = partitionKeyToHashKey(pk);
+      expect(partitionKeyToHashKeyHex(pk)).toBe(hashKeyToHex(h));
+      expect(map.shardForHex(hashKeyToHex(h))).toBe(map.shardFor(h));
+    }
+    for (const k of [0n, 1000n, 1001n, (1n << 127n) - 1n, 1n << 127n, MAX_HASH_KEY]) {
+      expect(map.shardForHex(hashKeyToHex(k))).toBe(map.shardFor(k));
+      expect(userRecordHashKeyHex({ partitionKey: 'x', explicitHashKey: k.toString() })).toBe(
+        hashKeyToHex(k),
+      );
+    }
+  });
+});

@@ -1,4 +1,4 @@
-export { PRODUCER_DEFAULTS, resolveTuning } from './defaults.js';
+export { LOCAL_ENDPOINT_DEFAULTS, PRODUCER_DEFAULTS, resolveTuning } from './defaults.js';
 export {
   InvalidRecordError,
   KinesisProducerError,

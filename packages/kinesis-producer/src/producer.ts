@@ -10,6 +10,7 @@ import {
 import {
   backoffDelay,
   type Clock,
+  clientResolution,
   createClient,
   type Labels,
   type Logger,
@@ -24,10 +25,10 @@ import {
   RecordAggregator,
   ShardMap,
   type UserRecord,
-  userRecordHashKey,
+  userRecordHashKeyHex,
   validateUserRecord,
 } from '@awskit/kinesis-aggregation';
-import { resolveTuning } from './defaults.js';
+import { LOCAL_ENDPOINT_DEFAULTS, resolveTuning } from './defaults.js';
 import { InvalidRecordError, KinesisProducerError, RecordExpiredError } from './errors.js';
 import { Deque } from './queue.js';
 import { ShardRateLimiter } from './rateLimiter.js';
@@ -42,7 +43,8 @@ interface Pending extends UserRecord {
   seq: number;
   /** Billable bytes: data + UTF-8 partition key. */
   size: number;
-  hashKey: bigint;
+  /** Hash key as 32 hex digits (cheaper per record than a BigInt; sorts the same). */
+  hashKey: string;
   putAt: number;
   deadline: number;
   /** When it entered its shard queue; it is due to be sent `maxBufferedTimeMs` later. 0 = due now. */
@@ -124,7 +126,7 @@ export class KinesisProducer {
   private readonly waiters = new Deque<Pending>();
   private capacityWaiters: (() => void)[] = [];
   private flushWaiters: FlushWaiter[] = [];
-  private readonly aggregator: RecordAggregator<Pending>;
+  private aggregator: RecordAggregator<Pending>;
 
   private shardMap: ShardMap | undefined;
   private mapState: 'none' | 'loading' | 'ready' | 'failed' = 'none';
@@ -250,7 +252,7 @@ export class KinesisProducer {
       partitionKey: record.partitionKey,
       seq: ++this.seq,
       size: record.data.byteLength + Buffer.byteLength(record.partitionKey, 'utf8'),
-      hashKey: userRecordHashKey(record),
+      hashKey: userRecordHashKeyHex(record),
       putAt: now,
       deadline: now + this.opts.recordTtlMs,
       queuedAt: now,
@@ -377,8 +379,8 @@ export class KinesisProducer {
     this.schedulePump();
   }
 
-  private predict(hashKey: bigint): string {
-    return this.shardMap?.shardFor(hashKey) ?? UNPREDICTED;
+  private predict(hashKey: string): string {
+    return this.shardMap?.shardForHex(hashKey) ?? UNPREDICTED;
   }
 
   private shard(id: string): ShardState {
@@ -495,10 +497,35 @@ export class KinesisProducer {
   // sending
 
   private client(): Promise<KinesisClient> {
-    this.clientPromise ??= this.clientSource.client
-      ? Promise.resolve(this.clientSource.client)
-      : createClient(KinesisClient, { ...this.clientSource.clientOptions, maxAttempts: 1 });
+    this.clientPromise ??= (
+      this.clientSource.client
+        ? Promise.resolve(this.clientSource.client)
+        : createClient(KinesisClient, { ...this.clientSource.clientOptions, maxAttempts: 1 })
+    ).then((client) => {
+      this.applyEndpointDefaults(client);
+      return client;
+    });
     return this.clientPromise;
+  }
+
+  /** Against a local emulator, use {@link LOCAL_ENDPOINT_DEFAULTS} for the options the caller left unset. */
+  private applyEndpointDefaults(client: KinesisClient): void {
+    if (!clientResolution(client)?.endpoint.local) return;
+    const applied: Record<string, number> = {};
+    for (const [key, value] of Object.entries(LOCAL_ENDPOINT_DEFAULTS) as [
+      keyof typeof LOCAL_ENDPOINT_DEFAULTS,
+      number,
+    ][]) {
+      if (this.clientSource[key] === undefined) {
+        this.opts[key] = value;
+        applied[key] = value;
+      }
+    }
+    this.aggregator = new RecordAggregator<Pending>({
+      maxBytes: this.opts.aggregationMaxBytes,
+      maxCount: this.opts.aggregationMaxCount,
+    });
+    this.logger.debug('kinesis producer: local endpoint, using local defaults', applied);
   }
 
   private schedulePump(): void {

@@ -4,7 +4,12 @@ import { Deque } from '../src/queue.js';
 
 const fakeClock = (start = 1_000) => {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 };
 
 describe('TokenBucket', () => {

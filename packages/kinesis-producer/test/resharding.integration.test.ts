@@ -42,7 +42,10 @@ describe('KinesisProducer during resharding', () => {
       }),
     );
     putBatch(600, 300);
-    await waitUntilStreamExists({ client: admin, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: stream });
+    await waitUntilStreamExists(
+      { client: admin, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { StreamName: stream },
+    );
     // after the split is ACTIVE: the first record landing on a child refreshes the map
     for (let round = 0; round < 3; round++) {
       putBatch(900 + round * 100, 100);
