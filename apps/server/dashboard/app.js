@@ -42,6 +42,18 @@
     return `<span class="mono" title="${esc(cp)}">…${esc(cp.slice(-10))}</span>`;
   };
 
+  const ownerCell = (sh) => {
+    if (sh.leaseStatus === 'ended')
+      return '<span class="badge closed" title="SHARD_END checkpointed">finished</span>';
+    if (sh.leaseStatus === 'blocked')
+      return '<span class="badge warn" title="a parent shard is not finished yet">waiting for parent</span>';
+    if (!sh.owner) return '<span class="muted">unassigned</span>';
+    const stalled = sh.stalled
+      ? ` <span class="badge warn" title="records waiting, checkpoint not moving for ${fmt((sh.checkpointAgeMs ?? 0) / 1000)} s">stalled</span>`
+      : '';
+    return chip(sh.owner) + stalled;
+  };
+
   function renderStreams(state) {
     const html = state.streams
       .map((s) => {
@@ -55,7 +67,7 @@
               <td class="mono" title="${esc(sh.shardId)}">${esc(sh.shardId)}</td>
               <td>${sh.open ? '<span class="badge open">open</span>' : '<span class="badge closed">closed</span>'}</td>
               <td class="mono">${parents ? esc(parents) : '<span class="muted">–</span>'}</td>
-              <td data-owner="${esc(sh.owner ?? '')}">${sh.owner ? chip(sh.owner) : '<span class="muted">unassigned</span>'}</td>
+              <td data-owner="${esc(sh.owner ?? '')}" data-lease="${esc(sh.leaseStatus ?? '')}">${ownerCell(sh)}</td>
               <td>${checkpointText(sh.checkpoint)}</td>
               <td class="num" data-lag="${sh.lagMs ?? ''}">${lagText(sh.lagMs)}</td>
               <td class="num">${fmt(sh.recordsPerSecond, 1)}</td>

@@ -2,9 +2,21 @@ import { hostname } from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger, Metrics } from '@awskit/core';
-import { type BatchHandler, KinesisConsumer, type LeaseView } from '@awskit/kinesis-consumer';
+import { type BatchHandler, KinesisConsumer, type ShardAssignment } from '@awskit/kinesis-consumer';
 import { RateMeter } from './rate.js';
 import type { ConsumeOptions, ErrorView } from './types.js';
+
+/** One shard's lease as the dashboard shows it. */
+export interface ShardLease {
+  shardId: string;
+  owner?: string;
+  status: ShardAssignment['status'];
+  checkpoint: string;
+  leaseCounter: number;
+  millisBehindLatest?: number;
+  checkpointAgeMs?: number;
+  stalled?: boolean;
+}
 
 /** Per worker and shard: records handled and their rate (what the dashboard shows). */
 interface Counter {
@@ -17,6 +29,7 @@ export class ConsumerPool {
   readonly stream: string;
   readonly applicationName: string;
   private readonly counters = new Map<string, Counter>();
+  private started = false;
 
   constructor(
     o: ConsumeOptions,
@@ -84,35 +97,40 @@ export class ConsumerPool {
   async start(): Promise<void> {
     // One at a time: the first creates the lease table and the leases; the others then find them.
     for (const w of this.workers) await w.start();
+    this.started = true;
   }
 
   /** Graceful stop of every worker: in-flight batches finish and leases are released. */
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.allSettled(this.workers.map((w) => w.stop()));
   }
 
   /**
-   * The freshest lease row per shard across this process's workers (each worker's view is as of its last scan),
-   * with the lag reported by whichever worker holds the shard.
+   * Every shard's lease as it is now (one worker's `assignments()`: a fresh consistent scan of the lease table),
+   * with lag, checkpoint age and stall state from whichever of this process's workers holds the shard.
    */
-  leases(): Map<string, LeaseView> {
-    const out = new Map<string, LeaseView>();
-    for (const w of this.workers) {
-      for (const v of w.leaseView()) {
-        const prev = out.get(v.shardId);
-        if (!prev || v.leaseCounter > prev.leaseCounter) out.set(v.shardId, { ...v });
-      }
+  async leases(): Promise<Map<string, ShardLease>> {
+    const out = new Map<string, ShardLease>();
+    const reader = this.workers[0];
+    if (!this.started || !reader) return out;
+    for (const a of await reader.assignments()) {
+      const v: ShardLease = {
+        shardId: a.shardId,
+        status: a.status,
+        checkpoint: a.checkpoint.sequenceNumber,
+        leaseCounter: a.leaseCounter,
+      };
+      if (a.owner) v.owner = a.owner;
+      out.set(a.shardId, v);
     }
     for (const w of this.workers) {
-      for (const h of w.heldLeases()) {
-        const v = out.get(h.shardId);
-        if (!v) continue;
-        if (h.leaseCounter >= v.leaseCounter) {
-          v.owner = w.workerId;
-          v.checkpoint = h.checkpoint;
-          v.leaseCounter = h.leaseCounter;
-        }
-        if (h.millisBehindLatest !== undefined) v.millisBehindLatest = h.millisBehindLatest;
+      for (const s of w.stats().shards) {
+        const v = out.get(s.shardId);
+        if (!s.held || !v || v.owner !== w.workerId) continue;
+        if (s.millisBehindLatest !== undefined) v.millisBehindLatest = s.millisBehindLatest;
+        if (s.checkpointAgeMs !== undefined) v.checkpointAgeMs = s.checkpointAgeMs;
+        v.stalled = s.stalled;
       }
     }
     return out;

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { toAwskitError } from '@awskit/core';
 import type { KinesisProducer } from '@awskit/kinesis-producer';
-import type { ConsumerPool } from './consumers.js';
+import type { ConsumerPool, ShardLease } from './consumers.js';
 import type { RateMeter } from './rate.js';
 import type { DashboardState, ErrorView, ShardView, StreamView, WorkerView } from './types.js';
 
@@ -96,7 +96,13 @@ export class DashboardStateBuilder {
       const pool = this.deps.pools.find((p) => p.stream === name);
       const ingest = this.deps.streams.get(name);
       const cache = await this.loadShards(name);
-      const leases = pool?.leases() ?? new Map();
+      let leases = new Map<string, ShardLease>();
+      let leaseError: string | undefined;
+      try {
+        if (pool) leases = await pool.leases();
+      } catch (e) {
+        leaseError = toAwskitError(e, { service: 'dynamodb' }).message;
+      }
       const rates = pool?.shardRates() ?? new Map();
       const shards: ShardView[] = cache.shards.map((s) => {
         const id = s.ShardId!;
@@ -110,9 +116,14 @@ export class DashboardStateBuilder {
         };
         if (s.ParentShardId) v.parentShardId = s.ParentShardId;
         if (s.AdjacentParentShardId) v.adjacentParentShardId = s.AdjacentParentShardId;
-        if (lease?.owner) v.owner = lease.owner;
-        if (lease) v.checkpoint = lease.checkpoint.sequenceNumber;
-        if (lease?.millisBehindLatest !== undefined) v.lagMs = lease.millisBehindLatest;
+        if (lease) {
+          v.leaseStatus = lease.status;
+          v.checkpoint = lease.checkpoint;
+          if (lease.owner) v.owner = lease.owner;
+          if (lease.millisBehindLatest !== undefined) v.lagMs = lease.millisBehindLatest;
+          if (lease.checkpointAgeMs !== undefined) v.checkpointAgeMs = lease.checkpointAgeMs;
+          if (lease.stalled) v.stalled = true;
+        }
         return v;
       });
       const view: StreamView = {
@@ -130,7 +141,7 @@ export class DashboardStateBuilder {
       };
       if (cache.status) view.status = cache.status;
       if (cache.retentionHours !== undefined) view.retentionHours = cache.retentionHours;
-      if (cache.error) view.error = cache.error;
+      if (cache.error ?? leaseError) view.error = (cache.error ?? leaseError)!;
       streams.push(view);
     }
     const workers: WorkerView[] = [];

@@ -77,10 +77,16 @@ export interface ShardView {
   adjacentParentShardId?: string;
   open: boolean;
   owner?: string;
+  /** Lease state: `owned`, `unassigned`, `blocked` (a parent is not finished yet) or `ended` (SHARD_END). */
+  leaseStatus?: 'owned' | 'unassigned' | 'blocked' | 'ended';
   /** Sequence number or sentinel (`TRIM_HORIZON`, `LATEST`, `SHARD_END`). */
   checkpoint?: string;
   /** millisBehindLatest last reported by the worker holding the shard. */
   lagMs?: number;
+  /** Time since the checkpoint last moved (shards held by this process). */
+  checkpointAgeMs?: number;
+  /** The holder reports the shard stalled: records waiting, checkpoint not moving. */
+  stalled?: boolean;
   /** Records per second handled on this shard (this process's workers, last few seconds). */
   recordsPerSecond: number;
   recordsProcessed: number;

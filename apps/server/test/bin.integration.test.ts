@@ -66,17 +66,17 @@ describe('awskit-server bin', () => {
     });
     expect(r.status).toBe(202);
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.exited, p.err()).toBe(0);
     expect(p.err()).toContain('stopping');
   });
 
   it('reports bad flags with a hint and exit code 2', async () => {
     const p = run(['--stream', 'x', '--port', 'abc', '--workers=-1']);
-    expect(await p.exited).toBe(2);
+    expect(await p.exited, p.err()).toBe(2);
     expect(p.err()).toMatch(/^error: Invalid server options: --port: .*; --workers: /m);
     expect(p.err()).toMatch(/^hint: /m);
     const unknown = run(['--strem', 'x']);
-    expect(await unknown.exited).toBe(2);
+    expect(await unknown.exited, unknown.err()).toBe(2);
     expect(unknown.err()).toMatch(/^error: .*--strem/m);
   });
 });
