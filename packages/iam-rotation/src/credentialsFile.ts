@@ -382,3 +382,39 @@ function assertOnlyKeysChanged(
     );
   }
 }
+
+/**
+ * The profiles (sections) whose `aws_access_key_id` is `accessKeyId`, in file order. Used to keep profiles that
+ * share one key in step: retiring the key would otherwise break the profiles left behind.
+ */
+export function profilesWithKey(text: string, accessKeyId: string): string[] {
+  const parsed = parseCredentialsFile(text);
+  return parsed.sections.filter((section) => {
+    const ids = entriesFor(parsed, section, ACCESS_KEY_ID);
+    return ids.at(-1)?.value === accessKeyId;
+  });
+}
+
+/**
+ * {@link replaceProfileKeys} for several profiles of one file (each edit is self-checked). Line numbers in the
+ * result refer to the original text.
+ *
+ * @throws {CredentialsFileError} as {@link replaceProfileKeys}, for the first profile that cannot be edited
+ */
+export function replaceKeysInProfiles(
+  text: string,
+  profiles: string[],
+  keys: { accessKeyId: string; secretAccessKey: string },
+): CredentialsEdit {
+  let out = text;
+  const replaced = new Set<number>();
+  const removed = new Set<number>();
+  for (const profile of profiles) {
+    const single = replaceProfileKeys(text, profile, keys);
+    for (const l of single.replacedLines) replaced.add(l);
+    for (const l of single.removedLines) removed.add(l);
+    out = replaceProfileKeys(out, profile, keys).text;
+  }
+  const sort = (s: Set<number>) => [...s].sort((a, b) => a - b);
+  return { text: out, replacedLines: sort(replaced), removedLines: sort(removed) };
+}

@@ -12,7 +12,9 @@ export {
   type ParsedCredentialsFile,
   type ProfileKeys,
   parseCredentialsFile,
+  profilesWithKey,
   readProfileKeys,
+  replaceKeysInProfiles,
   replaceProfileKeys,
 } from './credentialsFile.js';
 export { formatAccessKeyCsv } from './csvExport.js';

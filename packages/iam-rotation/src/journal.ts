@@ -39,6 +39,8 @@ export interface RotationJournal {
   writtenSha256?: string;
   exportCsvFile?: string;
   keepBackup?: boolean;
+  /** Other profiles that hold the same key and are updated with the target. */
+  alsoUpdates?: string[];
   /** MFA device the rotation used for IAM calls (a resume uses it again). */
   mfaSerial?: string;
 }

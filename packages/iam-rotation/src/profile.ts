@@ -6,6 +6,7 @@ import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import {
   describeNonStaticProfile,
   type ProfileKeys,
+  profilesWithKey,
   readProfileKeys,
   replaceProfileKeys,
 } from './credentialsFile.js';
@@ -25,6 +26,8 @@ export interface LocatedProfile {
   keys: ProfileKeys;
   /** The profile's `mfa_serial` (config or credentials file), if any. */
   mfaSerial?: string;
+  /** Other profiles of the file that hold the same access key id. */
+  sameKeyProfiles: string[];
 }
 
 /**
@@ -135,9 +138,19 @@ export async function locateProfile(options: ProfileOptions = {}): Promise<Locat
   }
   // Dry-run the edit now, so a file we could not rewrite safely is refused before any AWS call.
   replaceProfileKeys(text, profile, { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'A'.repeat(40) });
+  const sameKeyProfiles = profilesWithKey(text, keys.accessKeyId).filter((p) => p !== profile);
   await assertWritable(realFile, credentialsFile);
   const mfaSerial = sdk.configFile[profile]?.mfa_serial ?? seen?.mfa_serial;
-  return { profile, credentialsFile, realFile, configFile, text, keys, ...(mfaSerial ? { mfaSerial } : {}) };
+  return {
+    profile,
+    credentialsFile,
+    realFile,
+    configFile,
+    text,
+    keys,
+    sameKeyProfiles,
+    ...(mfaSerial ? { mfaSerial } : {}),
+  };
 }
 
 async function assertWritable(realFile: string, shown: string): Promise<void> {

@@ -2,7 +2,7 @@ import { access, realpath } from 'node:fs/promises';
 import { isAwskitError, type Logger, maskKeyId, noopLogger, systemClock, toAwskitError } from '@awskit/core';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { createRotationSteps } from './awsSteps.js';
-import { readProfileKeys, replaceProfileKeys } from './credentialsFile.js';
+import { readProfileKeys, replaceKeysInProfiles, type replaceProfileKeys } from './credentialsFile.js';
 import { formatAccessKeyCsv } from './csvExport.js';
 import { IamRotationError, KeyLimitError, RotationError } from './errors.js';
 import {
@@ -37,6 +37,9 @@ export const ROTATE_DEFAULTS = {
   verifyAttempts: 10,
   verifyDelayMs: 3_000,
 } as const;
+
+/** The profiles a rotation edits: the target first, then those sharing its key. */
+const profilesOf = (journal: RotationJournal) => [journal.profile, ...(journal.alsoUpdates ?? [])];
 
 const exists = (file: string) =>
   access(file).then(
@@ -229,6 +232,11 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
       );
     }
     const result = await executeRotation(ctx, o, located, oldCreds, plan, journalFile, backupFile);
+    if (plan.leaves.length) {
+      result.nextSteps.unshift(
+        `Profiles ${plan.leaves.map((p) => `[${p}]`).join(', ')} still hold the old key, which is now ${result.oldKeyStatus === 'deleted' ? 'deleted' : 'inactive'}: update them.`,
+      );
+    }
     // Environment keys win over profiles in every SDK: say so if they still hold the old key.
     if ((o.env ?? process.env).AWS_ACCESS_KEY_ID === oldCreds.accessKeyId) {
       result.nextSteps.unshift(
@@ -289,6 +297,7 @@ async function executeRotation(
     ],
     oldKeyAction: plan.oldKeyAction,
     ...(plan.mfaSerial ? { mfaSerial: plan.mfaSerial } : {}),
+    ...(plan.alsoUpdates.length ? { alsoUpdates: plan.alsoUpdates } : {}),
     ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
     keepBackup: o.keepBackup,
   };
@@ -397,10 +406,13 @@ async function makePlan(
       );
     }
   }
-  const probe = replaceProfileKeys(located.text, located.profile, {
+  const alsoUpdates = o.sameKeyProfiles === 'leave' ? [] : located.sameKeyProfiles;
+  const leaves = o.sameKeyProfiles === 'leave' ? located.sameKeyProfiles : [];
+  const probe = replaceKeysInProfiles(located.text, [located.profile, ...alsoUpdates], {
     accessKeyId: 'AKIAAAAAAAAAAAAAAAAA',
     secretAccessKey: 'A'.repeat(40),
   });
+  const also = alsoUpdates.length ? ` and ${alsoUpdates.map((p) => `[${p}]`).join(', ')} (same key)` : '';
   const oldKeyAction = o.deleteOld ? 'delete' : 'deactivate';
   const stepsText = [
     ...(mfaSerial ? [`Sign the IAM calls with an MFA session (GetSessionToken, device ${mfaSerial})`] : []),
@@ -411,7 +423,7 @@ async function makePlan(
       : []),
     `Back up ${located.credentialsFile} to ${backupFile} (0600) and write a journal ${journalFile}`,
     `Create a new access key for ${userName}`,
-    `Write it into [${located.profile}] in ${located.credentialsFile} (lines ${probe.replacedLines.join(', ')}${
+    `Write it into [${located.profile}]${also} in ${located.credentialsFile} (lines ${probe.replacedLines.join(', ')}${
       probe.removedLines.length ? `; remove session token line(s) ${probe.removedLines.join(', ')}` : ''
     }; everything else unchanged)`,
     ...(o.exportCsvFile ? [`Write the new key as CSV to ${o.exportCsvFile} (0600)`] : []),
@@ -429,6 +441,8 @@ async function makePlan(
     ...(deleteFirstKeyId ? { deleteFirstKeyId } : {}),
     oldKeyAction,
     ...(mfaSerial ? { mfaSerial } : {}),
+    alsoUpdates,
+    leaves,
     removesSessionToken: probe.removedLines.length > 0,
     changedLines: [...probe.replacedLines, ...probe.removedLines].sort((a, b) => a - b),
     ...(o.exportCsvFile ? { exportCsvFile: o.exportCsvFile } : {}),
@@ -464,7 +478,7 @@ async function forward(
     const current = await steps.readFile(journal.credentialsFile);
     let edit: ReturnType<typeof replaceProfileKeys>;
     try {
-      edit = replaceProfileKeys(current, journal.profile, newCreds);
+      edit = replaceKeysInProfiles(current, profilesOf(journal), newCreds);
     } catch (e) {
       throw new StepFailure('writeFile', e);
     }
@@ -474,16 +488,15 @@ async function forward(
     await steps.writeFile(journal.credentialsFile, edit.text);
     // Read back through the SDK's own loader: the profile must now resolve to the new key.
     const check = await steps.readFile(journal.credentialsFile);
-    const seen = readProfileKeys(check, journal.profile);
     const sdk = await loadSharedConfigFiles({
       filepath: journal.credentialsFile,
       configFilepath: `${journal.credentialsFile}.awskit-none`,
       ignoreCache: true,
     });
-    if (
-      seen?.accessKeyId !== newCreds.accessKeyId ||
-      sdk.credentialsFile[journal.profile]?.aws_access_key_id !== newCreds.accessKeyId
-    ) {
+    const holdsNewKey = (p: string) =>
+      readProfileKeys(check, p)?.accessKeyId === newCreds.accessKeyId &&
+      sdk.credentialsFile[p]?.aws_access_key_id === newCreds.accessKeyId;
+    if (!profilesOf(journal).every(holdsNewKey)) {
       throw new StepFailure(
         'writeFile',
         new Error('the credentials file does not hold the new key after writing'),
@@ -633,6 +646,8 @@ function planFromJournal(journal: RotationJournal, journalFile: string): Rotatio
     account: journal.userArn.split(':')[4] ?? '',
     oldKey: { accessKeyId: journal.oldAccessKeyId, status: 'Active' },
     oldKeyAction: journal.oldKeyAction,
+    alsoUpdates: journal.alsoUpdates ?? [],
+    leaves: [],
     removesSessionToken: false,
     changedLines: [],
     ...(journal.exportCsvFile ? { exportCsvFile: journal.exportCsvFile } : {}),
@@ -695,7 +710,7 @@ async function rollback(
         ? backup // nobody touched it since our write: put back the exact bytes
         : readProfileKeys(current, journal.profile)?.accessKeyId === oldCreds.accessKeyId
           ? current // our write never happened and someone else edited the file: leave it
-          : replaceProfileKeys(current, journal.profile, oldCreds).text; // edited since: put only the key back
+          : replaceKeysInProfiles(current, profilesOf(journal), oldCreds).text; // edited since: put only the keys back
     if (restored !== current) await steps.writeFile(journal.credentialsFile, restored);
   }
   if (journal.exportCsvFile && newId) {

@@ -106,6 +106,11 @@ export interface RotateAccessKeyOptions extends ProfileOptions {
    * explicit opt-in for removing an active key. @default undefined
    */
   deleteKeyId?: string;
+  /**
+   * Other profiles of the same credentials file that hold the same key: `update` them too (retiring the old key
+   * would break them), or `leave` them (and be told). @default 'update'
+   */
+  sameKeyProfiles?: 'update' | 'leave';
   /** Use an MFA session for the IAM calls. @default undefined (sign with the profile's key) */
   mfa?: MfaOptions;
   /** Build and return the plan, change nothing. @default false */
@@ -149,6 +154,10 @@ export interface RotationPlan {
   oldKeyAction: 'deactivate' | 'delete';
   /** MFA device used for the IAM calls, if any. */
   mfaSerial?: string;
+  /** Other profiles holding the same key that are updated too. */
+  alsoUpdates: string[];
+  /** Other profiles holding the same key that are left alone (`sameKeyProfiles: 'leave'`). */
+  leaves: string[];
   /** The profile's stale session token line(s) will be removed. */
   removesSessionToken: boolean;
   /** 1-based lines of the credentials file that change. */

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listProfiles,
   parseCredentialsFile,
+  profilesWithKey,
   readProfileKeys,
+  replaceKeysInProfiles,
   replaceProfileKeys,
 } from '../src/credentialsFile.js';
 
@@ -240,6 +242,23 @@ describe('replaceProfileKeys', () => {
     expect(() => parseCredentialsFile('[__proto__]\na=b\n')).toThrow(
       expect.objectContaining({ code: 'CREDENTIALS_FILE_INVALID' }),
     );
+  });
+});
+
+describe('several profiles sharing one key', () => {
+  const text =
+    '[default]\naws_access_key_id = AKIASHARED\naws_secret_access_key = s\naws_session_token = t\n[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = o\n[work]\naws_access_key_id=AKIASHARED\naws_secret_access_key=s\n';
+  it('finds the profiles holding a key id', () => {
+    expect(profilesWithKey(text, 'AKIASHARED')).toEqual(['default', 'work']);
+    expect(profilesWithKey(text, 'AKIANONE')).toEqual([]);
+  });
+  it('edits them all, reporting line numbers of the original text', () => {
+    const edit = replaceKeysInProfiles(text, ['work', 'default'], NEW);
+    expect(edit.text).toBe(
+      `[default]\naws_access_key_id = ${NEW.accessKeyId}\naws_secret_access_key = ${NEW.secretAccessKey}\n[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = o\n[work]\naws_access_key_id=${NEW.accessKeyId}\naws_secret_access_key=${NEW.secretAccessKey}\n`,
+    );
+    expect(edit.replacedLines).toEqual([2, 3, 9, 10]);
+    expect(edit.removedLines).toEqual([4]);
   });
 });
 

@@ -163,6 +163,40 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 });
 
+describe('rotateAccessKey: profiles that share the key', () => {
+  it('updates every profile holding the old key (retiring it would break them), and can leave them instead', async () => {
+    const admin = await moto.iam();
+    const { keys } = await createUserWithKey(admin);
+    const old = keys[0]!;
+    const text = `[default]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER0\naws_secret_access_key = o\n\n[work] # same key\naws_access_key_id=${old.accessKeyId}\naws_secret_access_key=${old.secretAccessKey}\n`;
+    const aws = await makeAwsDir(text);
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws));
+      const k = result.newKey!;
+      expect(result.plan.alsoUpdates).toEqual(['default']);
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(
+        text.replaceAll(old.accessKeyId, k.accessKeyId).replaceAll(old.secretAccessKey, k.secretAccessKey),
+      );
+    } finally {
+      await aws.cleanup();
+    }
+    const second = await createUserWithKey(admin);
+    const k2 = second.keys[0]!;
+    const text2 = `[default]\naws_access_key_id = ${k2.accessKeyId}\naws_secret_access_key = ${k2.secretAccessKey}\n[work]\naws_access_key_id = ${k2.accessKeyId}\naws_secret_access_key = ${k2.secretAccessKey}\n`;
+    const aws2 = await makeAwsDir(text2);
+    try {
+      const result = await rotateAccessKey(rotationOptions(aws2, { sameKeyProfiles: 'leave' }));
+      expect(result.plan.leaves).toEqual(['default']);
+      expect(readProfileKeys(await readFile(aws2.credentialsFile, 'utf8'), 'default')?.accessKeyId).toBe(
+        k2.accessKeyId,
+      );
+      expect(result.nextSteps[0]).toMatch(/\[default\] still hold the old key/);
+    } finally {
+      await aws2.cleanup();
+    }
+  });
+});
+
 describe('rotateAccessKey: CSV export on rollback', () => {
   it('removes the exported CSV of a key that was rolled back, but never a file that was not ours', async () => {
     const admin = await moto.iam();

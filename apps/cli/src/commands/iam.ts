@@ -92,6 +92,10 @@ export function registerIam(program: Command): void {
       '--credentials-file <file>',
       'credentials file (default: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials)',
     )
+    .option(
+      '--leave-same-key-profiles',
+      'do not update other profiles of the file that hold the same key (default: update them too)',
+    )
     .option('--keep-backup', 'keep the backup of the credentials file after success')
     .option('--resume', 'finish an interrupted rotation of this profile (from its journal)')
     .option('--rollback', 'undo an interrupted rotation of this profile (from its journal)')
@@ -128,6 +132,7 @@ Examples:
           exportCsv?: string;
           credentialsFile?: string;
           keepBackup?: boolean;
+          leaveSameKeyProfiles?: boolean;
           resume?: boolean;
           rollback?: boolean;
           verifyAttempts: string;
@@ -212,6 +217,7 @@ Examples:
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.exportCsv ? { exportCsvFile: opts.exportCsv } : {}),
           ...(opts.keepBackup ? { keepBackup: true } : {}),
+          ...(opts.leaveSameKeyProfiles ? { sameKeyProfiles: 'leave' as const } : {}),
           ...(!opts.dryRun && !opts.yes
             ? {
                 confirm: async (plan: { steps: string[]; userArn: string; profile: string }) => {
@@ -232,6 +238,8 @@ Examples:
           otherAccessKeyId: p.otherKey ? maskKeyId(p.otherKey.accessKeyId) : undefined,
           deleteFirst: p.deleteFirstKeyId ? maskKeyId(p.deleteFirstKeyId) : undefined,
           oldKeyAction: p.oldKeyAction,
+          alsoUpdates: p.alsoUpdates,
+          leaves: p.leaves,
           changedLines: p.changedLines,
           steps: p.steps,
         };
@@ -249,7 +257,7 @@ Examples:
           flags,
           () =>
             [
-              `Rotated profile "${p.profile}" (${p.userArn})`,
+              `Rotated profile "${p.profile}" (${p.userArn})${p.alsoUpdates.length ? `, also ${p.alsoUpdates.map((x) => `"${x}"`).join(', ')} (same key)` : ''}`,
               `  new key   ${maskKeyId(k.accessKeyId)} created ${day(k.createDate)}, verified with STS (${result.verifyAttempts} attempt(s))${secretLine(k.secretAccessKey)}`,
               `  old key   ${maskKeyId(p.oldKey.accessKeyId)} created ${day(p.oldKey.createDate)} → ${result.oldKeyStatus}`,
               ...(p.exportCsvFile ? [`  csv       ${p.exportCsvFile}`] : []),
