@@ -306,6 +306,8 @@ describe('dashboard state', () => {
     });
     const parent = state.streams[0]!.shards.find((x) => x.shardId === 'shardId-000000000000')!;
     expect(parent.open).toBe(false);
+    expect(parent.leaseStatus).toBe('ended');
+    expect(parent.checkpoint).toBe('SHARD_END');
     expect(state.streams[0]!.shards.filter((x) => x.open)).toHaveLength(2);
   });
 });
