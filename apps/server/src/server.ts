@@ -367,7 +367,10 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
       const e = r.reason as { code?: string; message?: string };
       return { error: { code: e.code ?? 'UNKNOWN', message: e.message ?? String(r.reason) } };
     });
-    return reply.code(failed ? 207 : 200).send({ accepted: n - failed, failed, results });
+    // 207: some records are in Kinesis and some not (each result says which); 502: Kinesis took none of them.
+    return reply
+      .code(failed === 0 ? 200 : failed === n ? 502 : 207)
+      .send({ accepted: n - failed, failed, results });
   });
 
   let address: { host: string; port: number };

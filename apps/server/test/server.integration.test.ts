@@ -125,6 +125,59 @@ describe('POST /v1/streams/:stream/records', () => {
   });
 });
 
+describe('ingest failures', () => {
+  it("answers 502 with each record's error when Kinesis takes none, and lists failures on /metrics and the dashboard", async () => {
+    const missing = uniqueName('gone');
+    const server = await serve({ streams: [missing], producer: { recordTtlMs: 1_500 } });
+    const r = await ingest(server.url, missing, [{ a: 1 }, { a: 2 }], { query: 'wait=1' });
+    expect(r.status).toBe(502);
+    expect(r.json).toMatchObject({ accepted: 0, failed: 2 });
+    const results = r.json.results as { error: { code: string } }[];
+    expect(results.map((x) => x.error.code)).toEqual([expect.any(String), expect.any(String)]);
+    expect((await ingest(server.url, missing, [{ a: 3 }])).status).toBe(202);
+    const state = await eventually(async () => {
+      const s = await server.state();
+      return s.streams[0]!.ingest.failedTotal === 3 ? s : undefined;
+    });
+    expect(state.errors.recent[0]).toMatchObject({ source: 'producer' });
+    expect(state.streams[0]!.error).toBeDefined();
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`^awskit_server_ingest_failed_total\\{code="[A-Z_]+",stream="${missing}"\\} \\d$`, 'm'),
+    );
+  });
+
+  it('shows handler failures on the dashboard while the consumer retries the batch', async () => {
+    const stream = await createTestStream(kinesis);
+    let calls = 0;
+    const done: string[] = [];
+    const server = await serve({
+      streams: [stream],
+      consume: {
+        stream,
+        applicationName: uniqueName('app'),
+        initialPosition: 'TRIM_HORIZON',
+        handler: async (records) => {
+          calls++;
+          if (calls === 1) throw new Error('database unavailable');
+          done.push(...records.map((x) => Buffer.from(x.data).toString()));
+        },
+      },
+    });
+    expect((await ingest(server.url, stream, [{ n: 1 }])).status).toBe(202);
+    await eventually(() => done.length === 1);
+    const state = await server.state();
+    expect(state.errors.total).toBe(1);
+    expect(state.errors.recent[0]).toMatchObject({
+      source: 'handler',
+      message: 'database unavailable',
+      shardId: 'shardId-000000000000',
+    });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('kinesis_consumer_handler_errors_total{shard="shardId-000000000000"} 1');
+  });
+});
+
 describe('bearer token', () => {
   it('guards ingest, the dashboard API and /metrics, but not the probes or the dashboard shell', async () => {
     const stream = await createTestStream(kinesis);
