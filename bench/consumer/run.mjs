@@ -5,7 +5,7 @@
 //  - rebalance: one worker holds 8 shards, a second joins; time until they hold 4/4 (disjoint);
 //  - lease-table writes per lease-hour at steady state (idle stream, renewals only).
 // Issue 5 adds throughput and latency next to a bare GetRecords loop and lifion-kinesis.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -204,3 +204,8 @@ try {
 } finally {
   await aws.stop();
 }
+
+// Throughput and latency next to bare readers and lifion-kinesis (issue 5), in its own process: lifion leaves
+// timers behind, and its local AWS runs in a child process so the emulators do not share the readers' event loop.
+const throughput = spawnSync(process.execPath, [join(here, 'throughput.mjs')], { stdio: 'inherit' });
+if (throughput.status !== 0) process.exitCode = 1;
