@@ -87,6 +87,42 @@ describe('KinesisConsumer with enhanced fan-out', () => {
     expect(metrics.value(CONSUMER_METRICS.recordsProcessed, { shard: parent.ShardId! })).toBeGreaterThan(0);
   });
 
+  it('resubscribes ahead of the subscription time limit from its continuation, losing and repeating nothing', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const col = new Collector();
+    const metrics = new MetricsRegistry();
+    const expiries = () =>
+      total(
+        { snapshot: () => metrics.snapshot().filter((s) => s.labels.reason === 'expiry') } as MetricsRegistry,
+        CONSUMER_METRICS.efoResubscribes,
+      );
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: appName(),
+      mode: 'efo',
+      // The 5-minute limit, scaled down: every subscription is replaced after 1.5 s.
+      efo: { ...EFO_TEST, maxSubscriptionMs: 1_500 },
+      metrics,
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    await w.start();
+    // The first subscription of an empty shard is replaced before any record exists.
+    await waitFor('a resubscription on the empty shard', () => expiries() >= 1);
+    const first = records(10, 2, 'first');
+    await put(c.kinesis, stream, first);
+    await waitFor('first records', () => col.distinct().size === first.length);
+    const seen = expiries();
+    await waitFor('another resubscription', () => expiries() > seen);
+    const second = records(10, 2, 'second');
+    await put(c.kinesis, stream, second);
+    await waitFor('second records', () => col.distinct().size === 20);
+    expect(col.all.length).toBe(20);
+    expect(col.orderViolations()).toEqual([]);
+  });
+
   it('detects a subscription that went silent (half-open connection) and resubscribes from its continuation', async () => {
     const c = await clients();
     const proxy = await SilencingProxy.start(testClientOptions().endpoint!);
