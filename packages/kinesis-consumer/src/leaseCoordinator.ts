@@ -44,6 +44,16 @@ export interface LeaseCoordinatorOptions {
 }
 
 const SHARD_KEY = /^shardId-/;
+/** Lease-table writes in flight at once per worker (the KCL's maxLeaseRenewalThreads is 20). */
+const MAX_PARALLEL_WRITES = 16;
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
 
 /**
  * Keeps this worker's leases: renews held leases every `renewIntervalMs`, and every `takeIntervalMs` scans the
@@ -198,24 +208,22 @@ export class LeaseCoordinator {
   /** Renews every held lease once (exposed for tests). */
   async renewAll(): Promise<void> {
     const now = this.o.clock.now();
-    await Promise.all(
-      [...this.held.values()].map(async (held) => {
+    await mapLimit([...this.held.values()], MAX_PARALLEL_WRITES, async (held) => {
+      if (held.lost) return;
+      // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
+      if (now - held.lastRenewedAt > this.o.leaseDurationMs) return this.markLost(held, 'expired');
+      try {
+        const ok = await this.withLease(held, async (c) => {
+          const next = await this.o.table.renewLease(held.shardId, this.o.workerId, c);
+          return { counter: next ?? c, value: next !== undefined };
+        });
+        if (!ok) this.markLost(held, 'taken');
+      } catch (e) {
         if (held.lost) return;
-        // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
-        if (now - held.lastRenewedAt > this.o.leaseDurationMs) return this.markLost(held, 'expired');
-        try {
-          const ok = await this.withLease(held, async (c) => {
-            const next = await this.o.table.renewLease(held.shardId, this.o.workerId, c);
-            return { counter: next ?? c, value: next !== undefined };
-          });
-          if (!ok) this.markLost(held, 'taken');
-        } catch (e) {
-          if (held.lost) return;
-          this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
-          this.o.logger.warn('lease renewal failed', { shardId: held.shardId, error: String(e) });
-        }
-      }),
-    );
+        this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
+        this.o.logger.warn('lease renewal failed', { shardId: held.shardId, error: String(e) });
+      }
+    });
   }
 
   /** Scans the table and takes what the plan says (exposed for tests). @returns leases taken. */
@@ -235,22 +243,22 @@ export class LeaseCoordinator {
       random: this.o.random ?? Math.random,
     });
     const taken: Lease[] = [];
-    let fromExpired = 0;
     for (const [k, until] of this.avoidUntil) if (until <= now) this.avoidUntil.delete(k);
-    for (const l of plan.expired) {
-      if (fromExpired >= plan.needed || this.takingStopped) break;
-      if (this.avoidUntil.has(l.leaseKey)) continue;
-      const t = await this.tryTake(l, 'expired');
-      if (t) {
-        taken.push(t);
-        fromExpired++;
-      }
+    // Expired leases in waves of parallel takes (a dead worker with many leases is replaced quickly); a lost race
+    // falls through to the next candidates until `needed` are taken or none are left.
+    const candidates = plan.expired.filter((l) => !this.avoidUntil.has(l.leaseKey));
+    let fromExpired = 0;
+    while (fromExpired < plan.needed && candidates.length && !this.takingStopped) {
+      const wave = candidates.splice(0, Math.min(MAX_PARALLEL_WRITES, plan.needed - fromExpired));
+      for (const t of await Promise.all(wave.map((l) => this.tryTake(l, 'expired'))))
+        if (t) {
+          taken.push(t);
+          fromExpired++;
+        }
     }
-    for (const l of plan.steal) {
-      if (this.takingStopped) break;
-      const t = await this.tryTake(l, 'stolen');
-      if (t) taken.push(t);
-    }
+    if (!this.takingStopped)
+      for (const t of await Promise.all(plan.steal.map((l) => this.tryTake(l, 'stolen'))))
+        if (t) taken.push(t);
     return taken;
   }
 
