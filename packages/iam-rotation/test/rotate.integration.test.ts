@@ -515,6 +515,11 @@ describe('resumeRotation', () => {
       expect(await mode(kept.journalFile)).toBe(0o600);
       expect(await mode(kept.backupFile)).toBe(0o600);
 
+      // While the journal exists, a new rotation of the profile is refused.
+      await expect(rotateAccessKey(rotationOptions(aws))).rejects.toMatchObject({
+        code: 'ROTATION_IN_PROGRESS',
+        hint: expect.stringContaining('--resume'),
+      });
       const resumed = await resumeRotation({ ...rotationOptions(aws), action: 'resume' });
       expect(resumed).toMatchObject({ action: 'resume', oldKeyStatus: 'Inactive' });
       expect(await keyStatuses(admin, userName)).toEqual({
