@@ -126,11 +126,15 @@ describe('awskit iam keys', () => {
     const s = await setup();
     const ok = s.iam(['keys']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/AKIA…\w{4}\s+Active/);
+    expect(ok.stdout).toMatch(/AKIA…\w{4}\s+Active.*\(profile work\)/);
     expect(ok.stdout).not.toContain(s.keyId);
     const stale = s.iam(['keys', '--max-age-days', '0', '--json']);
     expect(stale.code).toBe(4);
-    expect(JSON.parse(stale.stdout).keys[0]).toMatchObject({ status: 'Active', tooOld: true });
+    expect(JSON.parse(stale.stdout).keys[0]).toMatchObject({
+      status: 'Active',
+      tooOld: true,
+      inProfile: true,
+    });
     expect(s.iam(['keys', '--max-age-days', 'x']).code).toBe(2);
   });
 });

@@ -299,7 +299,15 @@ Examples:
     .action(async (opts: { userName?: string; maxAgeDays?: string }, cmd: Command) => {
       const flags = globalFlags(cmd);
       const maxAge = positiveInt('--max-age-days', opts.maxAgeDays, 0);
-      const { keysOlderThan, listAccessKeys } = await import('@awskit/iam-rotation');
+      const { keysOlderThan, listAccessKeys, readProfileKeys, resolveProfilePaths } = await import(
+        '@awskit/iam-rotation'
+      );
+      // Which key the profile holds (best effort: SSO/role profiles simply have none).
+      const { readFile } = await import('node:fs/promises');
+      const paths = resolveProfilePaths(flags.profile ? { profile: flags.profile } : {});
+      const profileKeyId = await readFile(paths.credentialsFile, 'utf8')
+        .then((text) => readProfileKeys(text, paths.profile)?.accessKeyId)
+        .catch(() => undefined);
       const listing = await listAccessKeys({
         clientOptions: { ...clientOptions(flags), logger: cliLogger(flags) },
         ...(opts.userName ? { userName: opts.userName } : {}),
@@ -318,7 +326,9 @@ Examples:
                   k.lastUsed?.date
                     ? `${day(k.lastUsed.date)}${k.lastUsed.serviceName ? ` ${k.lastUsed.serviceName}` : ''}`
                     : 'never'
-                }${staleIds.has(k.accessKeyId) ? `  OLDER THAN ${maxAge} DAYS` : ''}`,
+                }${k.accessKeyId === profileKeyId ? `  (profile ${paths.profile})` : ''}${
+                  staleIds.has(k.accessKeyId) ? `  OLDER THAN ${maxAge} DAYS` : ''
+                }`,
             ),
           ].join('\n'),
         {
@@ -333,6 +343,7 @@ Examples:
             lastUsedService: k.lastUsed?.serviceName,
             lastUsedRegion: k.lastUsed?.region,
             tooOld: staleIds.has(k.accessKeyId),
+            inProfile: k.accessKeyId === profileKeyId,
           })),
         },
       );
