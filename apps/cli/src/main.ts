@@ -46,7 +46,10 @@ function printError(err: unknown): number {
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     if (process.env.AWSKIT_DEBUG && err.cause)
       process.stderr.write(`cause: ${String((err.cause as Error).stack ?? err.cause)}\n`);
-    return err.code === 'USAGE' ? ExitCode.Usage : ExitCode.Failure;
+    if (err.code === 'USAGE') return ExitCode.Usage;
+    // A command may say a failure was partial (e.g. some records failed) by setting `exitCode` on its error.
+    const requested = (err as { exitCode?: unknown }).exitCode;
+    return typeof requested === 'number' ? requested : ExitCode.Failure;
   }
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
   process.stderr.write(
