@@ -158,6 +158,11 @@ class EfoShared {
     }
   }
 
+  /** Drops the memoized consumer ARN (after the service said it does not exist) so the next call registers again. */
+  forgetConsumer(): void {
+    this.consumerARN = undefined;
+  }
+
   /** Ids of closed shards (those with an EndingSequenceNumber), cached for `ttlMs`. */
   closedShards(ctx: FetcherContext, ttlMs: number): Promise<Set<string>> {
     const now = performance.now();
@@ -272,6 +277,8 @@ export class EfoFetcher implements ShardFetcher {
     let lastRecord: string | undefined;
     let lastSubscribeAt = Number.NEGATIVE_INFINITY;
     let failures = 0;
+    let registering = false;
+    let notFound = 0;
     try {
       while (!signal.aborted) {
         const start: StartingPosition = continuation
@@ -285,7 +292,9 @@ export class EfoFetcher implements ShardFetcher {
         const onAbort = () => sub.abort();
         signal.addEventListener('abort', onAbort, { once: true });
         try {
+          registering = true;
           const consumerARN = await this.shared.consumer(this.ctx);
+          registering = false;
           lastSubscribeAt = performance.now();
           metrics.increment('kinesis_consumer_efo_subscriptions_total', 1, labels);
           const response = await this.withIdleDeadline(
@@ -307,6 +316,7 @@ export class EfoFetcher implements ShardFetcher {
             const e: SubscribeToShardEvent | undefined = r.value.SubscribeToShardEvent;
             if (!e) continue;
             failures = 0;
+            notFound = 0;
             let records: _Record[] = e.Records ?? [];
             if (lastRecord && records.length) {
               const after = lastRecord;
@@ -354,8 +364,13 @@ export class EfoFetcher implements ShardFetcher {
             });
           } else {
             reason = 'error';
-            if (FATAL.has(name) || (name === 'ResourceNotFoundException' && !continuation && !lastRecord))
-              throw e;
+            if (FATAL.has(name)) throw e;
+            if (name === 'ResourceNotFoundException') {
+              // While registering: the stream is gone. From SubscribeToShard: the stream consumer may have been
+              // deregistered (register it again once), else the shard or stream is gone.
+              if (registering || notFound++ > 0) throw e;
+              this.shared.forgetConsumer();
+            }
             if (isAwskitError(e, KinesisConsumerErrorCode.EfoRegistration)) throw e;
             // ResourceInUse: the previous subscription of this shard is still open on the service side
             // (it lingers a few seconds after we hang up). Back off, never faster than 1 subscribe/s.

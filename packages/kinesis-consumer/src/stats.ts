@@ -85,7 +85,12 @@ interface ShardState {
   pendingBytes: number;
   batchInFlight: boolean;
   stalled: boolean;
+  /** When this worker was first seen not holding the shard (pruned after {@link FORGET_AFTER_MS}). */
+  notHeldSince?: number;
 }
+
+/** Shards given up (lost, released, ended) stay in `stats()` this long, then are forgotten (resharding churn). */
+const FORGET_AFTER_MS = 10 * 60_000;
 
 /** Default stall threshold: well above a normal batch, below what an operator would call "stuck". */
 export const STALL_THRESHOLD_MS = 60_000;
@@ -249,12 +254,15 @@ export class ConsumerStatsTracker implements Metrics {
     const held = new Set(this.o.heldShards());
     for (const [id, s] of this.shards) {
       if (!held.has(id)) {
+        s.notHeldSince ??= now;
+        if (now - s.notHeldSince > FORGET_AFTER_MS) this.shards.delete(id);
         if (s.stalled) {
           s.stalled = false;
           this.forwardGauge(M.shardStalled, 0, { shard: id });
         }
         continue;
       }
+      s.notHeldSince = undefined;
       const age = now - s.progressAt;
       this.forwardGauge(M.checkpointAgeMs, Math.round(age), { shard: id });
       const waiting = s.batchInFlight || (s.millisBehindLatest ?? 0) > 0;

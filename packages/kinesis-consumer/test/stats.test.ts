@@ -159,6 +159,19 @@ describe('ConsumerStatsTracker', () => {
     expect(tracker.stats().shards[0]).toMatchObject({ held: false, stalled: false });
   });
 
+  it('forgets shards it has not held for ten minutes (resharding churn does not grow stats forever)', () => {
+    const { tracker, clock, held } = setup(['a']);
+    tracker.increment(M.recordsProcessed, 1, { shard: 'a' });
+    held.length = 0;
+    tracker.check();
+    clock.t = 10 * 60_000;
+    tracker.check();
+    expect(tracker.stats().shards.map((s) => s.shardId)).toEqual(['a']);
+    clock.t = 10 * 60_000 + 1;
+    tracker.check();
+    expect(tracker.stats().shards).toEqual([]);
+  });
+
   it('renders everything as Prometheus text', () => {
     const { tracker } = setup(['a']);
     tracker.increment(M.recordsProcessed, 5, { shard: 'a' });
