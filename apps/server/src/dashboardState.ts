@@ -30,6 +30,7 @@ interface ShardCache {
 
 const SHARD_CACHE_MS = 2_000;
 const RECENT_ERRORS = 20;
+const STATE_REUSE_MS = 250;
 
 /** Builds the dashboard's view: ListShards (cached briefly) joined with the consumers' leases and counters. */
 export class DashboardStateBuilder {
@@ -38,6 +39,8 @@ export class DashboardStateBuilder {
   private readonly recent: ErrorView[] = [];
   private errorsTotal = 0;
   private readonly started = Date.now();
+  private building: Promise<DashboardState> | undefined;
+  private last: { at: number; state: DashboardState } | undefined;
 
   constructor(
     private readonly deps: {
@@ -88,8 +91,25 @@ export class DashboardStateBuilder {
     return cached ?? p;
   }
 
-  /** The current state of every stream, worker and recent error. */
-  async build(): Promise<DashboardState> {
+  /**
+   * The current state of every stream, worker and recent error. Concurrent callers (SSE tick, `/api/state`) share
+   * one build, and a build younger than {@link STATE_REUSE_MS} is reused: each build scans the lease table.
+   */
+  build(): Promise<DashboardState> {
+    if (this.building) return this.building;
+    if (this.last && Date.now() - this.last.at < STATE_REUSE_MS) return Promise.resolve(this.last.state);
+    this.building = this.buildNow()
+      .then((state) => {
+        this.last = { at: Date.now(), state };
+        return state;
+      })
+      .finally(() => {
+        this.building = undefined;
+      });
+    return this.building;
+  }
+
+  private async buildNow(): Promise<DashboardState> {
     const names = new Set<string>([...this.deps.streams.keys(), ...this.deps.pools.map((p) => p.stream)]);
     const streams: StreamView[] = [];
     for (const name of names) {
