@@ -172,6 +172,8 @@ export class ConsumerStatsTracker implements Metrics {
           const s = this.shard(id);
           s.recordsProcessed += value;
           s.batches++;
+          // Counted once the processor finished the batch handed out last: its bytes are processed too.
+          this.completeBatch(s, id);
         }
         break;
       case M.handlerErrors:
@@ -182,7 +184,6 @@ export class ConsumerStatsTracker implements Metrics {
           const s = this.shard(id);
           s.checkpoints += value;
           s.progressAt = this.o.clock.now();
-          this.completeBatch(s, id);
         }
         break;
       case M.leasesTaken:
@@ -228,8 +229,10 @@ export class ConsumerStatsTracker implements Metrics {
       s.stalled = false;
       const wrapped: ShardFetcher = {
         next: async () => {
-          // The shard consumer asks for the next batch only after the previous one was processed.
-          this.completeBatch(s, id);
+          // The shard consumer asks for the next batch only after the previous one was handled; one that
+          // delivered nothing (every record filtered out) is not counted as processed bytes.
+          s.pendingBytes = 0;
+          s.batchInFlight = false;
           const b: FetchedBatch | undefined = await fetcher.next();
           if (b?.records.length) {
             let bytes = 0;
