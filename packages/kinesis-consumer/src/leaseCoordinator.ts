@@ -157,6 +157,19 @@ export class LeaseCoordinator {
     }
   }
 
+  /** Records when reading of a `LATEST` lease started (see `Lease.latestStartedAt`). */
+  async markLatestStart(held: HeldLease, epochMs: number): Promise<void> {
+    try {
+      await this.withLease(held, async (c) => ({
+        counter: await this.o.table.markLatestStart(held.shardId, this.o.workerId, c, epochMs),
+        value: undefined,
+      }));
+    } catch (e) {
+      if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) this.markLost(held, 'taken');
+      throw e;
+    }
+  }
+
   /** Stores a pending checkpoint on a held lease. */
   async prepareCheckpoint(held: HeldLease, position: ExtendedSequenceNumber): Promise<void> {
     try {

@@ -36,6 +36,8 @@ export function leaseFromItem(item: Item): Lease {
     lease.pendingCheckpoint = pending;
     lease.pendingCheckpointSubSequenceNumber = n('pendingCheckpointSubSequenceNumber') ?? 0;
   }
+  const latestStartedAt = n('awskitLatestStartedAt');
+  if (latestStartedAt !== undefined) lease.latestStartedAt = latestStartedAt;
   const start = s('startingHashKey');
   const end = s('endingHashKey');
   if (start !== undefined && end !== undefined) {
@@ -66,6 +68,7 @@ export function leaseToItem(lease: Lease): Item {
     item.startingHashKey = { S: lease.startingHashKey };
     item.endingHashKey = { S: lease.endingHashKey };
   }
+  if (lease.latestStartedAt !== undefined) item.awskitLatestStartedAt = { N: String(lease.latestStartedAt) };
   return item;
 }
 
@@ -387,6 +390,43 @@ export class LeaseTable {
       return counter + 1;
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      throw new LeaseLostError(leaseKey);
+    }
+  }
+
+  /**
+   * Records when the first owner of a `LATEST` lease started reading (see `Lease.latestStartedAt`); conditional on
+   * counter and owner like every write.
+   * @returns the new counter. @throws {LeaseLostError}
+   */
+  async markLatestStart(leaseKey: string, owner: string, counter: number, epochMs: number): Promise<number> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: 'SET leaseCounter = :next, awskitLatestStartedAt = :t',
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          ExpressionAttributeValues: {
+            ':next': { N: String(counter + 1) },
+            ':cur': { N: String(counter) },
+            ':me': { S: owner },
+            ':t': { N: String(epochMs) },
+          },
+        }),
+      );
+      return counter + 1;
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      const now = await this.getLease(leaseKey);
+      if (
+        now &&
+        now.leaseOwner === owner &&
+        now.leaseCounter === counter + 1 &&
+        now.latestStartedAt === epochMs
+      )
+        return counter + 1;
       throw new LeaseLostError(leaseKey);
     }
   }

@@ -52,6 +52,9 @@ export interface ShardConsumerOptions {
   onShardEnded: (shardId: string, childShardIds: string[]) => void;
 }
 
+/** How far before a `LATEST` lease's recorded start a later owner reads (host clock vs Kinesis clock). */
+export const LATEST_SKEW_MARGIN_MS = 5_000;
+
 function asPosition(p: ExtendedSequenceNumber | ConsumerRecord): ExtendedSequenceNumber {
   return { sequenceNumber: p.sequenceNumber, subSequenceNumber: p.subSequenceNumber };
 }
@@ -151,7 +154,14 @@ export class ShardConsumer {
     if (isSequenceNumber(cp.sequenceNumber))
       // AT (not AFTER) the checkpoint, then skip what it covers: resumes inside a KPL aggregate.
       return { start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: cp.sequenceNumber }, resumeAfter: cp };
-    if (cp.sequenceNumber === SentinelCheckpoint.LATEST) return { start: { type: 'LATEST' } };
+    if (cp.sequenceNumber === SentinelCheckpoint.LATEST) {
+      const t = this.held.lease.latestStartedAt;
+      // An earlier owner started this LATEST lease and never checkpointed: continue from when it started
+      // (minus a clock-skew margin), not from a new LATEST, which would skip what arrived in between.
+      if (t !== undefined)
+        return { start: { type: 'AT_TIMESTAMP', timestamp: new Date(t - LATEST_SKEW_MARGIN_MS) } };
+      return { start: { type: 'LATEST' } };
+    }
     if (cp.sequenceNumber === SentinelCheckpoint.AT_TIMESTAMP) {
       const ip = this.o.initialPosition;
       // A KCL table may say AT_TIMESTAMP without us knowing the time: read everything rather than skip.
@@ -206,6 +216,17 @@ export class ShardConsumer {
                 }
               : {}),
           });
+          return true;
+        });
+        if (!ok) return this.bail();
+      }
+      if (
+        this.checkpointPosition.sequenceNumber === SentinelCheckpoint.LATEST &&
+        this.held.lease.latestStartedAt === undefined
+      ) {
+        // Wall-clock time taken *before* the LATEST iterator: a later owner resumes from here (see above).
+        const ok = await this.persist('mark LATEST start', async () => {
+          await this.o.coordinator.markLatestStart(this.held, Date.now());
           return true;
         });
         if (!ok) return this.bail();

@@ -38,6 +38,12 @@ export interface Lease {
   childShardIds: string[];
   startingHashKey?: string;
   endingHashKey?: string;
+  /**
+   * awskit extension (`awskitLatestStartedAt`, N, epoch ms): when the first owner of a `LATEST` lease started
+   * reading. A later owner reads `AT_TIMESTAMP` from there instead of `LATEST`, so records that arrived before the
+   * first checkpoint are not skipped after a crash. The KCL ignores the attribute.
+   */
+  latestStartedAt?: number;
 }
 
 /** Where to start in shards that have no checkpoint yet. */

@@ -141,6 +141,38 @@ describe('KinesisConsumer on bad input', () => {
     await waitFor('redelivered to the next owner', () => col.distinct().has('k:0'));
   });
 
+  it('LATEST: a record that arrived before the first checkpoint is not skipped when the lease changes hands', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    let attempts = 0;
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'LATEST',
+      processor: () => {
+        attempts++;
+        throw new Error('down');
+      },
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('reading', () => w.heldLeases()[0]?.millisBehindLatest !== undefined);
+    await put(c.kinesis, stream, [{ key: 'k', data: 'k:0' }]);
+    await waitFor('delivered but never checkpointed', () => attempts >= 1);
+    await w.stop();
+    const col = new Collector();
+    const next = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'LATEST',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(next);
+    await next.start();
+    await waitFor('the next owner gets it', () => col.distinct().has('k:0'));
+  });
+
   it("onError returning 'skip' (after dead-lettering) moves past the batch and checkpoints it", async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 1 });
