@@ -327,6 +327,29 @@ describe('consumers', () => {
 });
 
 describe('dashboard state', () => {
+  it('streams the state over SSE at once and then on every tick', async () => {
+    const stream = await createTestStream(kinesis, { shardCount: 2 });
+    const server = await serve({ streams: [stream], dashboardIntervalMs: 200 });
+    const ac = new AbortController();
+    const r = await fetch(`${server.url}/api/events`, { signal: ac.signal });
+    expect(r.headers.get('content-type')).toContain('text/event-stream');
+    const reader = r.body!.getReader();
+    let text = '';
+    const events = () => text.split('\n\n').filter((e) => e.startsWith('event: state'));
+    while (events().length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const first = JSON.parse(events()[0]!.split('\ndata: ')[1]!);
+    expect(first.streams[0]).toMatchObject({ name: stream, consumed: false });
+    expect(first.streams[0].shards.map((x: { shardId: string }) => x.shardId)).toEqual([
+      'shardId-000000000000',
+      'shardId-000000000001',
+    ]);
+    await eventually(async () => {
+      const m = await (await fetch(`${server.url}/metrics`)).text();
+      return m.includes('awskit_server_sse_clients 0');
+    });
+  });
+
   it('shows a split: the parent closed, two children naming it, and the children owned once the parent is read', async () => {
     const { SplitShardCommand, waitUntilStreamExists } = await import('@aws-sdk/client-kinesis');
     const stream = await createTestStream(kinesis);
