@@ -42,6 +42,15 @@ function utf8Length(s: string): number {
   return n;
 }
 
+/** A copy of `buf` with room for at least `need` bytes (doubling), keeping its contents. */
+function grow(buf: Buffer, need: number): Buffer {
+  let size = buf.length * 2;
+  while (size < need) size *= 2;
+  const next = Buffer.allocUnsafe(size);
+  buf.copy(next, 0, 0, buf.length);
+  return next;
+}
+
 /** Writes `s` (whose UTF-8 length is `len`) at `pos`; ASCII strings are copied in JS, others by Buffer.write. */
 function writeString(buf: Buffer, pos: number, s: string, len: number): number {
   if (len === s.length && len <= 64) {
@@ -79,14 +88,17 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   readonly maxCount: number;
   private items: T[] = [];
   private pkIndex = new Map<string, number>();
-  private readonly pkTable: string[] = [];
-  private readonly pkBytes: number[] = [];
+
   private ehkIndex = new Map<string, number>();
-  private readonly ehkTable: string[] = [];
-  private readonly ehkBytes: number[] = [];
-  private readonly recPk: number[] = [];
-  private readonly recEhk: number[] = [];
-  private readonly recInner: number[] = [];
+  // The protobuf is written as records are added, into three regions that build() concatenates: the
+  // partition-key table, the explicit-hash-key table and the records (the format puts the tables first, and a new
+  // key can appear with any record). Reused across aggregates; they grow by doubling.
+  private keys: Buffer = Buffer.allocUnsafe(1024);
+  private keysLen = 0;
+  private ehks: Buffer = Buffer.allocUnsafe(256);
+  private ehksLen = 0;
+  private recs: Buffer = Buffer.allocUnsafe(16 * 1024);
+  private recsLen = 0;
   /** Size of the protobuf message if built now. */
   private protoBytes = 0;
   /** Billable size of the first record alone (what is sent when it is the only one). */
@@ -130,20 +142,45 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     if (n === 0)
       this.firstRawBytes = record.data.byteLength + (this.dPkLen || utf8Length(record.partitionKey));
     const pkIdx = this.dPkIdx;
-    if (pkIdx === this.pkTable.length) {
+    if (pkIdx === this.pkIndex.size) {
+      const len = this.dPkLen;
       this.pkIndex.set(record.partitionKey, pkIdx);
-      this.pkTable.push(record.partitionKey);
-      this.pkBytes.push(this.dPkLen);
+      if (this.keysLen + len + 6 > this.keys.length) this.keys = grow(this.keys, this.keysLen + len + 6);
+      const keys = this.keys;
+      keys[this.keysLen] = TAG.partitionKeyTable;
+      this.keysLen = writeString(keys, writeVarint(keys, this.keysLen + 1, len), record.partitionKey, len);
     }
     const ehk = record.explicitHashKey;
-    if (ehk !== undefined && this.dEhkIdx === this.ehkTable.length) {
-      this.ehkIndex.set(ehk, this.dEhkIdx);
-      this.ehkTable.push(ehk);
-      this.ehkBytes.push(this.dEhkLen);
+    const ehkIdx = this.dEhkIdx;
+    if (ehk !== undefined && ehkIdx === this.ehkIndex.size) {
+      const len = this.dEhkLen;
+      this.ehkIndex.set(ehk, ehkIdx);
+      if (this.ehksLen + len + 6 > this.ehks.length) this.ehks = grow(this.ehks, this.ehksLen + len + 6);
+      const ehks = this.ehks;
+      ehks[this.ehksLen] = TAG.explicitHashKeyTable;
+      this.ehksLen = writeString(ehks, writeVarint(ehks, this.ehksLen + 1, len), ehk, len);
     }
-    this.recPk.push(pkIdx);
-    this.recEhk.push(ehk === undefined ? -1 : this.dEhkIdx);
-    this.recInner.push(this.dInner);
+    const inner = this.dInner;
+    if (this.recsLen + inner + 6 > this.recs.length) this.recs = grow(this.recs, this.recsLen + inner + 6);
+    const recs = this.recs;
+    let pos = this.recsLen;
+    recs[pos++] = TAG.records;
+    if (inner < 0x80) recs[pos++] = inner;
+    else pos = writeVarint(recs, pos, inner);
+    recs[pos++] = TAG.recordPartitionKeyIndex;
+    if (pkIdx < 0x80) recs[pos++] = pkIdx;
+    else pos = writeVarint(recs, pos, pkIdx);
+    if (ehk !== undefined) {
+      recs[pos++] = TAG.recordExplicitHashKeyIndex;
+      pos = writeVarint(recs, pos, ehkIdx);
+    }
+    recs[pos++] = TAG.recordData;
+    const data = record.data;
+    const dataLen = data.byteLength;
+    if (dataLen < 0x80) recs[pos++] = dataLen;
+    else pos = writeVarint(recs, pos, dataLen);
+    recs.set(data, pos);
+    this.recsLen = pos + dataLen;
     this.protoBytes += total;
     this.items.push(record);
     return true;
@@ -188,44 +225,9 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     const buf = Buffer.allocUnsafe(AGGREGATION_OVERHEAD_BYTES + this.protoBytes);
     buf.set(AGGREGATION_MAGIC, 0);
     let pos = 4;
-    const pkTable = this.pkTable;
-    for (let i = 0; i < pkTable.length; i++) {
-      buf[pos++] = TAG.partitionKeyTable;
-      const len = this.pkBytes[i]!;
-      pos = writeVarint(buf, pos, len);
-      pos = writeString(buf, pos, pkTable[i]!, len);
-    }
-    const ehkTable = this.ehkTable;
-    for (let i = 0; i < ehkTable.length; i++) {
-      buf[pos++] = TAG.explicitHashKeyTable;
-      const len = this.ehkBytes[i]!;
-      pos = writeVarint(buf, pos, len);
-      pos = writeString(buf, pos, ehkTable[i]!, len);
-    }
-    const items = this.items;
-    const { recInner, recPk, recEhk } = this;
-    for (let i = 0; i < items.length; i++) {
-      const data = items[i]!.data;
-      buf[pos++] = TAG.records;
-      const inner = recInner[i]!;
-      if (inner < 0x80) buf[pos++] = inner;
-      else pos = writeVarint(buf, pos, inner);
-      buf[pos++] = TAG.recordPartitionKeyIndex;
-      const pk = recPk[i]!;
-      if (pk < 0x80) buf[pos++] = pk;
-      else pos = writeVarint(buf, pos, pk);
-      const ehk = recEhk[i]!;
-      if (ehk >= 0) {
-        buf[pos++] = TAG.recordExplicitHashKeyIndex;
-        pos = writeVarint(buf, pos, ehk);
-      }
-      buf[pos++] = TAG.recordData;
-      const len = data.byteLength;
-      if (len < 0x80) buf[pos++] = len;
-      else pos = writeVarint(buf, pos, len);
-      buf.set(data, pos);
-      pos += data.byteLength;
-    }
+    pos += this.keys.copy(buf, pos, 0, this.keysLen);
+    pos += this.ehks.copy(buf, pos, 0, this.ehksLen);
+    pos += this.recs.copy(buf, pos, 0, this.recsLen);
     createHash('md5').update(buf.subarray(4, pos)).digest().copy(buf, pos);
     return buf;
   }
@@ -234,14 +236,10 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   clear(): void {
     this.items = [];
     this.pkIndex.clear();
-    this.pkTable.length = 0;
-    this.pkBytes.length = 0;
     this.ehkIndex.clear();
-    this.ehkTable.length = 0;
-    this.ehkBytes.length = 0;
-    this.recPk.length = 0;
-    this.recEhk.length = 0;
-    this.recInner.length = 0;
+    this.keysLen = 0;
+    this.ehksLen = 0;
+    this.recsLen = 0;
     this.protoBytes = 0;
     this.firstRawBytes = 0;
   }
@@ -259,7 +257,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     let pkIdx = this.pkIndex.get(record.partitionKey);
     this.dPkLen = 0;
     if (pkIdx === undefined) {
-      pkIdx = this.pkTable.length;
+      pkIdx = this.pkIndex.size;
       const len = utf8Length(record.partitionKey);
       this.dPkLen = len;
       total += fieldSize(len);
@@ -272,7 +270,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     if (ehk !== undefined) {
       let idx = this.ehkIndex.get(ehk);
       if (idx === undefined) {
-        idx = this.ehkTable.length;
+        idx = this.ehkIndex.size;
         const len = utf8Length(ehk);
         this.dEhkLen = len;
         total += fieldSize(len);

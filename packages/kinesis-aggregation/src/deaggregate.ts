@@ -27,17 +27,6 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** The decoded protobuf, as parallel arrays (no per-record objects until the caller builds its own). */
-interface DecodedAggregate {
-  pkTable: string[];
-  ehkTable: string[];
-  /** Per record: partition-key index, explicit-hash-key index (-1: none), data start, data end. */
-  pk: number[];
-  ehk: number[];
-  dataStart: number[];
-  dataEnd: number[];
-}
-
 // Decoder cursor. Module-level so the hot loop allocates nothing per field; the decoder is synchronous.
 let pos = 0;
 
@@ -85,17 +74,27 @@ const utf8Slice: (buf: Buffer, start: number, end: number) => string = nativeUtf
   ? (buf, start, end) => nativeUtf8Slice.call(buf, start, end)
   : (buf, start, end) => buf.toString('utf8', start, end);
 
-/** Decodes the protobuf `AggregatedRecord` between `start` and `end`. Throws WireError on malformed input. */
-function decodeMessage(buf: Buffer, start: number, end: number): DecodedAggregate {
-  const d: DecodedAggregate = { pkTable: [], ehkTable: [], pk: [], ehk: [], dataStart: [], dataEnd: [] };
+/**
+ * Decodes the protobuf `AggregatedRecord` between `start` and `end` straight into result records (data as views
+ * into `buf`). Throws WireError on malformed input.
+ */
+function decodeMessage(
+  buf: Buffer,
+  start: number,
+  end: number,
+  sequenceNumber: string,
+  approximateArrivalTimestamp: Date | undefined,
+): DeaggregatedRecord[] {
+  const pkTable: string[] = [];
+  const ehkTable: string[] = [];
+  const out: DeaggregatedRecord[] = [];
+  // Records whose key index is not in the table yet: protobuf allows the tables after the records (never seen in
+  // practice); they are resolved after the loop.
+  let unresolved: { r: DeaggregatedRecord; pk: number; ehk: number }[] | undefined;
   pos = start;
   while (pos < end) {
     const tag = varint(buf, end);
-    if (tag === 0x0a || tag === 0x12) {
-      const e = lengthDelimitedEnd(buf, end);
-      (tag === 0x0a ? d.pkTable : d.ehkTable).push(utf8Slice(buf, pos, e));
-      pos = e;
-    } else if (tag === 0x1a) {
+    if (tag === 0x1a) {
       const recEnd = lengthDelimitedEnd(buf, end);
       let pkIdx = -1;
       let ehkIdx = -1;
@@ -112,33 +111,53 @@ function decodeMessage(buf: Buffer, start: number, end: number): DecodedAggregat
         } else if (t < 8) throw new WireError('field number 0');
         else skip(buf, recEnd, t & 7); // tags (field 4) and anything newer
       }
-      const i = d.pk.length;
+      const i = out.length;
       if (pkIdx < 0) throw new WireError(`record ${i} has no partition_key_index`);
       if (ds < 0) throw new WireError(`record ${i} has no data`);
-      d.pk.push(pkIdx);
-      d.ehk.push(ehkIdx);
-      d.dataStart.push(ds);
-      d.dataEnd.push(de);
+      const r: DeaggregatedRecord = {
+        data: buf.subarray(ds, de),
+        partitionKey: pkIdx < pkTable.length ? pkTable[pkIdx]! : '',
+        sequenceNumber,
+        subSequenceNumber: i,
+        aggregated: true,
+      };
+      if (ehkIdx >= 0 && ehkIdx < ehkTable.length) r.explicitHashKey = ehkTable[ehkIdx]!;
+      if (approximateArrivalTimestamp !== undefined)
+        r.approximateArrivalTimestamp = approximateArrivalTimestamp;
+      if (pkIdx >= pkTable.length || ehkIdx >= ehkTable.length)
+        (unresolved ??= []).push({ r, pk: pkIdx, ehk: ehkIdx });
+      out.push(r);
+    } else if (tag === 0x0a || tag === 0x12) {
+      const e = lengthDelimitedEnd(buf, end);
+      (tag === 0x0a ? pkTable : ehkTable).push(utf8Slice(buf, pos, e));
+      pos = e;
     } else if (tag < 8) {
       throw new WireError('field number 0');
     } else {
       skip(buf, end, tag & 7);
     }
   }
-  // Indices are checked after the loop: protobuf allows the tables to come after the records.
-  for (let i = 0; i < d.pk.length; i++) {
-    if (d.pk[i]! >= d.pkTable.length) {
-      throw new WireError(
-        `record ${i} partition_key_index ${d.pk[i]} is outside the table (${d.pkTable.length})`,
-      );
-    }
-    if (d.ehk[i]! >= d.ehkTable.length) {
-      throw new WireError(
-        `record ${i} explicit_hash_key_index ${d.ehk[i]} is outside the table (${d.ehkTable.length})`,
-      );
+  if (unresolved) {
+    for (const { r, pk, ehk } of unresolved) {
+      const partitionKey = pkTable[pk];
+      if (partitionKey === undefined) {
+        throw new WireError(
+          `record ${r.subSequenceNumber} partition_key_index ${pk} is outside the table (${pkTable.length})`,
+        );
+      }
+      r.partitionKey = partitionKey;
+      if (ehk >= 0) {
+        const e = ehkTable[ehk];
+        if (e === undefined) {
+          throw new WireError(
+            `record ${r.subSequenceNumber} explicit_hash_key_index ${ehk} is outside the table (${ehkTable.length})`,
+          );
+        }
+        r.explicitHashKey = e;
+      }
     }
   }
-  return d;
+  return out;
 }
 
 function rawRecord(record: KinesisRecordInput): DeaggregatedRecord {
@@ -169,21 +188,18 @@ export function decodeAggregatedRecord(data: Uint8Array): UserRecord[] {
       sequenceNumber: '',
     });
   }
-  const d = decodeChecked(buf, '');
-  const out: UserRecord[] = new Array(d.pk.length);
-  for (let i = 0; i < d.pk.length; i++) {
-    const r: UserRecord = {
-      data: buf.subarray(d.dataStart[i], d.dataEnd[i]),
-      partitionKey: d.pkTable[d.pk[i]!]!,
-    };
-    const ehk = d.ehk[i]!;
-    if (ehk >= 0) r.explicitHashKey = d.ehkTable[ehk]!;
-    out[i] = r;
-  }
-  return out;
+  return decodeChecked(buf, '', undefined).map((d) => {
+    const r: UserRecord = { data: d.data, partitionKey: d.partitionKey };
+    if (d.explicitHashKey !== undefined) r.explicitHashKey = d.explicitHashKey;
+    return r;
+  });
 }
 
-function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedAggregate {
+function decodeChecked(
+  buf: Buffer,
+  sequenceNumber: string,
+  approximateArrivalTimestamp: Date | undefined,
+): DeaggregatedRecord[] {
   const protoEnd = buf.byteLength - 16;
   const digest = createHash('md5').update(buf.subarray(4, protoEnd)).digest();
   if (!digest.equals(buf.subarray(protoEnd))) {
@@ -193,7 +209,7 @@ function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedAggregate {
     );
   }
   try {
-    return decodeMessage(buf, 4, protoEnd);
+    return decodeMessage(buf, 4, protoEnd, sequenceNumber, approximateArrivalTimestamp);
   } catch (e) {
     throw new AggregateDecodeError(
       `Kinesis record ${sequenceNumber || '(unknown)'} has the aggregate magic and a valid checksum but a malformed protobuf: ${(e as Error).message}`,
@@ -216,30 +232,11 @@ function decodeChecked(buf: Buffer, sequenceNumber: string): DecodedAggregate {
 export function deaggregate(record: KinesisRecordInput): DeaggregateResult {
   const data = record.data;
   if (!isAggregated(data)) return { records: [rawRecord(record)] };
-  const buf = asBuffer(data);
-  let d: DecodedAggregate;
   try {
-    d = decodeChecked(buf, record.sequenceNumber);
+    return {
+      records: decodeChecked(asBuffer(data), record.sequenceNumber, record.approximateArrivalTimestamp),
+    };
   } catch (error) {
     return { records: [rawRecord(record)], error: error as Error };
   }
-  const { sequenceNumber, approximateArrivalTimestamp } = record;
-  const { pkTable, ehkTable, pk, ehk, dataStart, dataEnd } = d;
-  const n = pk.length;
-  const records: DeaggregatedRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const out: DeaggregatedRecord = {
-      data: buf.subarray(dataStart[i], dataEnd[i]),
-      partitionKey: pkTable[pk[i]!]!,
-      sequenceNumber,
-      subSequenceNumber: i,
-      aggregated: true,
-    };
-    const e = ehk[i]!;
-    if (e >= 0) out.explicitHashKey = ehkTable[e]!;
-    if (approximateArrivalTimestamp !== undefined)
-      out.approximateArrivalTimestamp = approximateArrivalTimestamp;
-    records[i] = out;
-  }
-  return { records };
 }
