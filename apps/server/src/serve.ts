@@ -40,7 +40,8 @@ export interface Serving {
 }
 
 /**
- * Starts the server (or, with `demo`, the whole demo) from command-line flags and `AWSKIT_SERVER_*` variables.
+ * Starts the server (or, with `demo`, the whole demo) from command-line flags and `AWSKIT_SERVER_*` variables;
+ * `env` (default `process.env`) is also the environment AWS clients resolve profiles, regions and endpoints from.
  * Shared by `awskit serve` and the `awskit-server` bin so both behave the same.
  * @throws {ServerOptionsError} listing every bad flag.
  */
@@ -115,6 +116,8 @@ export async function serveFromFlags(
   if (problems.length) throw new ServerOptionsError(problems);
 
   const clientOptions: ClientOptions = {
+    // The same environment decides AWS resolution (AWS_PROFILE, AWS_CONFIG_FILE, AWS_REGION...).
+    ...(env !== process.env ? { env } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.endpointUrl ? { endpoint: flags.endpointUrl } : {}),

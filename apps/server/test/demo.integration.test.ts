@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
@@ -34,6 +37,32 @@ describe('startDemo', () => {
 });
 
 describe('serveFromFlags', () => {
+  it('runs against the account of a --profile (here a profile whose endpoint_url is the local AWS)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'awskit-profile-'));
+    await writeFile(
+      join(dir, 'config'),
+      `[profile staging]\nregion = us-east-1\nendpoint_url = ${localAwsEndpoint()}\n`,
+    );
+    await writeFile(
+      join(dir, 'credentials'),
+      '[staging]\naws_access_key_id = test\naws_secret_access_key = test\n',
+    );
+    const kinesis = await createClient(KinesisClient, testClientOptions());
+    cleanups.push(async () => kinesis.destroy());
+    const stream = await createTestStream(kinesis);
+    const serving = await serveFromFlags(
+      { stream: [stream], profile: 'staging', port: '0' },
+      {
+        env: { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') },
+      },
+    );
+    cleanups.push(() => serving.stop());
+    const base = serving.url.replace(/\/$/, '');
+    const r = await ingest(base, stream, [{ id: 1 }], { query: 'wait=1' });
+    expect(r.status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
   it('runs the example --handler module against a stream given with --stream', async () => {
     const kinesis = await createClient(KinesisClient, testClientOptions());
     cleanups.push(async () => kinesis.destroy());
