@@ -124,8 +124,10 @@ function decodeMessage(
       if (ehkIdx >= 0 && ehkIdx < ehkTable.length) r.explicitHashKey = ehkTable[ehkIdx]!;
       if (approximateArrivalTimestamp !== undefined)
         r.approximateArrivalTimestamp = approximateArrivalTimestamp;
-      if (pkIdx >= pkTable.length || ehkIdx >= ehkTable.length)
-        (unresolved ??= []).push({ r, pk: pkIdx, ehk: ehkIdx });
+      if (pkIdx >= pkTable.length || ehkIdx >= ehkTable.length) {
+        unresolved ??= [];
+        unresolved.push({ r, pk: pkIdx, ehk: ehkIdx });
+      }
       out.push(r);
     } else if (tag === 0x0a || tag === 0x12) {
       const e = lengthDelimitedEnd(buf, end);
