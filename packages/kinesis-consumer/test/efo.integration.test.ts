@@ -87,6 +87,42 @@ describe('KinesisConsumer with enhanced fan-out', () => {
     expect(metrics.value(CONSUMER_METRICS.recordsProcessed, { shard: parent.ShardId! })).toBeGreaterThan(0);
   });
 
+  it('two workers share one stream consumer; a shard moving between them is resubscribed by its new owner', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const app = appName();
+    const col = new Collector();
+    const make = (id: string) => {
+      const w = newConsumer(c, {
+        streamName: stream,
+        applicationName: app,
+        workerId: id,
+        mode: 'efo',
+        efo: EFO_TEST,
+        initialPosition: 'TRIM_HORIZON',
+        processor: (rs) => col.add(rs, id),
+      });
+      running.push(w);
+      return w;
+    };
+    const a = make('a');
+    await a.start();
+    await waitFor('a holds both', () => a.heldLeases().length === 2);
+    const first = records(40, 8, 'first');
+    await put(c.kinesis, stream, first);
+    await waitFor('first records through a', () => col.distinct().size === first.length);
+    const b = make('b');
+    await b.start();
+    // b steals one shard: a's subscription to it is closed, b subscribes (the service may still say
+    // ResourceInUse for a moment; b backs off and retries).
+    await waitFor('1/1', () => a.heldLeases().length === 1 && b.heldLeases().length === 1);
+    const second = records(40, 8, 'second');
+    await put(c.kinesis, stream, second);
+    await waitFor('second records', () => col.distinct().size === 80, 30_000);
+    expect(col.byWorker.get('b')).toBeGreaterThan(0);
+    expect(col.orderViolations()).toEqual([]);
+  });
+
   it('resubscribes ahead of the subscription time limit from its continuation, losing and repeating nothing', async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 1 });
