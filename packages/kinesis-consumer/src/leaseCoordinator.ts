@@ -225,6 +225,9 @@ export class LeaseCoordinator {
       if (held.lost) return;
       // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
       if (now - held.lastRenewedAt > this.o.leaseDurationMs) return this.markLost(held, 'expired');
+      // A checkpoint moved the counter moments ago: skip this renewal if the next one still comes well within
+      // half a lease duration of that write (busy shards then cost one write per checkpoint, not two).
+      if (now - held.lastRenewedAt + this.o.renewIntervalMs <= this.o.leaseDurationMs / 2) return;
       try {
         const ok = await this.withLease(held, async (c) => {
           const next = await this.o.table.renewLease(held.shardId, this.o.workerId, c);

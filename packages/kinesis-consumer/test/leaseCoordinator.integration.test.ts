@@ -92,7 +92,8 @@ describe('LeaseCoordinator', () => {
     clockB.t += 9_000;
     await b.c.takeOnce();
     expect(b.acquired).toEqual([]);
-    // a renews: b's window restarts.
+    // a renews (its renewal interval later): b's window restarts.
+    clockA.t += 3_000;
     await a.c.renewAll();
     await b.c.takeOnce();
     clockB.t += 9_000;
@@ -103,6 +104,7 @@ describe('LeaseCoordinator', () => {
     await b.c.takeOnce();
     expect(b.acquired).toEqual([shard(0)]);
     // a's next renewal discovers the loss.
+    clockA.t += 3_000;
     await a.c.renewAll();
     expect(a.lost).toEqual([[shard(0), 'taken']]);
   });
@@ -128,6 +130,7 @@ describe('LeaseCoordinator', () => {
     expect(a.acquired).toHaveLength(8);
     await b.c.takeOnce();
     expect(b.acquired).toHaveLength(4);
+    clock.t += 3_000; // a's next renewal
     await a.c.renewAll();
     expect(a.lost).toHaveLength(4);
     expect(new Set([...a.c.held.keys(), ...b.c.held.keys()]).size).toBe(8);
@@ -159,5 +162,23 @@ describe('LeaseCoordinator.avoid', () => {
     clock.t += 5_001;
     await a.c.takeOnce();
     expect(a.acquired).toEqual([shard(0)]);
+  });
+});
+
+describe('LeaseCoordinator renewals', () => {
+  it('skips a renewal right after another write moved the counter, and renews otherwise', async () => {
+    const table = await freshTable();
+    await table.createLeaseIfNotExists(newLease(shard(0), 'TRIM_HORIZON', []));
+    const clock = { t: 0 };
+    const a = coordinator(table, 'a', clock); // lease 10 s, renew 3 s
+    await a.c.takeOnce();
+    const writes = table.calls.writes;
+    clock.t += 1_000; // 1 s after the take + 3 s to the next renewal = 4 s ≤ 5 s: skip
+    await a.c.renewAll();
+    expect(table.calls.writes).toBe(writes);
+    clock.t += 2_500;
+    await a.c.renewAll();
+    expect(table.calls.writes).toBe(writes + 1);
+    expect((await table.getLease(shard(0)))!.leaseCounter).toBe(2);
   });
 });
