@@ -279,6 +279,7 @@ export class EfoFetcher implements ShardFetcher {
     let failures = 0;
     let registering = false;
     let notFound = 0;
+    let idleInARow = 0;
     try {
       while (!signal.aborted) {
         const start: StartingPosition = continuation
@@ -317,6 +318,7 @@ export class EfoFetcher implements ShardFetcher {
             if (!e) continue;
             failures = 0;
             notFound = 0;
+            idleInARow = 0;
             let records: _Record[] = e.Records ?? [];
             if (lastRecord && records.length) {
               const after = lastRecord;
@@ -358,10 +360,11 @@ export class EfoFetcher implements ShardFetcher {
           if (e instanceof IdleTimeout) {
             reason = 'idle';
             metrics.increment('kinesis_consumer_efo_idle_timeouts_total', 1, labels);
-            logger.warn('no enhanced fan-out event within the idle deadline; resubscribing', {
-              shardId,
-              idleTimeoutMs: this.opts.idleTimeoutMs,
-            });
+            // One warning per silent episode, not one per retry (KCL's ReadTimeout floods, #399/#391).
+            logger[idleInARow++ === 0 ? 'warn' : 'debug'](
+              'no enhanced fan-out event within the idle deadline; resubscribing',
+              { shardId, idleTimeoutMs: this.opts.idleTimeoutMs },
+            );
           } else {
             reason = 'error';
             if (FATAL.has(name)) throw e;
@@ -382,7 +385,7 @@ export class EfoFetcher implements ShardFetcher {
               ...labels,
               error: name || 'unknown',
             });
-            (name === 'ResourceInUseException' ? logger.debug : logger.warn)(
+            logger[name === 'ResourceInUseException' ? 'debug' : 'warn'](
               'SubscribeToShard failed; retrying',
               {
                 shardId,
