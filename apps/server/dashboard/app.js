@@ -164,6 +164,10 @@
     $('sum-workers-sub').textContent = `owning shards · ${state.workers.length} running`;
     $('sum-errors').textContent = fmt(state.errors.total);
     $('version').textContent = `awskit ${state.version}`;
+    $('target').textContent = state.target.local
+      ? `${state.target.region} · local AWS ${state.target.endpoint.replace(/^https?:\/\//, '')}`
+      : `${state.target.region} · ${state.target.endpoint}`;
+    $('target').className = state.target.local ? 'target local' : 'target';
     $('updated').textContent = `updated ${new Date(state.time).toLocaleTimeString()}`;
     history.push({ in: ingest, out: consumed });
     if (history.length > HISTORY) history.shift();

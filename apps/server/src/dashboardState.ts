@@ -48,6 +48,7 @@ export class DashboardStateBuilder {
       streams: Map<string, IngestStream>;
       pools: ConsumerPool[];
       version: string;
+      target: DashboardState['target'];
     },
   ) {}
 
@@ -178,6 +179,7 @@ export class DashboardStateBuilder {
       time: new Date().toISOString(),
       uptimeMs: Date.now() - this.started,
       version: this.deps.version,
+      target: this.deps.target,
       streams,
       workers,
       errors: { total: this.errorsTotal, recent: [...this.recent] },

@@ -32,11 +32,15 @@ export class RateMeter {
     this.total += n;
   }
 
-  /** Events per second over the last `windowSeconds` complete seconds. */
+  /**
+   * Events per second over the last `windowSeconds` seconds: the complete seconds before this one plus the part of
+   * the current second that has passed (so a burst shows up at once, not a second later).
+   */
   perSecond(): number {
     const now = this.roll();
     let sum = 0;
-    for (let s = 1; s <= this.windowSeconds; s++) sum += this.buckets[(now - s) % this.buckets.length]!;
-    return sum / this.windowSeconds;
+    for (let s = 0; s < this.windowSeconds; s++) sum += this.buckets[(now - s) % this.buckets.length]!;
+    const partial = (this.clock.now() % 1000) / 1000;
+    return sum / (this.windowSeconds - 1 + Math.max(partial, 0.001));
   }
 }

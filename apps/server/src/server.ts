@@ -8,6 +8,7 @@ import {
   type Logger,
   MetricsRegistry,
   noopLogger,
+  resolveServiceConfig,
   toAwskitError,
 } from '@awskit/core';
 import { KinesisProducer } from '@awskit/kinesis-producer';
@@ -98,6 +99,12 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   const o = { ...SERVER_DEFAULTS, ...options };
   const logger: Logger = options.logger ?? noopLogger;
   const metrics = options.metrics ?? new MetricsRegistry();
+  const resolved = await resolveServiceConfig('kinesis', options.clientOptions);
+  const target = {
+    region: resolved.region.value,
+    endpoint: resolved.endpoint.url ?? 'AWS',
+    local: resolved.endpoint.local,
+  };
   const kinesis = await createClient(KinesisClient, options.clientOptions);
   const dynamo = await createClient(DynamoDBClient, options.clientOptions);
 
@@ -122,7 +129,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   }
 
   const pools: ConsumerPool[] = [];
-  const builder = new DashboardStateBuilder({ kinesis, streams, pools, version: AWSKIT_VERSION });
+  const builder = new DashboardStateBuilder({ kinesis, streams, pools, version: AWSKIT_VERSION, target });
   if (options.consume)
     pools.push(
       new ConsumerPool(options.consume, {

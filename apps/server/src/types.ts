@@ -133,6 +133,8 @@ export interface DashboardState {
   time: string;
   uptimeMs: number;
   version: string;
+  /** Where the streams live: region and endpoint (`AWS` for the real service), and whether it is a local AWS. */
+  target: { region: string; endpoint: string; local: boolean };
   streams: StreamView[];
   workers: WorkerView[];
   errors: { total: number; recent: ErrorView[] };

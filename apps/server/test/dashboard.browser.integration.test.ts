@@ -100,6 +100,7 @@ describe('dashboard in headless Chromium', () => {
     );
     expect(await page.textContent('[data-testid="max-lag"]')).toBe('0 ms');
     expect(await page.textContent(`[data-stream="${stream}"] h2`)).toContain('ACTIVE');
+    expect(await page.textContent('#target')).toMatch(/^us-east-1 · local AWS 127\.0\.0\.1:\d+$/);
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('dashboard.png', ARTIFACTS).pathname, fullPage: true });

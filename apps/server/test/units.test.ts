@@ -11,18 +11,20 @@ import { RateMeter } from '../src/rate.js';
 import { serveFromFlags } from '../src/serve.js';
 
 describe('RateMeter', () => {
-  it('reports the rate over the last complete seconds and forgets older ones', () => {
+  it('reports the rate over the last seconds, the current partial one included, and forgets older ones', () => {
     let now = 10_000;
     const m = new RateMeter(5, { now: () => now });
     m.add(50);
     now += 1_000;
     m.add(25);
-    now += 1_000;
-    expect(m.perSecond()).toBe(15);
-    expect(m.total).toBe(75);
+    now += 1_500;
+    expect(m.perSecond()).toBeCloseTo(75 / 4.5, 6);
+    m.add(9);
+    expect(m.perSecond()).toBeCloseTo(84 / 4.5, 6);
+    expect(m.total).toBe(84);
     now += 10_000;
     expect(m.perSecond()).toBe(0);
-    expect(m.total).toBe(75);
+    expect(m.total).toBe(84);
   });
 });
 
