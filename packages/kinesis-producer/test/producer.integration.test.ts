@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidRecordError,
   KinesisProducer,
+  LOCAL_ENDPOINT_DEFAULTS,
   type PutResult,
   putRecords,
   RecordExpiredError,
@@ -119,6 +120,73 @@ describe('KinesisProducer on the local Kinesis', () => {
     const { records, kinesisRecords } = await readAll(admin, stream);
     expect(kinesisRecords).toBe(300);
     expectExactlyOnceInOrder(input, records);
+  });
+
+  it('without a shard map (ListShards failing) still delivers everything, unaggregated, then aggregates once it loads', async () => {
+    const stream = await createTestStream(admin, { shardCount: 2 });
+    const client = await producerClient();
+    let listShardsCalls = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListShardsCommand' && listShardsCalls++ === 0) {
+          throw Object.assign(new Error('Rate exceeded for stream'), {
+            name: 'LimitExceededException',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failFirstListShards' },
+    );
+    const producer = new KinesisProducer({ streamName: stream, client });
+    const first = makeRecords(40, 4);
+    const firstResults = await Promise.all(first.map((r) => producer.put(r)));
+    expect(firstResults.every((r) => r.subSequenceNumber === undefined)).toBe(true); // sent one by one
+    // the map is retried after a backoff (1 s); records put after that are aggregated again
+    await new Promise((r) => setTimeout(r, 1_100));
+    const second = makeRecords(40, 4).map((r) => ({ ...r, partitionKey: `later-${r.partitionKey}` }));
+    const secondResults = await Promise.all(second.map((r) => producer.put(r)));
+    await producer.close();
+    expect(secondResults.some((r) => r.subSequenceNumber !== undefined)).toBe(true);
+    expect(listShardsCalls).toBeGreaterThanOrEqual(2);
+    const { records } = await readAll(admin, stream);
+    expectExactlyOnceInOrder([...first, ...second], records);
+  });
+
+  it('uses smaller requests against a local endpoint (LOCAL_ENDPOINT_DEFAULTS) unless told otherwise', async () => {
+    const stream = await createTestStream(admin, { shardCount: 1 });
+    const sizes: number[] = [];
+    const measure = (c: KinesisClient) =>
+      c.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'PutRecordsCommand') {
+            const recs = (args.input as { Records: { Data: Uint8Array; PartitionKey: string }[] }).Records;
+            sizes.push(recs.reduce((n, r) => n + r.Data.byteLength + r.PartitionKey.length, 0));
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'measureRequests' },
+      );
+    const local = await producerClient();
+    measure(local);
+    const producer = new KinesisProducer({ streamName: stream, client: local });
+    await Promise.all(makeRecords(6_000, 50, 100).map((r) => producer.put(r)));
+    await producer.close();
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(LOCAL_ENDPOINT_DEFAULTS.collectionMaxBytes);
+    expect(sizes.length).toBeGreaterThan(1);
+
+    sizes.length = 0;
+    const explicit = await producerClient();
+    measure(explicit);
+    const big = new KinesisProducer({
+      streamName: stream,
+      client: explicit,
+      collectionMaxBytes: 5 * 1024 * 1024,
+    });
+    await Promise.all(makeRecords(6_000, 50, 100).map((r) => big.put(r)));
+    await big.close();
+    expect(Math.max(...sizes)).toBeGreaterThan(LOCAL_ENDPOINT_DEFAULTS.collectionMaxBytes);
   });
 
   it('honours explicit hash keys', async () => {
