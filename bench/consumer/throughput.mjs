@@ -23,6 +23,7 @@ const { NodeHttpHandler } = require('@smithy/node-http-handler');
 
 const RECORDS = Number(process.env.BENCH_CONSUMER_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3);
+const FAILOVER_RUNS = Number(process.env.BENCH_EFO_FAILOVER_RUNS ?? 3);
 const SHARDS = 4;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -456,6 +457,96 @@ export async function runThroughputBench({ endpoint }) {
       const over = r === bare || r.name.startsWith('lifion') ? '' : `${Math.round(r.p50 - bare.p50)} ms`;
       console.log(`| ${r.name} | ${r.n} | ${Math.round(r.p50)} | ${Math.round(r.p99)} | ${over} |`);
     }
+
+  // ---- failover with enhanced fan-out: two worker processes on 4 shards, SIGKILL one ----
+
+  function worker(stream, app, id, mode) {
+    const child = spawn(
+      process.execPath,
+      [join(here, 'modeWorker.mjs'), endpoint, stream.name, app, id, mode],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      },
+    );
+    const w = { child, shards: new Set(), firstAfter: new Map(), killedAt: Number.POSITIVE_INFINITY };
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try {
+        const m = JSON.parse(l);
+        if (m.event === 'acquired') w.shards.add(m.shardId);
+        if (m.event === 'lost') w.shards.delete(m.shardId);
+        if (m.event === 'records' && !w.firstAfter.has(m.shardId))
+          for (const v of m.values)
+            if (Number(v.slice(0, v.indexOf(':'))) >= w.killedAt) {
+              w.firstAfter.set(m.shardId, m.at);
+              break;
+            }
+      } catch {}
+    });
+    return w;
+  }
+
+  async function failover(mode) {
+    const stream = await createStream(SHARDS);
+    const app = unique(`failover-${mode}`);
+    const a = worker(stream, app, 'doomed', mode);
+    const until = async (what, cond, ms = 60_000) => {
+      const end = performance.now() + ms;
+      while (!cond()) {
+        if (performance.now() > end) throw new Error(`timed out: ${what}`);
+        await sleep(20);
+      }
+    };
+    try {
+      await until('first worker holds all shards', () => a.shards.size === SHARDS);
+      const b = worker(stream, app, 'survivor', mode);
+      try {
+        await until('2/2', () => a.shards.size === SHARDS / 2 && b.shards.size === SHARDS / 2);
+        await sleep(2_000); // subscriptions in place
+        const orphaned = [...a.shards];
+        const killedAt = Date.now();
+        b.killedAt = killedAt;
+        a.child.kill('SIGKILL');
+        let producing = true;
+        const producer = (async () => {
+          while (producing) {
+            const t = Date.now();
+            await putBatch(
+              stream.name,
+              stream.shards.map((_, i) => ({
+                PartitionKey: 'p',
+                ExplicitHashKey: String((2n ** 128n / BigInt(SHARDS)) * BigInt(i)),
+                Data: Buffer.from(`${t}:failover`),
+              })),
+            );
+            await sleep(50);
+          }
+        })();
+        await until('orphaned shards processed by the survivor', () =>
+          orphaned.every((s) => b.firstAfter.has(s)),
+        );
+        producing = false;
+        await producer;
+        return (Math.max(...orphaned.map((s) => b.firstAfter.get(s))) - killedAt) / 1000;
+      } finally {
+        b.child.kill('SIGKILL');
+      }
+    } finally {
+      a.child.kill('SIGKILL');
+    }
+  }
+
+  const fo = [];
+  for (let i = 0; i < FAILOVER_RUNS; i++) fo.push(await failover('efo'));
+  console.log(
+    `\nFailover with enhanced fan-out (defaults, lease 3 s): two worker processes on ${SHARDS} shards, SIGKILL one`,
+  );
+  console.log('| measure | median | max | runs |');
+  console.log('|---|---:|---:|---:|');
+  console.log(
+    `| SIGKILL → a record put after the kill processed by the survivor on every orphaned shard (EFO) | ${median(fo).toFixed(2)} s | ${Math.max(...fo).toFixed(2)} s | ${fo.length} |`,
+  );
+
   kinesis.destroy();
   dynamo.destroy();
 }
