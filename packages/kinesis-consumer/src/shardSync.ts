@@ -40,6 +40,7 @@ export function newLease(
  * - a shard with a parent that has (or gets) a lease starts at `TRIM_HORIZON` (a descendant of a shard we
  *   process: nothing may be skipped; it runs after its parents end). This also repairs children whose creation at
  *   `SHARD_END` was missed, so no shard is left behind after a split or merge;
+ * - a shard with a leased descendant is skipped (finished, its lease cleaned up by the KCL);
  * - a shard whose parents are gone from the stream (roots, or parents past retention) or were deliberately skipped
  *   starts at the initial position — except that with `LATEST` a closed shard is skipped (it has nothing new; its
  *   open descendants start at `LATEST` instead), which is the KCL's `AT_LATEST` snapshot.
@@ -51,6 +52,21 @@ export function computeLeasesToCreate(
 ): Lease[] {
   const byId = new Map(shards.map((s) => [s.ShardId!, s]));
   const leased = new Set(existing);
+  const children = new Map<string, string[]>();
+  for (const s of shards)
+    for (const p of parentsOf(s)) {
+      const list = children.get(p);
+      if (list) list.push(s.ShardId!);
+      else children.set(p, [s.ShardId!]);
+    }
+  // A shard with a leased descendant was finished and its lease cleaned up (the KCL deletes finished leases while
+  // the shard is still in retention): recreating it would re-read the whole shard and block its children again.
+  const superseded = (id: string, seen = new Set<string>()): boolean =>
+    (children.get(id) ?? []).some((c) => {
+      if (seen.has(c)) return false;
+      seen.add(c);
+      return existing.has(c) || superseded(c, seen);
+    });
   const skipped = new Set<string>();
   const out: Lease[] = [];
   const visited = new Set<string>();
@@ -63,7 +79,7 @@ export function computeLeasesToCreate(
       const ps = byId.get(p);
       if (ps) visit(ps);
     }
-    if (leased.has(id)) return;
+    if (leased.has(id) || superseded(id)) return;
     const open = !s.SequenceNumberRange?.EndingSequenceNumber;
     const parentLeased = parents.some((p) => leased.has(p));
     if (parentLeased) {

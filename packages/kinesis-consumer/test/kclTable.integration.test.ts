@@ -1,5 +1,5 @@
 import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
@@ -138,5 +138,61 @@ describe('KinesisConsumer with a lease for a shard that left the stream', () => 
     await w.start();
     await waitFor('child processed', () => col.distinct().has('k:0'));
     await waitFor('finished lease of the vanished shard deleted', async () => !(await table.getLease(gone)));
+  });
+});
+
+describe('KinesisConsumer on a KCL table whose finished parent leases were cleaned up', () => {
+  it('does not re-read the parent shard, and processes the children', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    const [s0] = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    await put(c.kinesis, stream, [{ key: 'k', data: 'parent:0' }]);
+    const mid = (BigInt(s0!.HashKeyRange!.StartingHashKey!) + BigInt(s0!.HashKeyRange!.EndingHashKey!)) / 2n;
+    await c.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: s0!.ShardId!,
+        NewStartingHashKey: String(mid),
+      }),
+    );
+    let shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+    await waitFor('split', async () => {
+      shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+      return shards.length === 3;
+    });
+    const kids = shards.filter((s) => s.ParentShardId === s0!.ShardId);
+    await put(
+      c.kinesis,
+      stream,
+      kids.map((k, i) => ({
+        key: 'k',
+        data: `child:${i}`,
+        explicitHashKey: k.HashKeyRange!.StartingHashKey!,
+      })),
+    );
+    // What a KCL app leaves behind: children leases, the finished parent's lease deleted.
+    const table = new LeaseTable({
+      client: c.dynamo,
+      tableName: app,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
+    await table.ensureTable();
+    for (const k of kids)
+      await table.createLeaseIfNotExists(
+        newLease(k.ShardId!, 'TRIM_HORIZON', [s0!.ShardId!], k.HashKeyRange),
+      );
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    await w.start();
+    await waitFor('children processed', () => col.distinct().size >= 2);
+    expect([...col.distinct()].sort()).toEqual(['child:0', 'child:1']);
+    expect(await table.getLease(s0!.ShardId!)).toBeUndefined();
   });
 });

@@ -51,6 +51,13 @@ describe('computeLeasesToCreate', () => {
     expect(out.map((l) => [l.leaseKey, l.checkpoint])).toEqual([['s3', 'TRIM_HORIZON']]);
   });
 
+  it('does not recreate finished shards whose leases the KCL cleaned up (their descendants have leases)', () => {
+    expect(computeLeasesToCreate(shards, new Set(['s3', 's4']), 'TRIM_HORIZON')).toEqual([]);
+    expect(
+      computeLeasesToCreate(shards, new Set(['s1', 's2', 's4']), 'TRIM_HORIZON').map((l) => l.leaseKey),
+    ).toEqual(['s3']);
+  });
+
   it('creates nothing when every shard has a lease', () => {
     expect(computeLeasesToCreate(shards, new Set(['s0', 's1', 's2', 's3', 's4']), 'TRIM_HORIZON')).toEqual(
       [],
