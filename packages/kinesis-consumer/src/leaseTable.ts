@@ -254,6 +254,8 @@ export class LeaseTable {
       update += ' ADD ownerSwitchesSinceCheckpoint :one';
       values[':one'] = { N: '1' };
     }
+    // A KCL 3.x graceful hand-off marker is moot once the lease changes hands this way.
+    update += ' REMOVE checkpointOwner';
     try {
       this.calls.writes++;
       const r = await this.client.send(
