@@ -6,6 +6,8 @@ import { type BatchHandler, KinesisConsumer, type ShardAssignment } from '@awski
 import { RateMeter } from './rate.js';
 import type { ConsumeOptions, ErrorView } from './types.js';
 
+const LEASE_SCAN_REUSE_MS = 2_000;
+
 /** One shard's lease as the dashboard shows it. */
 export interface ShardLease {
   shardId: string;
@@ -30,6 +32,7 @@ export class ConsumerPool {
   readonly applicationName: string;
   private readonly counters = new Map<string, Counter>();
   private started = false;
+  private scan: { at: number; rows: ShardAssignment[] } | undefined;
 
   constructor(
     o: ConsumeOptions,
@@ -114,7 +117,11 @@ export class ConsumerPool {
     const out = new Map<string, ShardLease>();
     const reader = this.workers[0];
     if (!this.started || !reader) return out;
-    for (const a of await reader.assignments()) {
+    // Each call scans the lease table (read capacity on a real account): reuse a scan for a couple of seconds.
+    if (!this.scan || Date.now() - this.scan.at >= LEASE_SCAN_REUSE_MS) {
+      this.scan = { at: Date.now(), rows: await reader.assignments() };
+    }
+    for (const a of this.scan.rows) {
       const v: ShardLease = {
         shardId: a.shardId,
         status: a.status,
