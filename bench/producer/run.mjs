@@ -352,7 +352,7 @@ function codecBench() {
     `#### Codec: ${fmt(records.length)} records of ${RECORD_BYTES} bytes, aggregates up to 1 MiB, each codec alone in its own process, best of 15 runs after a warm-up\n`,
   );
   console.log(
-    '| codec | encode records/s | decode records/s | encode+decode records/s | × aws-kinesis-agg |',
+    '| codec | encode records/CPU-s | decode records/CPU-s | encode+decode records/CPU-s | × aws-kinesis-agg |',
   );
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) {

@@ -66,13 +66,10 @@ function skip(buf: Uint8Array, end: number, wireType: number): void {
   } else throw new WireError(`unsupported wire type ${wireType}`);
 }
 
-type SliceFn = (this: Buffer, start: number, end: number) => string;
-// Buffer#utf8Slice is what Buffer#toString('utf8', ...) calls after its argument checks; calling it directly saves
-// those per key. Fall back to toString where it does not exist.
-const nativeUtf8Slice = (Buffer.prototype as unknown as { utf8Slice?: SliceFn }).utf8Slice;
-const utf8Slice: (buf: Buffer, start: number, end: number) => string = nativeUtf8Slice
-  ? (buf, start, end) => nativeUtf8Slice.call(buf, start, end)
-  : (buf, start, end) => buf.toString('utf8', start, end);
+// Buffer#utf8Slice is what Buffer#toString('utf8', ...) calls after its argument checks; calling it directly (as a
+// method, no wrapper) saves those per key. Where it does not exist, toString is used.
+const HAS_UTF8_SLICE =
+  typeof (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice === 'function';
 
 /**
  * Decodes the protobuf `AggregatedRecord` between `start` and `end` straight into result records (data as views
@@ -131,7 +128,10 @@ function decodeMessage(
       out.push(r);
     } else if (tag === 0x0a || tag === 0x12) {
       const e = lengthDelimitedEnd(buf, end);
-      (tag === 0x0a ? pkTable : ehkTable).push(utf8Slice(buf, pos, e));
+      const key = HAS_UTF8_SLICE
+        ? (buf as unknown as { utf8Slice(start: number, end: number): string }).utf8Slice(pos, e)
+        : buf.toString('utf8', pos, e);
+      (tag === 0x0a ? pkTable : ehkTable).push(key);
       pos = e;
     } else if (tag < 8) {
       throw new WireError('field number 0');

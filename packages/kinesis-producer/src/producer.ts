@@ -551,7 +551,9 @@ export class KinesisProducer {
         const input: ListShardsCommandInput = next
           ? { NextToken: next, MaxResults: 1000 }
           : { ...this.target, MaxResults: 1000 };
-        const out = await client.send(new ListShardsCommand(input));
+        const out = await client.send(new ListShardsCommand(input), {
+          abortSignal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+        });
         shards.push(...(out.Shards ?? []));
         next = out.NextToken;
       } while (next);
