@@ -343,7 +343,15 @@ export class EfoFetcher implements ShardFetcher {
               atTipSince ??= performance.now();
               if (performance.now() - atTipSince >= this.opts.shardEndCheckIntervalMs) {
                 atTipSince = performance.now();
-                if (await this.checkShardEnd(continuation ?? lastRecord)) {
+                let ended = false;
+                try {
+                  ended = await this.checkShardEnd(continuation ?? lastRecord);
+                } catch (err) {
+                  // A throttled ListShards/GetRecords must not cost a healthy subscription: check again later.
+                  if (signal.aborted) break;
+                  logger.debug('shard-end check failed', { shardId, error: errName(err) || String(err) });
+                }
+                if (ended) {
                   reason = 'shard-end';
                   break;
                 }
@@ -401,7 +409,7 @@ export class EfoFetcher implements ShardFetcher {
           signal.removeEventListener('abort', onAbort);
         }
         if (reason === 'shard-end') break;
-        if (reason !== 'error')
+        if (reason !== 'error' && !signal.aborted)
           metrics.increment('kinesis_consumer_efo_resubscribes_total', 1, { ...labels, reason });
       }
     } catch (e) {
