@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KinesisAggregationError } from './errors.js';
 import { partitionKeyToHashKey } from './hashKey.js';
+import { KeyTable, lastHash, utf8LengthAndHash } from './keyTable.js';
 import {
   AGGREGATE_PARTITION_KEY,
   AGGREGATION_MAGIC,
@@ -87,7 +88,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   readonly maxBytes: number;
   readonly maxCount: number;
   private items: T[] = [];
-  private pkIndex = new Map<string, number>();
+  private readonly pkIndex = new KeyTable();
 
   private ehkIndex = new Map<string, number>();
   // The protobuf is written as records are added, into three regions that build() concatenates: the
@@ -144,7 +145,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
     const pkIdx = this.dPkIdx;
     if (pkIdx === this.pkIndex.size) {
       const len = this.dPkLen;
-      this.pkIndex.set(record.partitionKey, pkIdx);
+      this.pkIndex.add(record.partitionKey, this.dPkHash);
       if (this.keysLen + len + 6 > this.keys.length) this.keys = grow(this.keys, this.keysLen + len + 6);
       const keys = this.keys;
       keys[this.keysLen] = TAG.partitionKeyTable;
@@ -247,6 +248,7 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   // Scratch results of delta(): written instead of returned, so adding a record allocates nothing.
   private dPkIdx = 0;
   private dPkLen = 0;
+  private dPkHash = 0;
   private dEhkIdx = -1;
   private dEhkLen = 0;
   private dInner = 0;
@@ -254,13 +256,16 @@ export class RecordAggregator<T extends UserRecord = UserRecord> {
   /** Protobuf bytes `record` would add (new key-table entries plus its `Record` submessage); sets the d* fields. */
   private delta(record: UserRecord): number {
     let total = 0;
-    let pkIdx = this.pkIndex.get(record.partitionKey);
+    const pk = record.partitionKey;
+    const pkLen = utf8LengthAndHash(pk);
+    const hash = lastHash;
+    this.dPkHash = hash;
+    let pkIdx = this.pkIndex.find(pk, hash);
     this.dPkLen = 0;
-    if (pkIdx === undefined) {
+    if (pkIdx < 0) {
       pkIdx = this.pkIndex.size;
-      const len = utf8Length(record.partitionKey);
-      this.dPkLen = len;
-      total += fieldSize(len);
+      this.dPkLen = pkLen;
+      total += fieldSize(pkLen);
     }
     this.dPkIdx = pkIdx;
     let inner = 1 + varintSize(pkIdx);
