@@ -68,7 +68,7 @@
               <td>${sh.open ? '<span class="badge open">open</span>' : '<span class="badge closed">closed</span>'}</td>
               <td class="mono">${parents ? esc(parents) : '<span class="muted">–</span>'}</td>
               <td data-owner="${esc(sh.owner ?? '')}" data-lease="${esc(sh.leaseStatus ?? '')}">${ownerCell(sh)}</td>
-              <td>${checkpointText(sh.checkpoint)}</td>
+              <td data-checkpoint="${esc(sh.checkpoint ?? '')}">${checkpointText(sh.checkpoint)}</td>
               <td class="num" data-lag="${sh.lagMs ?? ''}">${lagText(sh.lagMs)}</td>
               <td class="num">${fmt(sh.recordsPerSecond, 1)}</td>
               <td class="num">${fmt(sh.recordsProcessed)}</td>

@@ -131,6 +131,17 @@ export class ConsumerPool {
       if (a.owner) v.owner = a.owner;
       out.set(a.shardId, v);
     }
+    // Shards held here: the holder's own checkpoint and ownership are newer than the (reused) scan.
+    for (const w of this.workers) {
+      for (const h of w.heldLeases()) {
+        const v = out.get(h.shardId);
+        if (!v || v.status === 'ended') continue;
+        v.owner = w.workerId;
+        v.status = 'owned';
+        v.checkpoint = h.checkpoint.sequenceNumber;
+        v.leaseCounter = Math.max(v.leaseCounter, h.leaseCounter);
+      }
+    }
     for (const w of this.workers) {
       for (const s of w.stats().shards) {
         const v = out.get(s.shardId);

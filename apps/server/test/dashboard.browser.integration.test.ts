@@ -76,18 +76,23 @@ describe('dashboard in headless Chromium', () => {
     }
     await eventually(() => handled >= 500);
 
-    // Both open shards owned by two different workers, lag 0, and all 500 events counted as processed.
+    // Both open shards owned by two different workers, checkpointed past TRIM_HORIZON, lag 0, and all 500 events
+    // counted as processed (at least once: a batch read before a rebalance can be handled again by the new owner).
     await page.waitForFunction(
       () => {
         const rows = [...document.querySelectorAll('tr[data-open="true"]')];
         const owners = new Set(rows.map((r) => r.querySelector('[data-owner]')?.getAttribute('data-owner')));
         const lags = rows.map((r) => r.querySelector('[data-lag]')?.getAttribute('data-lag'));
+        const checkpoints = rows.map((r) =>
+          r.querySelector('[data-checkpoint]')?.getAttribute('data-checkpoint'),
+        );
         const processed = [...document.querySelectorAll('tr[data-worker] td:last-child')].reduce(
           (a, td) => a + Number((td.textContent ?? '0').replace(/[^0-9]/g, '')),
           0,
         );
         return (
-          processed === 500 &&
+          processed >= 500 &&
+          checkpoints.every((c) => /^\d+$/.test(c ?? '')) &&
           rows.length === 2 &&
           owners.size === 2 &&
           !owners.has('') &&
