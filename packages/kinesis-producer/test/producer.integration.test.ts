@@ -303,10 +303,17 @@ describe('KinesisProducer on the local Kinesis', () => {
     expect(perCall.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('retries whole-request server errors and network-level failures', async () => {
+  it('retries whole-request throttling, server errors and network-level failures', async () => {
     const stream = await createTestStream(admin, { shardCount: 1 });
     const client = await producerClient();
     beforePutRecords(client, (call) => {
+      if (call === 0) {
+        throw Object.assign(new Error('Rate exceeded for shard'), {
+          name: 'ProvisionedThroughputExceededException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
       if (call < 3) {
         throw Object.assign(new Error('We encountered an internal error'), {
           name: 'InternalFailure',
@@ -328,6 +335,7 @@ describe('KinesisProducer on the local Kinesis', () => {
     // four failed calls, then success: every record needed more than one attempt, and none more than five
     expect(results.every((r) => r.attempts > 1 && r.attempts <= 5)).toBe(true);
     expect(Math.max(...results.map((r) => r.attempts))).toBe(5);
+    expect(producer.stats.throttles).toBeGreaterThan(0);
     expect((await readAll(admin, stream)).records).toHaveLength(50);
   });
 
