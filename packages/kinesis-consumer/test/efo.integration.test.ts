@@ -1,11 +1,22 @@
-import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import {
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { createClient, MetricsRegistry } from '@awskit/core';
+import { encodeAggregatedRecord } from '@awskit/kinesis-aggregation';
 import { createTestStream, testClientOptions } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONSUMER_METRICS, type KinesisConsumer } from '../src/index.js';
+import {
+  CONSUMER_METRICS,
+  type ConsumerRecord,
+  type KinesisConsumer,
+  type RecordProcessor,
+} from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
 import { SilencingProxy } from './efoProxy.js';
-import { appName, Collector, clients, newConsumer, put, records, waitFor } from './helpers.js';
+import { appName, Collector, clients, newConsumer, put, records, text, waitFor } from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 const proxies: SilencingProxy[] = [];
@@ -85,6 +96,75 @@ describe('KinesisConsumer with enhanced fan-out', () => {
     // Records came through SubscribeToShard, not GetRecords polling.
     expect(total(metrics, CONSUMER_METRICS.efoSubscriptions)).toBeGreaterThanOrEqual(4);
     expect(metrics.value(CONSUMER_METRICS.recordsProcessed, { shard: parent.ShardId! })).toBeGreaterThan(0);
+  });
+
+  it('deaggregates KPL records and resumes from a checkpoint inside an aggregate, as polling does', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-0' }]);
+    await c.kinesis.send(
+      new PutRecordCommand({
+        StreamName: stream,
+        PartitionKey: 'a',
+        Data: encodeAggregatedRecord(
+          ['agg-0', 'agg-1', 'agg-2', 'agg-3'].map((d) => ({
+            partitionKey: 'u',
+            data: new TextEncoder().encode(d),
+          })),
+        ),
+      }),
+    );
+    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-1' }]);
+    let checkpointed = false;
+    const first: string[] = [];
+    const p1: RecordProcessor = {
+      processRecords: async ({ records: rs, checkpointer }) => {
+        first.push(...rs.map(text));
+        const at = rs.find((r) => text(r) === 'agg-1');
+        if (at) {
+          await checkpointer.checkpoint(at);
+          checkpointed = true;
+        }
+      },
+    };
+    const w1 = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      mode: 'efo',
+      efo: EFO_TEST,
+      initialPosition: 'TRIM_HORIZON',
+      processor: p1,
+    });
+    running.push(w1);
+    await w1.start();
+    await waitFor(
+      'checkpoint inside the aggregate, all read',
+      () => checkpointed && first.includes('plain-1'),
+    );
+    await w1.stop();
+    expect(first).toEqual(['plain-0', 'agg-0', 'agg-1', 'agg-2', 'agg-3', 'plain-1']);
+
+    const second: ConsumerRecord[] = [];
+    const w2 = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      mode: 'efo',
+      efo: EFO_TEST,
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => {
+        second.push(...rs);
+      },
+    });
+    running.push(w2);
+    await w2.start();
+    await waitFor('the rest', () => second.some((r) => text(r) === 'plain-1'));
+    expect(second.map(text)).toEqual(['agg-2', 'agg-3', 'plain-1']);
+    expect(second.map((r) => [r.aggregated, r.subSequenceNumber])).toEqual([
+      [true, 2],
+      [true, 3],
+      [false, 0],
+    ]);
   });
 
   it('two workers share one stream consumer; a shard moving between them is resubscribed by its new owner', async () => {
