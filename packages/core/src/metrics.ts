@@ -36,9 +36,15 @@ export interface MetricSeries {
 const WINDOW = 1024;
 
 function key(name: string, labels: Labels | undefined): string {
-  const ks = labels ? Object.keys(labels).sort() : [];
-  // No labels and `{}` are one series; JSON keeps values containing `,` or `=` apart.
-  return ks.length ? `${name}${JSON.stringify(ks.map((k) => [k, String(labels![k])]))}` : name;
+  if (!labels) return name;
+  const ks = Object.keys(labels);
+  if (ks.length === 0) return name; // no labels and `{}` are one series
+  if (ks.length > 1) ks.sort();
+  // Escaping the separators keeps values containing `,` or `=` apart (cheaper than JSON on this hot path).
+  let k = name;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the separators being escaped.
+  for (const l of ks) k += `\u0000${l}=${String(labels[l]).replace(/[\u0000\u0001]/g, '\u0001$&')}`;
+  return k;
 }
 
 function formatValue(v: number): string {
@@ -72,7 +78,8 @@ export class MetricsRegistry implements Metrics {
       type: MetricSeries['type'];
       labels: Labels;
       value: number;
-      obs?: { count: number; sum: number; min: number; max: number; window: number[] };
+      // `window` is a ring buffer of the last WINDOW observations (`next` is the slot to write).
+      obs?: { count: number; sum: number; min: number; max: number; window: Float64Array; next: number };
     }
   >();
 
@@ -98,13 +105,20 @@ export class MetricsRegistry implements Metrics {
 
   observe(name: string, value: number, labels?: Labels): void {
     const s = this.get(name, 'summary', labels);
-    s.obs ??= { count: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, window: [] };
+    s.obs ??= {
+      count: 0,
+      sum: 0,
+      min: Number.POSITIVE_INFINITY,
+      max: Number.NEGATIVE_INFINITY,
+      window: new Float64Array(WINDOW),
+      next: 0,
+    };
     s.obs.count++;
     s.obs.sum += value;
     s.obs.min = Math.min(s.obs.min, value);
     s.obs.max = Math.max(s.obs.max, value);
-    s.obs.window.push(value);
-    if (s.obs.window.length > WINDOW) s.obs.window.shift();
+    s.obs.window[s.obs.next] = value;
+    s.obs.next = (s.obs.next + 1) % WINDOW;
   }
 
   /** Current value of a counter or gauge (0 if never set); for summaries, the count. */
@@ -117,7 +131,9 @@ export class MetricsRegistry implements Metrics {
   snapshot(): MetricSeries[] {
     return [...this.series.values()].map((s) => {
       if (!s.obs) return { name: s.name, type: s.type, labels: s.labels, value: s.value };
-      const sorted = [...s.obs.window].sort((a, b) => a - b);
+      const sorted = Array.from(s.obs.window.subarray(0, Math.min(s.obs.count, WINDOW))).sort(
+        (a, b) => a - b,
+      );
       return {
         name: s.name,
         type: s.type,
