@@ -1,6 +1,7 @@
+import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { Logger } from '@awskit/core';
 import { type ManagedChild, spawnManaged } from './childProcess';
 import { LocalAwsError, LocalAwsErrorCode } from './errors';
@@ -133,7 +134,7 @@ const MOTO_WRAPPER = [
 export interface MotoServerOptions {
   /** Extra environment, e.g. `{ INITIAL_NO_AUTH_ACTION_COUNT: '5' }` to make moto enforce credentials. */
   env?: NodeJS.ProcessEnv;
-  /** Python interpreter. @default AWSKIT_PYTHON or `python3` */
+  /** Python interpreter. @default AWSKIT_PYTHON, else the first `python3` on PATH that has moto */
   python?: string;
   port?: number;
   logger?: Logger;
@@ -152,25 +153,58 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * @throws LocalAwsError `EMULATOR_START_FAILED` when python3 or moto is missing.
  */
 export async function startMotoServer(opts: MotoServerOptions = {}): Promise<MotoServer> {
-  const port = opts.port ?? (await getFreePort());
-  const python = opts.python ?? process.env.AWSKIT_PYTHON ?? 'python3';
-  const env = { ...process.env, MOTO_PORT: String(port), ...opts.env };
-  const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', '127.0.0.1', '-p', String(port)], {
-    env,
-    logger: opts.logger ?? silent,
-  });
-  const up = await waitForPort(port, { timeoutMs: 30_000, isDead: () => child.exited });
-  if (!up) {
+  const pythons = opts.python ? [opts.python] : pythonCandidates();
+  let lastTail = '';
+  for (const python of pythons) {
+    const port = opts.port ?? (await getFreePort());
+    const env = { ...process.env, MOTO_PORT: String(port), ...opts.env };
+    const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', '127.0.0.1', '-p', String(port)], {
+      env,
+      logger: opts.logger ?? silent,
+    });
+    const up = await waitForPort(port, { timeoutMs: 60_000, isDead: () => child.exited });
+    if (up)
+      return { name: 'moto', port, endpoint: `http://127.0.0.1:${port}`, child, stop: () => child.stop() };
     await child.stop(500);
-    const tail = child.tail();
-    const missing = /No module named|ENOENT|not found/i.test(tail);
-    throw new LocalAwsError(
-      LocalAwsErrorCode.EmulatorStartFailed,
-      `moto server (IAM/STS/ECR) did not start${missing ? ': python3 or moto is not installed' : ''}:\n${tail}`,
-      {
-        hint: "Install moto for python3 (`pip install 'moto[server]'`), or set AWSKIT_PYTHON to a python that has it.",
-      },
-    );
+    lastTail = child.tail();
+    // This python lacks moto (e.g. /usr/bin/python3 ahead of a pyenv shim on PATH): try the next one.
+    if (!/No module named|ENOENT|not found/i.test(lastTail)) break;
   }
-  return { name: 'moto', port, endpoint: `http://127.0.0.1:${port}`, child, stop: () => child.stop() };
+  const missing = /No module named|ENOENT|not found/i.test(lastTail);
+  throw new LocalAwsError(
+    LocalAwsErrorCode.EmulatorStartFailed,
+    `moto server (IAM/STS/ECR) did not start${missing ? `: no python3 with moto found (tried ${pythons.join(', ')})` : ''}:\n${lastTail}`,
+    {
+      hint: "Install moto for python3 (`pip install 'moto[server]'`), or set AWSKIT_PYTHON to a python that has it.",
+    },
+  );
+}
+
+/**
+ * Every `python3` on PATH, in PATH order, without duplicates — or just AWSKIT_PYTHON when set. Package-manager
+ * scripts put /usr/bin ahead of pyenv shims, so the first python3 is not always the one that has moto.
+ */
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.AWSKIT_PYTHON) return [env.AWSKIT_PYTHON];
+  const seen = new Set<string>();
+  const found: string[] = [];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'python3');
+    try {
+      accessSync(candidate, constants.X_OK);
+    } catch {
+      continue;
+    }
+    let real = candidate;
+    try {
+      real = realpathSync(candidate);
+    } catch {}
+    // pyenv shims all resolve to one script but pick different pythons, so only dedupe real binaries.
+    const id = candidate.includes('/shims/') ? candidate : real;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    found.push(candidate);
+  }
+  return found.length ? found : ['python3'];
 }

@@ -1,6 +1,12 @@
 export type { ManagedChild } from './childProcess';
 export type { ServiceStatus } from './edge';
-export { type Backend, type MotoServer, type MotoServerOptions, startMotoServer } from './emulators';
+export {
+  type Backend,
+  type MotoServer,
+  type MotoServerOptions,
+  pythonCandidates,
+  startMotoServer,
+} from './emulators';
 export { LocalAwsError, LocalAwsErrorCode } from './errors';
 export { type InitReport, type InitScript, InitStage, type ScriptState } from './initHooks';
 export { type LocalAws, type LocalAwsOptions, startLocalAws } from './localAws';

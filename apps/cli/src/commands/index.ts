@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerEcr } from './ecr';
 import { registerEnv } from './env';
 import { registerIam } from './iam';
+import { registerKinesisPut } from './kinesisPut';
+import { registerKinesisTail } from './kinesisTail';
 import { registerLocal } from './local';
 import { registerLocalstack } from './localstack';
 import { registerServe } from './serve';
@@ -13,6 +15,11 @@ import { registerServe } from './serve';
 export function registerCommands(program: Command): void {
   registerLocal(program);
   registerEnv(program);
+  const kinesis = program
+    .command('kinesis')
+    .description('Put records into and tail Kinesis streams (KPL-style producer, KCL-style consumer)');
+  registerKinesisPut(kinesis);
+  registerKinesisTail(kinesis);
   registerEcr(program);
   registerIam(program);
   registerLocalstack(program);
