@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
@@ -9,6 +10,10 @@ import { eventually, ingest } from './helpers.js';
 
 // Debian's chromium (apt-get install -y chromium); playwright-core drives it without downloading a browser.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// CI installs chromium (.ci/run) and must run this test; a newcomer's bare Node machine may not have a browser,
+// and then only this browser check is left out (the server's HTTP tests still run).
+const RUN_BROWSER = existsSync(CHROMIUM) || Boolean(process.env.CI);
+if (!RUN_BROWSER) console.warn(`dashboard browser test not run: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
 let kinesis: KinesisClient;
@@ -16,6 +21,7 @@ let server: AwskitServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
+  if (!RUN_BROWSER) return;
   kinesis = await createClient(KinesisClient, testClientOptions());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -37,7 +43,7 @@ afterAll(async () => {
   kinesis?.destroy();
 });
 
-describe('dashboard in headless Chromium', () => {
+describe.runIf(RUN_BROWSER)('dashboard in headless Chromium', () => {
   it('shows two workers owning the shards and the lag falling to zero after events are ingested', async () => {
     const stream = await createTestStream(kinesis, { shardCount: 2 });
     let handled = 0;
