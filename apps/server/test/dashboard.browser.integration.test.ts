@@ -13,7 +13,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // CI installs chromium (.ci/run) and must run this test; a newcomer's bare Node machine may not have a browser,
 // and then only this browser check is left out (the server's HTTP tests still run).
 const RUN_BROWSER = existsSync(CHROMIUM) || Boolean(process.env.CI);
-if (!RUN_BROWSER) console.warn(`dashboard browser test not run: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+if (!RUN_BROWSER)
+  console.warn(`dashboard browser test not run: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
 let kinesis: KinesisClient;
