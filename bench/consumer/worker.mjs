@@ -20,4 +20,5 @@ const consumer = new KinesisConsumer({
 });
 consumer.on('leaseAcquired', (shardId) => out({ event: 'acquired', shardId }));
 consumer.on('leaseLost', (shardId) => out({ event: 'lost', shardId }));
+consumer.on('leaseReleased', (shardId) => out({ event: 'lost', shardId }));
 await consumer.start();

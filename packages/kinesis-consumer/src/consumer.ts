@@ -42,6 +42,7 @@ export const CONSUMER_DEFAULTS = {
   shardSyncIntervalMs: 60_000,
   maxLeasesForWorker: Number.POSITIVE_INFINITY,
   balance: true,
+  gracefulHandoffTimeoutMs: 10_000,
   handlerBackoff: { baseMs: 100, capMs: 10_000 },
   dropRecordsOutsideHashRange: true,
 } as const;
@@ -53,6 +54,8 @@ const monotonicClock: Clock = { now: () => performance.now() };
 export interface KinesisConsumerEvents {
   leaseAcquired: [shardId: string];
   leaseLost: [shardId: string];
+  /** This worker gave a lease up: `stop()`, a graceful hand-off to another worker, or a shard it failed to read. */
+  leaseReleased: [shardId: string];
   shardEnded: [shardId: string, childShardIds: string[]];
   /** A problem that did not stop the worker (a shard read failed, a sync failed). Logged when nobody listens. */
   error: [error: unknown, shardId?: string];
@@ -95,6 +98,11 @@ function validate(o: KinesisConsumerOptions): void {
   positive('takeIntervalMs', o.takeIntervalMs);
   positive('shardSyncIntervalMs', o.shardSyncIntervalMs);
   positive('maxLeasesForWorker', o.maxLeasesForWorker);
+  if (
+    o.gracefulHandoffTimeoutMs !== undefined &&
+    (typeof o.gracefulHandoffTimeoutMs !== 'number' || !(o.gracefulHandoffTimeoutMs >= 0))
+  )
+    bad('gracefulHandoffTimeoutMs', 'must be 0 (off) or a positive number');
   positive('stallThresholdMs', o.stallThresholdMs);
   if (o.mode !== undefined && o.mode !== 'polling' && o.mode !== 'efo') bad('mode', "'polling' or 'efo'");
   const lease = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
@@ -230,6 +238,9 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         takeIntervalMs: o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs,
         maxLeasesForWorker: o.maxLeasesForWorker ?? CONSUMER_DEFAULTS.maxLeasesForWorker,
         balance: o.balance ?? CONSUMER_DEFAULTS.balance,
+        handoffTimeoutMs: o.gracefulHandoffTimeoutMs ?? CONSUMER_DEFAULTS.gracefulHandoffTimeoutMs,
+        onHandoffRequested: (held) => this.handOver(held),
+        onReleased: (held) => this.emit('leaseReleased', held.shardId),
         logger: this.logger,
         metrics: this.metrics,
         onAcquired: (held) => this.startShard(held),
@@ -246,6 +257,22 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       this.state = 'stopped';
       throw e;
     }
+  }
+
+  /** Another worker asked for a lease: finish up and release it (see `gracefulHandoffTimeoutMs`). */
+  private handOver(held: HeldLease): void {
+    const o = this.o;
+    // Do not take it straight back: it is meant for the worker that asked.
+    this.coordinator!.avoid(
+      held.shardId,
+      Math.max(
+        o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs,
+        3 * (o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs),
+      ),
+    );
+    const sc = this.consumers.get(held.shardId);
+    if (sc) sc.requestShutdown();
+    else void this.coordinator!.release(held);
   }
 
   private startShard(held: HeldLease): void {

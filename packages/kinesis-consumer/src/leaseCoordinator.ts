@@ -14,6 +14,8 @@ export interface HeldLease {
   /** Clock time at which the last successful write was *sent* (so local expiry is never later than others'). */
   lastRenewedAt: number;
   lost: boolean;
+  /** Another worker asked for this lease (graceful hand-off); the owner is finishing up and will release it. */
+  handoffRequested?: boolean;
   /** Aborted when the lease is lost or released. */
   readonly abort: AbortController;
   /** Tail of the write queue. */
@@ -41,6 +43,15 @@ export interface LeaseCoordinatorOptions {
   onAcquired: (held: HeldLease) => void;
   /** A held lease was lost; stop processing it. */
   onLost: (held: HeldLease, reason: LeaseLossReason) => void;
+  /**
+   * Graceful hand-off: instead of stealing, ask the owner (it finishes its batch, checkpoints and releases);
+   * force the steal only if it has not let go after this long. 0 steals at once (the KCL 2.x way).
+   */
+  handoffTimeoutMs: number;
+  /** Another worker asked for a held lease: finish the batch in flight, checkpoint, release. */
+  onHandoffRequested: (held: HeldLease) => void;
+  /** A held lease was released (stop, hand-off, read failure). */
+  onReleased?: (held: HeldLease) => void;
 }
 
 const SHARD_KEY = /^shardId-/;
@@ -151,6 +162,7 @@ export class LeaseCoordinator {
         counter: await this.o.table.checkpoint(held.shardId, this.o.workerId, c, position, extra),
         value: undefined,
       }));
+      this.checkHandoff(held);
     } catch (e) {
       if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) this.markLost(held, 'taken');
       throw e;
@@ -192,6 +204,7 @@ export class LeaseCoordinator {
           return { counter: c + 1, value: ok };
         });
         this.o.metrics.increment('kinesis_consumer_leases_released_total', 1, { worker: this.o.workerId });
+        this.o.onReleased?.(held);
       } catch (e) {
         this.o.logger.warn('could not release lease; it will expire instead', {
           shardId: held.shardId,
@@ -207,6 +220,16 @@ export class LeaseCoordinator {
     held.abort.abort();
     if (this.held.get(held.shardId) === held) this.held.delete(held.shardId);
     this.o.metrics.gauge('kinesis_consumer_leases_held', this.held.size, { worker: this.o.workerId });
+  }
+
+  /** Acts on a hand-off request seen by the last write of a held lease. */
+  private checkHandoff(held: HeldLease): void {
+    const by = this.o.table.handoffRequestedBy(held.shardId);
+    if (!by || by === this.o.workerId || held.handoffRequested || held.lost) return;
+    held.handoffRequested = true;
+    this.o.metrics.increment('kinesis_consumer_leases_handed_off_total', 1, { worker: this.o.workerId });
+    this.o.logger.info('lease hand-off requested; finishing up', { shardId: held.shardId, to: by });
+    this.o.onHandoffRequested(held);
   }
 
   private markLost(held: HeldLease, reason: LeaseLossReason): void {
@@ -234,6 +257,7 @@ export class LeaseCoordinator {
           return { counter: next ?? c, value: next !== undefined };
         });
         if (!ok) this.markLost(held, 'taken');
+        else this.checkHandoff(held);
       } catch (e) {
         if (held.lost) return;
         this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
@@ -254,11 +278,28 @@ export class LeaseCoordinator {
       workerId: this.o.workerId,
       held: new Set(this.held.keys()),
       isExpired: (l) => this.observations.isExpired(l, now, this.o.leaseDurationMs),
+      // A request nobody acted on for twice the hand-off timeout (its requester died) no longer counts.
+      isHandoffActive: (l) =>
+        this.o.handoffTimeoutMs > 0 && this.observations.handoffAge(l, now) <= 2 * this.o.handoffTimeoutMs,
       maxLeasesForWorker: this.o.maxLeasesForWorker,
       balance: this.o.balance,
       random: this.o.random ?? Math.random,
     });
     const taken: Lease[] = [];
+    // Our own hand-off requests that the owner ignored (a KCL worker, a stuck handler): steal after all.
+    if (this.o.handoffTimeoutMs > 0)
+      for (const l of all)
+        if (
+          l.handoffTo === this.o.workerId &&
+          l.leaseOwner &&
+          l.leaseOwner !== this.o.workerId &&
+          !this.held.has(l.leaseKey) &&
+          this.observations.handoffAge(l, now) > this.o.handoffTimeoutMs &&
+          !this.takingStopped
+        ) {
+          const t = await this.tryTake(l, 'stolen', true);
+          if (t) taken.push(t);
+        }
     for (const [k, until] of this.avoidUntil) if (until <= now) this.avoidUntil.delete(k);
     // Expired leases in waves of parallel takes (a dead worker with many leases is replaced quickly); a lost race
     // falls through to the next candidates until `needed` are taken or none are left.
@@ -278,7 +319,16 @@ export class LeaseCoordinator {
     return taken;
   }
 
-  private async tryTake(seen: Lease, kind: 'expired' | 'stolen'): Promise<Lease | undefined> {
+  private async tryTake(seen: Lease, kind: 'expired' | 'stolen', force = false): Promise<Lease | undefined> {
+    if (kind === 'stolen' && !force && this.o.handoffTimeoutMs > 0 && !seen.handoffTo && seen.leaseOwner) {
+      // Graceful: ask the owner to hand it over; it is taken (as unowned) after the owner releases it.
+      if (await this.o.table.requestHandoff(seen.leaseKey, seen.leaseOwner, this.o.workerId)) {
+        this.observations.noteHandoffRequested(seen.leaseKey, this.o.workerId, this.o.clock.now());
+        this.o.metrics.increment('kinesis_consumer_handoffs_requested_total', 1, { worker: this.o.workerId });
+        this.o.logger.debug('asked for a lease', { shardId: seen.leaseKey, owner: seen.leaseOwner });
+      }
+      return undefined;
+    }
     let sentAt = this.o.clock.now();
     let t = await this.o.table.takeLease(seen, this.o.workerId);
     if (!t && kind === 'stolen') {

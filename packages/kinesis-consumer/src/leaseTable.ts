@@ -36,6 +36,8 @@ export function leaseFromItem(item: Item): Lease {
     lease.pendingCheckpoint = pending;
     lease.pendingCheckpointSubSequenceNumber = n('pendingCheckpointSubSequenceNumber') ?? 0;
   }
+  const handoffTo = s('awskitHandoffTo');
+  if (handoffTo) lease.handoffTo = handoffTo;
   const latestStartedAt = n('awskitLatestStartedAt');
   if (latestStartedAt !== undefined) lease.latestStartedAt = latestStartedAt;
   const start = s('startingHashKey');
@@ -99,6 +101,19 @@ export class LeaseTable {
   private readonly sleep: LeaseTableOptions['sleep'];
   /** DynamoDB calls made (for the lease-table-writes benchmark and stats). */
   readonly calls = { reads: 0, writes: 0 };
+  /** Hand-off requests (`awskitHandoffTo`) seen on leases by the last renewal/checkpoint of each. */
+  private readonly handoffSeen = new Map<string, string>();
+
+  /** The worker that asked for this lease, as seen by the last renewal or checkpoint of it (see `requestHandoff`). */
+  handoffRequestedBy(leaseKey: string): string | undefined {
+    return this.handoffSeen.get(leaseKey);
+  }
+
+  private noteHandoff(leaseKey: string, item: Item | undefined): void {
+    const to = item?.awskitHandoffTo?.S;
+    if (to) this.handoffSeen.set(leaseKey, to);
+    else this.handoffSeen.delete(leaseKey);
+  }
 
   constructor(options: LeaseTableOptions) {
     this.client = options.client;
@@ -216,7 +231,7 @@ export class LeaseTable {
   async renewLease(leaseKey: string, owner: string, counter: number): Promise<number | undefined> {
     try {
       this.calls.writes++;
-      await this.client.send(
+      const r = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
@@ -227,13 +242,18 @@ export class LeaseTable {
             ':cur': { N: String(counter) },
             ':me': { S: owner },
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      this.noteHandoff(leaseKey, r.Attributes);
       return counter + 1;
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
       const now = await this.getLease(leaseKey);
-      if (now && now.leaseOwner === owner && now.leaseCounter === counter + 1) return counter + 1;
+      if (now && now.leaseOwner === owner && now.leaseCounter === counter + 1) {
+        if (now.handoffTo) this.handoffSeen.set(leaseKey, now.handoffTo);
+        return counter + 1;
+      }
       return undefined;
     }
   }
@@ -254,8 +274,8 @@ export class LeaseTable {
       update += ' ADD ownerSwitchesSinceCheckpoint :one';
       values[':one'] = { N: '1' };
     }
-    // A KCL 3.x graceful hand-off marker is moot once the lease changes hands this way.
-    update += ' REMOVE checkpointOwner';
+    // A hand-off marker (ours, or KCL 3.x's checkpointOwner) is moot once the lease changes hands this way.
+    update += ' REMOVE checkpointOwner, awskitHandoffTo';
     try {
       this.calls.writes++;
       const r = await this.client.send(
@@ -278,6 +298,31 @@ export class LeaseTable {
   }
 
   /**
+   * Asks the current owner to hand a lease over (graceful rebalancing): sets `awskitHandoffTo` without touching the
+   * counter, if `victim` still owns it and nobody asked first. The owner sees it on its next renewal or
+   * checkpoint, finishes its batch, checkpoints and releases the lease.
+   * @returns whether the request was recorded.
+   */
+  async requestHandoff(leaseKey: string, victim: string, requester: string): Promise<boolean> {
+    try {
+      this.calls.writes++;
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: 'SET awskitHandoffTo = :to',
+          ConditionExpression: 'leaseOwner = :victim AND attribute_not_exists(awskitHandoffTo)',
+          ExpressionAttributeValues: { ':to': { S: requester }, ':victim': { S: victim } },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalFailure(e)) return false;
+      throw this.wrap(e, 'UpdateItem');
+    }
+  }
+
+  /**
    * Gives a held lease up (removes the owner, bumps the counter) so any worker can take it at once.
    * @returns false when it was not ours any more.
    */
@@ -288,7 +333,7 @@ export class LeaseTable {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression: 'SET leaseCounter = :next REMOVE leaseOwner',
+          UpdateExpression: 'SET leaseCounter = :next REMOVE leaseOwner, awskitHandoffTo',
           ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
           ExpressionAttributeValues: {
             ':next': { N: String(counter + 1) },
@@ -333,18 +378,20 @@ export class LeaseTable {
       values[':children'] = { SS: [...new Set(extra.childShardIds)] };
     }
     const remove = ['pendingCheckpoint', 'pendingCheckpointSubSequenceNumber', 'pendingCheckpointState'];
-    if (extra.releaseOwner) remove.push('leaseOwner');
+    if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo');
     try {
       this.calls.writes++;
-      await this.client.send(
+      const r = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
           UpdateExpression: `${set} REMOVE ${remove.join(', ')}`,
           ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      this.noteHandoff(leaseKey, r.Attributes);
       return counter + 1;
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');

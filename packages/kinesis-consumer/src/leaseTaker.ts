@@ -8,17 +8,33 @@ import { type Lease, SentinelCheckpoint } from './types.js';
  */
 export class LeaseObservations {
   private readonly seen = new Map<string, { counter: number; owner?: string; changedAt: number }>();
+  private readonly handoffs = new Map<string, { to: string; since: number }>();
 
   /** Records a scan taken at `now`; forgets leases that disappeared. */
   update(leases: readonly Lease[], now: number): void {
     const keys = new Set<string>();
     for (const l of leases) {
       keys.add(l.leaseKey);
+      const h = this.handoffs.get(l.leaseKey);
+      if (!l.handoffTo) this.handoffs.delete(l.leaseKey);
+      else if (!h || h.to !== l.handoffTo) this.handoffs.set(l.leaseKey, { to: l.handoffTo, since: now });
       const prev = this.seen.get(l.leaseKey);
       if (!prev || prev.counter !== l.leaseCounter || prev.owner !== l.leaseOwner)
         this.seen.set(l.leaseKey, { counter: l.leaseCounter, owner: l.leaseOwner, changedAt: now });
     }
     for (const k of this.seen.keys()) if (!keys.has(k)) this.seen.delete(k);
+    for (const k of this.handoffs.keys()) if (!keys.has(k)) this.handoffs.delete(k);
+  }
+
+  /** Records a hand-off request this worker just made (its age counts from now, not from the next scan). */
+  noteHandoffRequested(leaseKey: string, to: string, now: number): void {
+    this.handoffs.set(leaseKey, { to, since: now });
+  }
+
+  /** How long (on this worker's clock) the lease's current hand-off request has been seen; 0 when none. */
+  handoffAge(lease: Lease, now: number): number {
+    const h = this.handoffs.get(lease.leaseKey);
+    return h && h.to === lease.handoffTo ? now - h.since : 0;
   }
 
   /** Unowned leases are expired at once; owned ones when unchanged for `leaseDurationMs`. */
@@ -56,6 +72,11 @@ export interface TakeInput {
   maxLeasesForWorker: number;
   /** Steal from over-loaded workers. */
   balance: boolean;
+  /**
+   * Whether a lease's hand-off request (`handoffTo`) is still in force: such a lease counts for the requester, not
+   * the owner, and is not a steal candidate. @default every request is in force
+   */
+  isHandoffActive?: (lease: Lease) => boolean;
   /** Randomness in [0, 1) for spreading concurrent takers over different leases. */
   random: () => number;
 }
@@ -90,10 +111,17 @@ function shuffle<T>(xs: T[], random: () => number): T[] {
  */
 export function computeLeasesToTake(input: TakeInput): TakePlan {
   const { leases, workerId, held, isExpired, maxLeasesForWorker, balance, random } = input;
+  const handoffActive = (l: Lease) => !!l.handoffTo && (input.isHandoffActive?.(l) ?? true);
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   const eligible = leases.filter((l) => !isFinished(l) && parentsDone(l, byKey));
 
-  const counts = new Map<string, Lease[]>();
+  // Per live worker: leases it owns (steal candidates) and leases on their way to it (hand-offs it asked for).
+  const workersMap = new Map<string, { owned: Lease[]; pending: number }>();
+  const entry = (w: string) => {
+    let e = workersMap.get(w);
+    if (!e) workersMap.set(w, (e = { owned: [], pending: 0 }));
+    return e;
+  };
   const expired: Lease[] = [];
   let mine = 0;
   for (const l of eligible) {
@@ -105,14 +133,17 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
       expired.push(l);
       continue;
     }
+    // Being handed over: it counts for the requester (on its way there), and nobody else asks for it.
+    if (handoffActive(l)) {
+      if (l.handoffTo === workerId) mine++;
+      else entry(l.handoffTo!).pending++;
+      continue;
+    }
     // A lease owned by our id but not held (a restart with a fixed workerId) is treated as someone else's: it
     // expires and is taken back like any other.
-    const owner = l.leaseOwner === workerId ? `${workerId} (previous run)` : l.leaseOwner!;
-    const list = counts.get(owner);
-    if (list) list.push(l);
-    else counts.set(owner, [l]);
+    entry(l.leaseOwner === workerId ? `${workerId} (previous run)` : l.leaseOwner!).owned.push(l);
   }
-  const workers = counts.size + 1;
+  const workers = workersMap.size + (workersMap.has(workerId) ? 0 : 1);
   const target = Math.min(maxLeasesForWorker, Math.ceil(eligible.length / workers));
   let needed = Math.max(0, target - mine);
   const plan: TakePlan = { target, workers, expired: [], needed: 0, steal: [] };
@@ -124,12 +155,16 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
   if (needed === 0 || !balance) return plan;
 
   // Steal: the most loaded first; from each, only its excess over the target.
-  const victims = shuffle([...counts.entries()], random).sort((a, b) => b[1].length - a[1].length);
-  for (const [, owned] of victims) {
+  const load = (e: { owned: Lease[]; pending: number }) => e.owned.length + e.pending;
+  const victims = shuffle(
+    [...workersMap.entries()].filter(([w]) => w !== workerId),
+    random,
+  ).sort((a, b) => load(b[1]) - load(a[1]));
+  for (const [, e] of victims) {
     if (needed === 0) break;
-    const excess = owned.length - target;
+    const excess = load(e) - target;
     if (excess <= 0) continue;
-    const take = shuffle([...owned], random).slice(0, Math.min(excess, needed));
+    const take = shuffle([...e.owned], random).slice(0, Math.min(excess, needed));
     plan.steal.push(...take);
     needed -= take.length;
   }
@@ -137,8 +172,8 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
   // (e.g. 3/3/1 → 3/2/2), which the KCL also does.
   if (needed >= 2 && plan.steal.length === 0) {
     const top = victims[0];
-    if (top && top[1].length >= target && top[1].length > mine + 1)
-      plan.steal.push(shuffle([...top[1]], random)[0]!);
+    if (top && top[1].owned.length && load(top[1]) >= target && load(top[1]) > mine + 1)
+      plan.steal.push(shuffle([...top[1].owned], random)[0]!);
   }
   return plan;
 }

@@ -44,6 +44,11 @@ export interface Lease {
    * first checkpoint are not skipped after a crash. The KCL ignores the attribute.
    */
   latestStartedAt?: number;
+  /**
+   * awskit extension (`awskitHandoffTo`, S): a worker asked the owner to hand this lease over (graceful
+   * rebalancing). Cleared when the lease is released or taken.
+   */
+  handoffTo?: string;
 }
 
 /** Where to start in shards that have no checkpoint yet. */
@@ -227,6 +232,13 @@ export interface KinesisConsumerBaseOptions {
   maxLeasesForWorker?: number;
   /** Steal leases from over-loaded workers to balance toward ⌈leases/workers⌉. @default true */
   balance?: boolean;
+  /**
+   * Balancing hands leases over gracefully: the taker asks, the owner finishes its batch, checkpoints and releases,
+   * so a shard is never processed by two workers at once. If the owner has not let go after this long, the lease
+   * is stolen anyway. 0 steals at once (KCL 2.x behaviour: faster, but the old owner's batch in flight overlaps).
+   * @default 10_000
+   */
+  gracefulHandoffTimeoutMs?: number;
   /** Polling fetcher tuning. */
   polling?: PollingOptions;
   /** Retry backoff of a failing handler. @default { baseMs: 100, capMs: 10_000 } */

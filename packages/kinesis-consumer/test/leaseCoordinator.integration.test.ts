@@ -21,9 +21,15 @@ async function freshTable(): Promise<LeaseTable> {
 const shard = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
 
 /** A coordinator driven by hand (no loops) on a fake clock. */
-function coordinator(table: LeaseTable, workerId: string, clock: { t: number }) {
+function coordinator(
+  table: LeaseTable,
+  workerId: string,
+  clock: { t: number },
+  opts: { handoffTimeoutMs?: number } = {},
+) {
   const acquired: string[] = [];
   const lost: [string, LeaseLossReason][] = [];
+  const handoffs: string[] = [];
   const c = new LeaseCoordinator({
     table,
     workerId,
@@ -39,8 +45,10 @@ function coordinator(table: LeaseTable, workerId: string, clock: { t: number }) 
     random: () => 0.5,
     onAcquired: (h: HeldLease) => acquired.push(h.shardId),
     onLost: (h: HeldLease, r) => lost.push([h.shardId, r]),
+    handoffTimeoutMs: opts.handoffTimeoutMs ?? 0,
+    onHandoffRequested: (h: HeldLease) => handoffs.push(h.shardId),
   });
-  return { c, acquired, lost };
+  return { c, acquired, lost, handoffs };
 }
 
 describe('LeaseTable fencing (real DynamoDB API)', () => {
@@ -180,5 +188,49 @@ describe('LeaseCoordinator renewals', () => {
     await a.c.renewAll();
     expect(table.calls.writes).toBe(writes + 1);
     expect((await table.getLease(shard(0)))!.leaseCounter).toBe(2);
+  });
+});
+
+describe('LeaseCoordinator graceful hand-off', () => {
+  it('asks instead of stealing; the owner is told on its next renewal; the asker takes the lease once released', async () => {
+    const table = await freshTable();
+    for (let i = 0; i < 4; i++) await table.createLeaseIfNotExists(newLease(shard(i), 'TRIM_HORIZON', []));
+    const clock = { t: 0 };
+    const a = coordinator(table, 'a', clock, { handoffTimeoutMs: 10_000 });
+    const b = coordinator(table, 'b', clock, { handoffTimeoutMs: 10_000 });
+    await a.c.takeOnce();
+    expect(a.acquired).toHaveLength(4);
+    await b.c.takeOnce();
+    expect(b.acquired).toEqual([]); // asked, did not steal
+    const asked = (await table.listLeases()).filter((l) => l.handoffTo === 'b').map((l) => l.leaseKey);
+    expect(asked).toHaveLength(2);
+    // b does not ask for more while its requests are pending.
+    await b.c.takeOnce();
+    expect((await table.listLeases()).filter((l) => l.handoffTo === 'b')).toHaveLength(2);
+    clock.t += 3_000;
+    await a.c.renewAll();
+    expect(a.handoffs.sort()).toEqual(asked.sort());
+    expect(a.lost).toEqual([]);
+    for (const k of asked) await a.c.release(a.c.held.get(k)!);
+    await b.c.takeOnce();
+    expect(b.acquired.sort()).toEqual(asked.sort());
+    expect((await table.listLeases()).every((l) => l.handoffTo === undefined)).toBe(true);
+  });
+
+  it('steals after all when the owner ignores the request for the hand-off timeout', async () => {
+    const table = await freshTable();
+    for (let i = 0; i < 2; i++) await table.createLeaseIfNotExists(newLease(shard(i), 'TRIM_HORIZON', []));
+    const clock = { t: 0 };
+    const a = coordinator(table, 'a', clock, { handoffTimeoutMs: 0 }); // an owner that never hands over
+    const b = coordinator(table, 'b', clock, { handoffTimeoutMs: 5_000 });
+    await a.c.takeOnce();
+    await b.c.takeOnce();
+    expect(b.acquired).toEqual([]);
+    clock.t += 5_001;
+    await b.c.takeOnce();
+    expect(b.acquired).toHaveLength(1);
+    clock.t += 3_000;
+    await a.c.renewAll();
+    expect(a.lost).toHaveLength(1);
   });
 });

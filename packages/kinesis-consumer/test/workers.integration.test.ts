@@ -63,6 +63,50 @@ describe('KinesisConsumer with several workers', () => {
     expect(col.orderViolations()).toEqual([]);
   });
 
+  it('rebalancing hands leases over gracefully: a shard is never processed by two workers at once, nothing twice', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 4 });
+    const app = appName();
+    const col = new Collector();
+    const inFlight = new Map<string, number>();
+    let maxConcurrentPerShard = 0;
+    const make = (id: string) => {
+      const w = newConsumer(c, {
+        streamName: stream,
+        applicationName: app,
+        workerId: id,
+        initialPosition: 'TRIM_HORIZON',
+        polling: { maxRecordsPerFetch: 5, idleTimeBetweenReadsMs: 50, minTimeBetweenReadsMs: 20 },
+        processor: async (rs, ctx) => {
+          const n = (inFlight.get(ctx.shardId) ?? 0) + 1;
+          inFlight.set(ctx.shardId, n);
+          maxConcurrentPerShard = Math.max(maxConcurrentPerShard, n);
+          await new Promise((r) => setTimeout(r, 80)); // slow: a batch is in flight when the hand-off comes
+          col.add(rs, id);
+          inFlight.set(ctx.shardId, n - 1);
+        },
+      });
+      running.push(w);
+      return w;
+    };
+    const a = make('a');
+    await a.start();
+    await waitFor('a holds all 4', () => held(a).length === 4);
+    const input = records(200, 20);
+    await put(c.kinesis, stream, input);
+    await waitFor('a is busy', () => col.all.length > 20);
+    const b = make('b');
+    const released: string[] = [];
+    a.on('leaseReleased', (s) => released.push(s));
+    await b.start();
+    await waitFor('2/2', () => held(a).length === 2 && held(b).length === 2 && disjointCover([a, b], 4));
+    await waitFor('all records', () => col.distinct().size === input.length);
+    expect(released).toHaveLength(2);
+    expect(maxConcurrentPerShard).toBe(1);
+    expect(col.all.length).toBe(input.length); // no record processed twice
+    expect(col.orderViolations()).toEqual([]);
+  });
+
   it('stop() finishes the batch in flight, checkpoints and releases its leases; another worker takes them', async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 2 });
