@@ -29,7 +29,7 @@ export const PRODUCER_DEFAULTS: Readonly<Required<ProducerTuning>> = Object.free
  * several times more records per second there (bench/producer). Real AWS keeps the KPL values.
  */
 export const LOCAL_ENDPOINT_DEFAULTS = Object.freeze({
-  collectionMaxBytes: 256 * 1024,
+  collectionMaxBytes: 128 * 1024,
   aggregationMaxBytes: 128 * 1024,
   maxInFlightRequests: 2,
 } as const satisfies Partial<ProducerTuning>);

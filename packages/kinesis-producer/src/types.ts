@@ -55,8 +55,8 @@ export interface ProducerTuning {
    */
   collectionMaxBytes?: number;
   /**
-   * Time a record may take to reach Kinesis, retries included, before it rejects with `RecordExpiredError`
-   * (KPL `RecordTtl`).
+   * Time a record may take to reach Kinesis, counted from the `put` call (time waiting for buffer room and
+   * retries included), before it rejects with `RecordExpiredError` (KPL `RecordTtl`).
    * @default 30_000
    */
   recordTtlMs?: number;
