@@ -47,7 +47,7 @@ export function registerKinesisPut(kinesis: Command): void {
   kinesis
     .command('put')
     .description(
-      'Put newline-delimited records (one record per line) from a file or stdin into a stream, aggregated and\nbatched like the KPL, with retries; prints a summary.',
+      'Put newline-delimited records (one per line) from a file or stdin into a stream: aggregated and batched like the KPL, retried, with a summary.',
     )
     .requiredOption('-s, --stream <name>', 'stream name or ARN')
     .option('-k, --partition-key <key>', 'the same partition key for every record')
