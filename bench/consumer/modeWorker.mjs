@@ -28,4 +28,6 @@ const consumer = new KinesisConsumer({
 });
 consumer.on('leaseAcquired', (shardId) => out({ event: 'acquired', shardId }));
 consumer.on('leaseLost', (shardId) => out({ event: 'lost', shardId }));
+// Balancing hands leases over gracefully (released, not lost): also "no longer held".
+consumer.on('leaseReleased', (shardId) => out({ event: 'lost', shardId }));
 await consumer.start();
