@@ -119,7 +119,10 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
   const workersMap = new Map<string, { owned: Lease[]; pending: number }>();
   const entry = (w: string) => {
     let e = workersMap.get(w);
-    if (!e) workersMap.set(w, (e = { owned: [], pending: 0 }));
+    if (!e) {
+      e = { owned: [], pending: 0 };
+      workersMap.set(w, e);
+    }
     return e;
   };
   const expired: Lease[] = [];
@@ -172,7 +175,7 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
   // (e.g. 3/3/1 → 3/2/2), which the KCL also does.
   if (needed >= 2 && plan.steal.length === 0) {
     const top = victims[0];
-    if (top && top[1].owned.length && load(top[1]) >= target && load(top[1]) > mine + 1)
+    if (top?.[1].owned.length && load(top[1]) >= target && load(top[1]) > mine + 1)
       plan.steal.push(shuffle([...top[1].owned], random)[0]!);
   }
   return plan;
