@@ -136,6 +136,20 @@ describe('computeLeasesToTake', () => {
     expect(p.needed).toBe(2);
   });
 
+  it('counts leases being handed over for the worker that asked, and never asks twice', () => {
+    const leases = [
+      lease(0, 'a', { handoffTo: 'b' }),
+      lease(1, 'a', { handoffTo: 'b' }),
+      lease(2, 'a'),
+      lease(3, 'a'),
+    ];
+    expect(taken(plan(leases, 'b'))).toEqual([]);
+    // For a third worker, a holds 2 and b is getting 2: a's two are the only candidates.
+    const p = plan(leases, 'c');
+    expect(p.workers).toBe(3);
+    expect(p.steal.every((l) => !l.handoffTo)).toBe(true);
+  });
+
   it('3/3/1 evens out to 3/2/2', () => {
     const leases = [
       ...Array.from({ length: 3 }, (_, i) => lease(i, 'a')),
