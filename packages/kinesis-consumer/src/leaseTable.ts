@@ -252,6 +252,7 @@ export class LeaseTable {
       const now = await this.getLease(leaseKey);
       if (now && now.leaseOwner === owner && now.leaseCounter === counter + 1) {
         if (now.handoffTo) this.handoffSeen.set(leaseKey, now.handoffTo);
+        else this.handoffSeen.delete(leaseKey);
         return counter + 1;
       }
       return undefined;
@@ -264,6 +265,7 @@ export class LeaseTable {
    * @returns the lease after the write, or undefined when another worker changed it first.
    */
   async takeLease(seen: Lease, owner: string): Promise<Lease | undefined> {
+    this.handoffSeen.delete(seen.leaseKey);
     const values: Item = {
       ':next': { N: String(seen.leaseCounter + 1) },
       ':cur': { N: String(seen.leaseCounter) },
@@ -327,6 +329,7 @@ export class LeaseTable {
    * @returns false when it was not ours any more.
    */
   async releaseLease(leaseKey: string, owner: string, counter: number): Promise<boolean> {
+    this.handoffSeen.delete(leaseKey);
     try {
       this.calls.writes++;
       await this.client.send(
