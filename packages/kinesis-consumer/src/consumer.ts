@@ -408,6 +408,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
           parentShardIds: l.parentShardIds,
         };
         if (l.leaseOwner) v.owner = l.leaseOwner;
+        if (l.handoffTo) v.handoffTo = l.handoffTo;
         const lag = this.consumers.get(l.leaseKey)?.millisBehindLatest;
         if (lag !== undefined) v.millisBehindLatest = lag;
         return v;

@@ -298,6 +298,8 @@ export interface LeaseView {
   leaseCounter: number;
   checkpoint: ExtendedSequenceNumber;
   parentShardIds: string[];
+  /** A worker that asked for this lease (graceful hand-off in progress). */
+  handoffTo?: string;
   /** Only known for shards this worker holds. */
   millisBehindLatest?: number;
 }
