@@ -37,7 +37,8 @@ export const SERVICES: Readonly<Record<ServiceId, ServiceInfo>> = {
 
 /** Infers the service from an SDK client constructor (`KinesisClient` → `kinesis`). */
 export function serviceOfClient(ctor: { name: string }): ServiceId | undefined {
-  for (const [id, info] of Object.entries(SERVICES))
-    if (info.clientName === ctor.name) return id as ServiceId;
+  // Bundlers rename clashing classes with a numeric suffix (esbuild: `KinesisClient2`); the name still tells.
+  const name = ctor.name.replace(/\d+$/, '');
+  for (const [id, info] of Object.entries(SERVICES)) if (info.clientName === name) return id as ServiceId;
   return undefined;
 }

@@ -194,6 +194,15 @@ describe('createClient', () => {
     client.destroy();
   });
 
+  // Regression: the bundled CLI failed with "cannot tell which service" because esbuild renamed KinesisClient.
+  it('infers the service of a client class a bundler renamed (KinesisClient2)', async () => {
+    const Renamed = { KinesisClient2: class extends KinesisClient {} }.KinesisClient2;
+    expect(Renamed.name).toBe('KinesisClient2');
+    const client = await createClient(Renamed, { local: true, env: { HOME: bare } });
+    expect(clientResolution(client)?.service).toBe('kinesis');
+    client.destroy();
+  });
+
   it('signs IAM in us-east-1 against AWS whatever the profile region', async () => {
     const client = await createClient(IAMClient, {
       region: 'ap-northeast-2',
