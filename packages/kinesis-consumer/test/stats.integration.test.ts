@@ -111,19 +111,25 @@ describe('KinesisConsumer observability', () => {
       release = r;
     });
     const stalls: StallInfo[] = [];
+    let entered = false;
     const metrics = new MetricsRegistry();
     const w = newConsumer(c, {
       streamName: stream,
       applicationName: appName(),
       initialPosition: 'TRIM_HORIZON',
-      stallThresholdMs: 400,
+      // Well above scheduling hiccups of a loaded 2-core machine, so the only stall is the hanging handler.
+      stallThresholdMs: 1_500,
       metrics,
-      processor: () => hang,
+      processor: () => {
+        entered = true;
+        return hang;
+      },
     });
     w.on('shardStalled', (i) => stalls.push(i));
     running.push(w);
     await w.start();
     await put(c.kinesis, stream, records(5, 1));
+    await waitFor('handler called', () => entered);
     await waitFor('stall reported', () => stalls.length === 1);
     expect(stalls[0]!.batchInFlight).toBe(true);
     expect(w.stats().shards[0]!.stalled).toBe(true);
