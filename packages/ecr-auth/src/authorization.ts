@@ -240,35 +240,30 @@ export interface GetAuthorizationOptions extends EcrClientOptions {
   ecrClientConfig?: Record<string, unknown>;
 }
 
-/** The AWS resolution options of a larger options object (drops ecr-auth's own keys). */
-function clientOptionsOf(
-  o: EcrClientOptions & { ecrClientConfig?: Record<string, unknown>; logger?: Logger },
-): EcrClientOptions & { ecrClientConfig?: Record<string, unknown>; logger?: Logger } {
-  const {
-    region,
-    endpoint,
-    profile,
-    local,
-    credentials,
-    env,
-    maxAttempts,
-    clientConfig,
-    ecrClientConfig,
-    logger,
-  } = o;
-  const picked = {
-    region,
-    endpoint,
-    profile,
-    local,
-    credentials,
-    env,
-    maxAttempts,
-    clientConfig,
-    ecrClientConfig,
-    logger,
-  };
-  return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as typeof picked;
+type ClientOptionsSubset = EcrClientOptions & { ecrClientConfig?: Record<string, unknown>; logger?: Logger };
+
+/** The keys {@link clientOptionsOf} keeps, in the order they appear in its result. */
+const CLIENT_OPTION_KEYS = [
+  'region',
+  'endpoint',
+  'profile',
+  'local',
+  'credentials',
+  'env',
+  'maxAttempts',
+  'clientConfig',
+  'ecrClientConfig',
+  'logger',
+] as const satisfies readonly (keyof ClientOptionsSubset)[];
+
+/** The AWS resolution options of a larger options object (drops ecr-auth's own keys and undefined values). */
+function clientOptionsOf(o: ClientOptionsSubset): ClientOptionsSubset {
+  const picked: Record<string, unknown> = {};
+  for (const key of CLIENT_OPTION_KEYS) {
+    const value = o[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as ClientOptionsSubset;
 }
 
 function validateRegistryIds(ids: string[]): void {
