@@ -27,7 +27,7 @@ const moto = await startMotoServer();
 const admin = new IAMClient({
   endpoint: moto.endpoint,
   region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIAADMIN00000000000', secretAccessKey: 'x' },
+  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' },
 });
 let n = 0;
 async function freshProfile() {
@@ -125,7 +125,7 @@ try {
   const t0 = performance.now();
   for (let i = 0; i < EDITS; i++) {
     replaceProfileKeys(big, `p${i % 500}`, {
-      accessKeyId: 'AKIAZZZZZZZZZZZZZZZZ',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
       secretAccessKey: 'x'.repeat(40),
     });
   }
