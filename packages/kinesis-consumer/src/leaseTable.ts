@@ -129,6 +129,55 @@ export class LeaseTable {
     return new LeaseTableError(`lease table ${this.tableName}: ${operation} failed: ${a.message}`, e);
   }
 
+  /**
+   * The fenced write behind every change to a held lease: `SET leaseCounter = :next[, set] [REMOVE remove]`,
+   * conditional on `leaseCounter = :cur AND leaseOwner = :me`. When the condition fails, `stillOurs` (if given)
+   * judges a consistent re-read: a write that had succeeded but whose SDK retry failed the condition (KCL PR #247).
+   * @returns the new counter, or undefined when the lease is not ours any more.
+   */
+  private async updateOwned(
+    leaseKey: string,
+    owner: string,
+    counter: number,
+    update: {
+      set?: string;
+      remove?: string[];
+      values?: Item;
+      /** Read the item back (ALL_NEW) and note a hand-off request on it. */
+      noteHandoff?: boolean;
+      stillOurs?: (now: Lease | undefined) => boolean;
+    },
+  ): Promise<number | undefined> {
+    let expression = update.set ? `SET leaseCounter = :next, ${update.set}` : 'SET leaseCounter = :next';
+    if (update.remove?.length) expression += ` REMOVE ${update.remove.join(', ')}`;
+    try {
+      this.calls.writes++;
+      const r = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { leaseKey: { S: leaseKey } },
+          UpdateExpression: expression,
+          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
+          // The fencing values go last so no caller's values can replace them.
+          ExpressionAttributeValues: {
+            ...update.values,
+            ':next': { N: String(counter + 1) },
+            ':cur': { N: String(counter) },
+            ':me': { S: owner },
+          },
+          ...(update.noteHandoff ? { ReturnValues: 'ALL_NEW' as const } : {}),
+        }),
+      );
+      if (update.noteHandoff) this.noteHandoff(leaseKey, r.Attributes);
+      return counter + 1;
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      // The optional call skips the re-read entirely when there is no judge.
+      if (update.stillOurs?.(await this.getLease(leaseKey))) return counter + 1;
+      return undefined;
+    }
+  }
+
   /** Creates the table (on-demand billing, `leaseKey` hash key) if it does not exist, and waits until ACTIVE. */
   async ensureTable(signal?: AbortSignal): Promise<boolean> {
     let created = false;
@@ -229,34 +278,15 @@ export class LeaseTable {
    * @returns the new counter, or undefined when the lease was lost.
    */
   async renewLease(leaseKey: string, owner: string, counter: number): Promise<number | undefined> {
-    try {
-      this.calls.writes++;
-      const r = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression: 'SET leaseCounter = :next',
-          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
-          ExpressionAttributeValues: {
-            ':next': { N: String(counter + 1) },
-            ':cur': { N: String(counter) },
-            ':me': { S: owner },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      this.noteHandoff(leaseKey, r.Attributes);
-      return counter + 1;
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      const now = await this.getLease(leaseKey);
-      if (now && now.leaseOwner === owner && now.leaseCounter === counter + 1) {
+    return this.updateOwned(leaseKey, owner, counter, {
+      noteHandoff: true,
+      stillOurs: (now) => {
+        if (!(now && now.leaseOwner === owner && now.leaseCounter === counter + 1)) return false;
         if (now.handoffTo) this.handoffSeen.set(leaseKey, now.handoffTo);
         else this.handoffSeen.delete(leaseKey);
-        return counter + 1;
-      }
-      return undefined;
-    }
+        return true;
+      },
+    });
   }
 
   /**
@@ -330,26 +360,10 @@ export class LeaseTable {
    */
   async releaseLease(leaseKey: string, owner: string, counter: number): Promise<boolean> {
     this.handoffSeen.delete(leaseKey);
-    try {
-      this.calls.writes++;
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression: 'SET leaseCounter = :next REMOVE leaseOwner, awskitHandoffTo',
-          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
-          ExpressionAttributeValues: {
-            ':next': { N: String(counter + 1) },
-            ':cur': { N: String(counter) },
-            ':me': { S: owner },
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalFailure(e)) return false;
-      throw this.wrap(e, 'UpdateItem');
-    }
+    const next = await this.updateOwned(leaseKey, owner, counter, {
+      remove: ['leaseOwner', 'awskitHandoffTo'],
+    });
+    return next !== undefined;
   }
 
   /**
@@ -367,48 +381,31 @@ export class LeaseTable {
     extra: { childShardIds?: string[]; releaseOwner?: boolean } = {},
   ): Promise<number> {
     const values: Item = {
-      ':next': { N: String(counter + 1) },
-      ':cur': { N: String(counter) },
-      ':me': { S: owner },
       ':cp': { S: position.sequenceNumber },
       ':sub': { N: String(position.subSequenceNumber) },
       ':zero': { N: '0' },
     };
-    let set =
-      'SET leaseCounter = :next, checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero';
+    let set = 'checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero';
     if (extra.childShardIds?.length) {
       set += ', childShardIds = :children';
       values[':children'] = { SS: [...new Set(extra.childShardIds)] };
     }
     const remove = ['pendingCheckpoint', 'pendingCheckpointSubSequenceNumber', 'pendingCheckpointState'];
     if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo');
-    try {
-      this.calls.writes++;
-      const r = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression: `${set} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      this.noteHandoff(leaseKey, r.Attributes);
-      return counter + 1;
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      const now = await this.getLease(leaseKey);
-      if (
-        now &&
+    const next = await this.updateOwned(leaseKey, owner, counter, {
+      set,
+      remove,
+      values,
+      noteHandoff: true,
+      stillOurs: (now) =>
+        !!now &&
         now.leaseCounter === counter + 1 &&
         (extra.releaseOwner ? !now.leaseOwner : now.leaseOwner === owner) &&
         now.checkpoint === position.sequenceNumber &&
-        now.checkpointSubSequenceNumber === position.subSequenceNumber
-      )
-        return counter + 1;
-      throw new LeaseLostError(leaseKey);
-    }
+        now.checkpointSubSequenceNumber === position.subSequenceNumber,
+    });
+    if (next === undefined) throw new LeaseLostError(leaseKey);
+    return next;
   }
 
   /**
@@ -421,29 +418,12 @@ export class LeaseTable {
     counter: number,
     position: ExtendedSequenceNumber,
   ): Promise<number> {
-    try {
-      this.calls.writes++;
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression:
-            'SET leaseCounter = :next, pendingCheckpoint = :cp, pendingCheckpointSubSequenceNumber = :sub',
-          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
-          ExpressionAttributeValues: {
-            ':next': { N: String(counter + 1) },
-            ':cur': { N: String(counter) },
-            ':me': { S: owner },
-            ':cp': { S: position.sequenceNumber },
-            ':sub': { N: String(position.subSequenceNumber) },
-          },
-        }),
-      );
-      return counter + 1;
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      throw new LeaseLostError(leaseKey);
-    }
+    const next = await this.updateOwned(leaseKey, owner, counter, {
+      set: 'pendingCheckpoint = :cp, pendingCheckpointSubSequenceNumber = :sub',
+      values: { ':cp': { S: position.sequenceNumber }, ':sub': { N: String(position.subSequenceNumber) } },
+    });
+    if (next === undefined) throw new LeaseLostError(leaseKey);
+    return next;
   }
 
   /**
@@ -452,35 +432,17 @@ export class LeaseTable {
    * @returns the new counter. @throws {LeaseLostError}
    */
   async markLatestStart(leaseKey: string, owner: string, counter: number, epochMs: number): Promise<number> {
-    try {
-      this.calls.writes++;
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { leaseKey: { S: leaseKey } },
-          UpdateExpression: 'SET leaseCounter = :next, awskitLatestStartedAt = :t',
-          ConditionExpression: 'leaseCounter = :cur AND leaseOwner = :me',
-          ExpressionAttributeValues: {
-            ':next': { N: String(counter + 1) },
-            ':cur': { N: String(counter) },
-            ':me': { S: owner },
-            ':t': { N: String(epochMs) },
-          },
-        }),
-      );
-      return counter + 1;
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      const now = await this.getLease(leaseKey);
-      if (
-        now &&
+    const next = await this.updateOwned(leaseKey, owner, counter, {
+      set: 'awskitLatestStartedAt = :t',
+      values: { ':t': { N: String(epochMs) } },
+      stillOurs: (now) =>
+        !!now &&
         now.leaseOwner === owner &&
         now.leaseCounter === counter + 1 &&
-        now.latestStartedAt === epochMs
-      )
-        return counter + 1;
-      throw new LeaseLostError(leaseKey);
-    }
+        now.latestStartedAt === epochMs,
+    });
+    if (next === undefined) throw new LeaseLostError(leaseKey);
+    return next;
   }
 
   /** Deletes a lease (cleanup of finished shards that left the stream's retention). */
