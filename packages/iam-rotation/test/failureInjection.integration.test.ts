@@ -1,33 +1,25 @@
-import { readFile, stat } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRotationSteps } from '../src/awsSteps.js';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, RotationStepName, RotationSteps } from '../src/types.js';
 import {
-  createUserWithKey,
-  type EnforcingMoto,
+  createUserWithProfile,
+  exists,
   fixtureCredentials,
   keyStatuses,
-  makeAwsDir,
-  startEnforcingMoto,
+  realRotationSteps,
+  useEnforcingMoto,
   whoAmI,
+  workRotationOptions,
 } from './helpers.js';
 
-const exists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
+const moto = useEnforcingMoto();
 
-let moto: EnforcingMoto;
-beforeAll(async () => {
-  moto = await startEnforcingMoto();
-});
-afterAll(async () => {
-  await moto?.stop();
-});
+/** A user whose `[work]` profile, in the {@link fixtureCredentials} file, holds its one key. */
+const createUserWithFixtureProfile = () =>
+  createUserWithProfile(moto, { credentials: (key) => fixtureCredentials('work', key) });
 
 class InjectedFailure extends Error {
   override name = 'InjectedFailure';
@@ -53,22 +45,10 @@ function injecting(real: RotationSteps, failAt: Set<number>) {
 }
 
 async function scenario(failAt: Set<number>, extra: RotateAccessKeyOptions = {}) {
-  const admin = await moto.iam();
-  const { userName, keys } = await createUserWithKey(admin);
-  const old = keys[0]!;
-  const original = fixtureCredentials('work', old);
-  const aws = await makeAwsDir(original);
-  const base = {
-    profile: 'work',
-    credentialsFile: aws.credentialsFile,
-    configFile: aws.configFile,
-    env: {},
-    clientOptions: { endpoint: moto.endpoint, region: 'us-east-1' },
-    // One attempt: a verification failure must fail the run here (retries are tested below).
-    verifyAttempts: 1,
-    verifyDelayMs: 5,
-  } satisfies RotateAccessKeyOptions;
-  const real = createRotationSteps({ clientOptions: { ...base.clientOptions, env: {} } });
+  const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile();
+  // One attempt: a verification failure must fail the run here (retries are tested below).
+  const base = workRotationOptions(moto, aws, { verifyAttempts: 1, verifyDelayMs: 5 });
+  const real = realRotationSteps(moto);
   const inj = injecting(real, failAt);
   const outcome = await rotateAccessKey({ ...base, ...extra, steps: inj.steps }).then(
     (result) => ({ result, error: undefined }),
@@ -212,15 +192,9 @@ describe('a failure injected at every step leaves a working key and no orphan', 
   });
 
   it('a new key that never verifies is rolled back with VERIFY_FAILED', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const original = fixtureCredentials('work', old);
-    const aws = await makeAwsDir(original);
+    const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile();
     try {
-      const real = createRotationSteps({
-        clientOptions: { endpoint: moto.endpoint, region: 'us-east-1', env: {} },
-      });
+      const real = realRotationSteps(moto);
       let sleeps = 0;
       const err = await rotateAccessKey({
         profile: 'work',

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,12 +7,15 @@ import {
   IAMClient,
   ListAccessKeysCommand,
   PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createClient, type Logger } from '@awskit/core';
 import { type MotoServer, startMotoServer } from '@awskit/local';
 import { uniqueName } from '@awskit/local/testing';
-import type { StaticCredentials } from '../src/types.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createRotationSteps } from '../src/awsSteps.js';
+import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
 
 /** Number of unauthenticated calls the enforcing moto allows: exactly the admin bootstrap below. */
 const BOOTSTRAP_CALLS = 3;
@@ -80,6 +83,97 @@ export async function startEnforcingMoto(): Promise<EnforcingMoto> {
     sts: (creds) => createClient(STSClient, clientOpts(endpoint, creds)),
     stop: () => moto.stop(),
   };
+}
+
+/**
+ * One enforcing moto for the calling test file: started in `beforeAll`, stopped in `afterAll`. The returned handle
+ * forwards to it, so use it inside tests and hooks only.
+ */
+export function useEnforcingMoto(): EnforcingMoto {
+  let moto: EnforcingMoto | undefined;
+  beforeAll(async () => {
+    moto = await startEnforcingMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  const started = () => {
+    if (!moto) throw new Error('the enforcing moto is used before beforeAll started it');
+    return moto;
+  };
+  return {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get admin() {
+      return started().admin;
+    },
+    iam: (creds) => started().iam(creds),
+    sts: (creds) => started().sts(creds),
+    stop: () => started().stop(),
+  };
+}
+
+/** Whether a path exists. */
+export const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
+/** A file's permission bits (e.g. `0o600`). */
+export const fileMode = async (file: string) => (await stat(file)).mode & 0o777;
+
+/** A credentials file with only a `[work]` profile holding `key`. */
+export const workProfileText = (key: StaticCredentials) =>
+  `[work]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`;
+
+/**
+ * Rotation options for the `work` profile of `aws` against `moto`: an empty environment and fast verification
+ * (3 attempts, 10 ms apart) unless `extra` says otherwise.
+ */
+export function workRotationOptions(
+  moto: { endpoint: string },
+  aws: { credentialsFile: string; configFile: string },
+  extra: RotateAccessKeyOptions = {},
+) {
+  return {
+    profile: 'work',
+    credentialsFile: aws.credentialsFile,
+    configFile: aws.configFile,
+    env: {},
+    clientOptions: { endpoint: moto.endpoint, region: 'us-east-1' },
+    verifyAttempts: 3,
+    verifyDelayMs: 10,
+    ...extra,
+  } satisfies RotateAccessKeyOptions;
+}
+
+/** The real AWS steps of a rotation, pointed at `moto` with an empty environment. */
+export const realRotationSteps = (moto: { endpoint: string }) =>
+  createRotationSteps({ clientOptions: { endpoint: moto.endpoint, region: 'us-east-1', env: {} } });
+
+/**
+ * A user with `keys` access keys (default 1) and a temp AWS dir whose credentials file is `credentials(first key)`
+ * (default {@link workProfileText}) and whose config file is `config`. Call `aws.cleanup()` when done.
+ */
+export async function createUserWithProfile(
+  moto: EnforcingMoto,
+  opts: { keys?: number; credentials?: (key: StaticCredentials) => string; config?: string } = {},
+) {
+  const admin = await moto.iam();
+  const { userName, keys } = await createUserWithKey(admin, { keys: opts.keys ?? 1 });
+  const old = keys[0]!;
+  const credentials = (opts.credentials ?? workProfileText)(old);
+  const aws = await makeAwsDir(credentials, opts.config);
+  return { admin, userName, keys, old, credentials, aws };
+}
+
+/** Sets one of the user's access keys to Inactive. */
+export async function deactivateKey(iam: IAMClient, userName: string, accessKeyId: string): Promise<void> {
+  await iam.send(
+    new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }),
+  );
 }
 
 /** Creates a user allowed to manage its own keys, with one access key. */

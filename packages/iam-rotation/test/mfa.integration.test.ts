@@ -12,7 +12,7 @@ import { createRotationSteps } from '../src/awsSteps.js';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotationSteps, StaticCredentials } from '../src/types.js';
-import { makeAwsDir } from './helpers.js';
+import { makeAwsDir, workProfileText } from './helpers.js';
 
 // Moto (the shared local AWS) returns fixed example credentials from GetSessionToken and does not evaluate
 // aws:MultiFactorAuthPresent, so these tests check the wiring: the session is requested with the right device and
@@ -24,10 +24,7 @@ async function setup(config = '') {
   await admin.send(new CreateUserCommand({ UserName: userName }));
   const k = (await admin.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
   const old = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
-  const aws = await makeAwsDir(
-    `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-    config,
-  );
+  const aws = await makeAwsDir(workProfileText(old), config);
   const real = createRotationSteps({
     clientOptions: { endpoint: localAwsEndpoint(), region: 'us-east-1', env: {} },
   });

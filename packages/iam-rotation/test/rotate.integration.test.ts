@@ -1,63 +1,47 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
 import {
   createUserWithKey,
-  type EnforcingMoto,
+  createUserWithProfile,
+  deactivateKey,
+  exists,
+  fileMode,
   fixtureCredentials,
   keyStatuses,
   makeAwsDir,
+  realRotationSteps,
   recordingLogger,
-  startEnforcingMoto,
+  useEnforcingMoto,
   whoAmI,
+  workProfileText,
+  workRotationOptions,
 } from './helpers.js';
 
 const run = promisify(execFile);
-const mode = async (f: string) => (await stat(f)).mode & 0o777;
-const exists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
-
-let moto: EnforcingMoto;
-beforeAll(async () => {
-  moto = await startEnforcingMoto();
-});
-afterAll(async () => {
-  await moto?.stop();
-});
+const moto = useEnforcingMoto();
 
 /** Options every rotation in this file uses: the private moto, fast verification, an empty environment. */
-function rotationOptions(
+const rotationOptions = (
   aws: { credentialsFile: string; configFile: string },
   extra: RotateAccessKeyOptions = {},
-) {
-  return {
-    profile: 'work',
-    credentialsFile: aws.credentialsFile,
-    configFile: aws.configFile,
-    env: {},
-    clientOptions: { endpoint: moto.endpoint, region: 'us-east-1' },
-    verifyAttempts: 3,
-    verifyDelayMs: 10,
-    ...extra,
-  } satisfies RotateAccessKeyOptions;
-}
+) => workRotationOptions(moto, aws, extra);
 
 describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   it('puts a working new key in the profile, deactivates the old one, and leaves every other byte alone', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const before = fixtureCredentials('work', old);
-    const aws = await makeAwsDir(before);
+    const {
+      admin,
+      userName,
+      old,
+      credentials: before,
+      aws,
+    } = await createUserWithProfile(moto, { credentials: (key) => fixtureCredentials('work', key) });
     const logger = recordingLogger();
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { logger }));
@@ -73,7 +57,7 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
         .replace(old.secretAccessKey, newKey.secretAccessKey)
         .replace('aws_session_token = stale-token-from-last-week\r\n', '');
       expect(after).toBe(expected);
-      expect(await mode(aws.credentialsFile)).toBe(0o600);
+      expect(await fileMode(aws.credentialsFile)).toBe(0o600);
 
       expect(await keyStatuses(admin, userName)).toEqual({
         [old.accessKeyId]: 'Inactive',
@@ -97,12 +81,7 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 
   it('deletes the old key with deleteOld, and the deleted key is really rejected', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const aws = await makeAwsDir(
-      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-    );
+    const { admin, userName, old, aws } = await createUserWithProfile(moto);
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { deleteOld: true }));
       expect(result.oldKeyStatus).toBe('deleted');
@@ -114,13 +93,9 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 
   it('the aws CLI works with the rotated profile', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const aws = await makeAwsDir(
-      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-      '[profile work]\nregion = us-east-1\noutput = json\n',
-    );
+    const { userName, aws } = await createUserWithProfile(moto, {
+      config: '[profile work]\nregion = us-east-1\noutput = json\n',
+    });
     try {
       // deleteOld: with enforcement on, only the new key can make the CLI call succeed.
       await rotateAccessKey(rotationOptions(aws, { deleteOld: true }));
@@ -144,19 +119,14 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   });
 
   it('writes the new key as console CSV (0600) when asked', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const aws = await makeAwsDir(
-      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-    );
+    const { userName, aws } = await createUserWithProfile(moto);
     try {
       const csv = join(aws.dir, 'new-key.csv');
       const result = await rotateAccessKey(rotationOptions(aws, { exportCsvFile: csv }));
       expect(await readFile(csv, 'utf8')).toBe(
         `User name,Access key ID,Secret access key\n${userName},${result.newKey!.accessKeyId},${result.newKey!.secretAccessKey}\n`,
       );
-      expect(await mode(csv)).toBe(0o600);
+      expect(await fileMode(csv)).toBe(0o600);
     } finally {
       await aws.cleanup();
     }
@@ -165,11 +135,15 @@ describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
 
 describe('rotateAccessKey: profiles that share the key', () => {
   it('updates every profile holding the old key (retiring it would break them), and can leave them instead', async () => {
-    const admin = await moto.iam();
-    const { keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const text = `[default]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER0\naws_secret_access_key = o\n\n[work] # same key\naws_access_key_id=${old.accessKeyId}\naws_secret_access_key=${old.secretAccessKey}\n`;
-    const aws = await makeAwsDir(text);
+    const {
+      admin,
+      old,
+      credentials: text,
+      aws,
+    } = await createUserWithProfile(moto, {
+      credentials: (key) =>
+        `[default]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER0\naws_secret_access_key = o\n\n[work] # same key\naws_access_key_id=${key.accessKeyId}\naws_secret_access_key=${key.secretAccessKey}\n`,
+    });
     try {
       const result = await rotateAccessKey(rotationOptions(aws));
       const k = result.newKey!;
@@ -199,16 +173,8 @@ describe('rotateAccessKey: profiles that share the key', () => {
 
 describe('rotateAccessKey: CSV export on rollback', () => {
   it('removes the exported CSV of a key that was rolled back, but never a file that was not ours', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const aws = await makeAwsDir(
-      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-    );
-    const { createRotationSteps } = await import('../src/awsSteps.js');
-    const real = createRotationSteps({
-      clientOptions: { endpoint: moto.endpoint, region: 'us-east-1', env: {} },
-    });
+    const { admin, userName, old, aws } = await createUserWithProfile(moto);
+    const real = realRotationSteps(moto);
     const failVerify = {
       getCallerIdentity: async (creds: StaticCredentials) => {
         if (creds.accessKeyId !== old.accessKeyId) throw new Error('verification blocked');
@@ -268,13 +234,11 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
       await aws.cleanup();
     }
   }
-  const profileText = (k: StaticCredentials) =>
-    `[work]\naws_access_key_id = ${k.accessKeyId}\naws_secret_access_key = ${k.secretAccessKey}\n`;
 
   it('two active keys: explains which one is in use and never deletes the active other key', async () => {
     const { userName, keys } = await createUserWithKey(await moto.iam(), { keys: 2 });
     await expectUnchanged(
-      { credentials: profileText(keys[0]!), userName },
+      { credentials: workProfileText(keys[0]!), userName },
       (aws) => rotationOptions(aws, { pruneInactive: true }),
       {
         code: 'KEY_LIMIT_REACHED',
@@ -289,41 +253,33 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   it('a key AWS does not accept: a clear credentials error, nothing created', async () => {
     const { userName, keys } = await createUserWithKey(await moto.iam());
     const unknown = { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: keys[0]!.secretAccessKey };
-    await expectUnchanged({ credentials: profileText(unknown), userName }, (aws) => rotationOptions(aws), {
-      code: 'CREDENTIALS_INVALID',
-      hint: expect.any(String),
-    });
+    await expectUnchanged(
+      { credentials: workProfileText(unknown), userName },
+      (aws) => rotationOptions(aws),
+      {
+        code: 'CREDENTIALS_INVALID',
+        hint: expect.any(String),
+      },
+    );
   });
 
   it('two keys, other inactive, without --prune-inactive: says how to proceed', async () => {
     const admin = await moto.iam();
     const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
-    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
-    await admin.send(
-      new UpdateAccessKeyCommand({
-        UserName: userName,
-        AccessKeyId: keys[1]!.accessKeyId,
-        Status: 'Inactive',
-      }),
+    await deactivateKey(admin, userName, keys[1]!.accessKeyId);
+    await expectUnchanged(
+      { credentials: workProfileText(keys[0]!), userName },
+      (aws) => rotationOptions(aws),
+      {
+        code: 'KEY_LIMIT_REACHED',
+        hint: expect.stringContaining('--prune-inactive'),
+      },
     );
-    await expectUnchanged({ credentials: profileText(keys[0]!), userName }, (aws) => rotationOptions(aws), {
-      code: 'KEY_LIMIT_REACHED',
-      hint: expect.stringContaining('--prune-inactive'),
-    });
   });
 
   it('--prune-inactive deletes the inactive other key first, then rotates', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
-    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
-    await admin.send(
-      new UpdateAccessKeyCommand({
-        UserName: userName,
-        AccessKeyId: keys[1]!.accessKeyId,
-        Status: 'Inactive',
-      }),
-    );
-    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { admin, userName, keys, aws } = await createUserWithProfile(moto, { keys: 2 });
+    await deactivateKey(admin, userName, keys[1]!.accessKeyId);
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { pruneInactive: true }));
       expect(result.plan.deleteFirstKeyId).toBe(keys[1]!.accessKeyId);
@@ -337,9 +293,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   });
 
   it('--delete-key removes exactly the named active key (the explicit opt-in), and no other id is accepted', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin, { keys: 2 });
-    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { admin, userName, keys, aws } = await createUserWithProfile(moto, { keys: 2 });
     try {
       await expect(
         rotateAccessKey(rotationOptions(aws, { deleteKeyId: 'AKIAIOSFODNN7EXAMPLE' })),
@@ -358,10 +312,9 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   });
 
   it('a dry run reports the exact plan and changes nothing', async () => {
-    const { userName, keys } = await createUserWithKey(await moto.iam());
-    const admin = await moto.iam();
-    const credentials = fixtureCredentials('work', keys[0]!);
-    const aws = await makeAwsDir(credentials);
+    const { admin, userName, keys, credentials, aws } = await createUserWithProfile(moto, {
+      credentials: (key) => fixtureCredentials('work', key),
+    });
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { dryRun: true }));
       expect(result.dryRun).toBe(true);
@@ -387,7 +340,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
     const k = keys[0]!;
     await expectUnchanged(
       {
-        credentials: profileText(k),
+        credentials: workProfileText(k),
         config: '[profile sso]\nsso_session = corp\nsso_account_id = 1\n',
         userName,
       },
@@ -396,14 +349,14 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
     );
     await expectUnchanged(
       {
-        credentials: `${profileText(k)}[role]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = work\n`,
+        credentials: `${workProfileText(k)}[role]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = work\n`,
         userName,
       },
       (aws) => rotationOptions(aws, { profile: 'role' }),
       { code: 'PROFILE_NOT_STATIC', message: expect.stringContaining('assumed role') },
     );
     await expectUnchanged(
-      { credentials: profileText(k), userName },
+      { credentials: workProfileText(k), userName },
       (aws) => rotationOptions(aws, { profile: 'nope' }),
       {
         code: 'PROFILE_NOT_FOUND',
@@ -411,7 +364,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
     );
     const { chmod } = await import('node:fs/promises');
     await expectUnchanged(
-      { credentials: profileText(k), userName },
+      { credentials: workProfileText(k), userName },
       (aws) => rotationOptions(aws),
       { code: 'CREDENTIALS_FILE_NOT_WRITABLE', message: expect.stringContaining('read-only') },
       (aws) => chmod(aws.credentialsFile, 0o400),
@@ -420,13 +373,8 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
 });
 
 describe('rotateAccessKey: locking, symlinks, environment', () => {
-  const profileText = (k: StaticCredentials) =>
-    `[work]\naws_access_key_id = ${k.accessKeyId}\naws_secret_access_key = ${k.secretAccessKey}\n`;
-
   it('refuses while another live process holds the lock, and takes over a stale lock', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { admin, userName, keys, aws } = await createUserWithProfile(moto);
     const lockFile = `${journalPaths(aws.credentialsFile, 'work').journalFile}.lock`;
     const { spawn } = await import('node:child_process');
     const { writeFile, rm } = await import('node:fs/promises');
@@ -436,7 +384,7 @@ describe('rotateAccessKey: locking, symlinks, environment', () => {
       await expect(rotateAccessKey(rotationOptions(aws))).rejects.toMatchObject({
         code: 'ROTATION_IN_PROGRESS',
       });
-      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(profileText(keys[0]!));
+      expect(await readFile(aws.credentialsFile, 'utf8')).toBe(workProfileText(keys[0]!));
       expect(Object.keys(await keyStatuses(admin, userName))).toHaveLength(1);
       holder.kill('SIGKILL');
       await new Promise((r) => holder.once('exit', r));
@@ -453,9 +401,7 @@ describe('rotateAccessKey: locking, symlinks, environment', () => {
   });
 
   it('writes through a symlinked credentials file (the link stays a link)', async () => {
-    const admin = await moto.iam();
-    const { keys } = await createUserWithKey(admin);
-    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { aws } = await createUserWithProfile(moto);
     const { symlink, lstat } = await import('node:fs/promises');
     const link = join(aws.dir, 'credentials-link');
     await symlink(aws.credentialsFile, link);
@@ -471,9 +417,7 @@ describe('rotateAccessKey: locking, symlinks, environment', () => {
   });
 
   it('warns when AWS_ACCESS_KEY_ID in the environment still holds the old key', async () => {
-    const admin = await moto.iam();
-    const { keys } = await createUserWithKey(admin);
-    const aws = await makeAwsDir(profileText(keys[0]!));
+    const { keys, aws } = await createUserWithProfile(moto);
     try {
       const result = await rotateAccessKey(
         rotationOptions(aws, { env: { AWS_ACCESS_KEY_ID: keys[0]!.accessKeyId } }),
@@ -487,12 +431,7 @@ describe('rotateAccessKey: locking, symlinks, environment', () => {
 
 describe('resumeRotation', () => {
   it('finishes a rotation whose old-key step failed, then there is nothing left to resume', async () => {
-    const admin = await moto.iam();
-    const { userName, keys } = await createUserWithKey(admin);
-    const old = keys[0]!;
-    const aws = await makeAwsDir(
-      `[work]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`,
-    );
+    const { admin, userName, old, aws } = await createUserWithProfile(moto);
     try {
       const err = await rotateAccessKey(
         rotationOptions(aws, {
@@ -512,8 +451,8 @@ describe('resumeRotation', () => {
       expect(await keyStatuses(admin, userName)).toEqual({ [old.accessKeyId]: 'Active', [newId]: 'Active' });
       // The kept journal (it holds the new secret) and the backup (the old one) are private.
       const kept = journalPaths(aws.credentialsFile, 'work');
-      expect(await mode(kept.journalFile)).toBe(0o600);
-      expect(await mode(kept.backupFile)).toBe(0o600);
+      expect(await fileMode(kept.journalFile)).toBe(0o600);
+      expect(await fileMode(kept.backupFile)).toBe(0o600);
 
       // While the journal exists, a new rotation of the profile is refused.
       await expect(rotateAccessKey(rotationOptions(aws))).rejects.toMatchObject({
