@@ -52,12 +52,14 @@ export interface CreateRotationStepsOptions {
   clientOptions?: Omit<ClientOptions, 'credentials'>;
 }
 
-async function makeClient<C>(
+/**
+ * Creates an IAM or STS client; with no region configured, uses us-east-1 instead of failing. Internal (not in the
+ * public API): shared by the rotation steps and `listAccessKeys`.
+ */
+export async function createIamOrStsClient<C>(
   Client: new (config: never) => C,
-  base: Omit<ClientOptions, 'credentials'>,
-  creds: StaticCredentials,
+  opts: ClientOptions,
 ): Promise<C> {
-  const opts: ClientOptions = { ...base, credentials: { ...creds } };
   try {
     return await createClient(Client as never, opts);
   } catch (e) {
@@ -66,6 +68,14 @@ async function makeClient<C>(
       return createClient(Client as never, { ...opts, region: 'us-east-1' });
     throw e;
   }
+}
+
+async function makeClient<C>(
+  Client: new (config: never) => C,
+  base: Omit<ClientOptions, 'credentials'>,
+  creds: StaticCredentials,
+): Promise<C> {
+  return createIamOrStsClient(Client, { ...base, credentials: { ...creds } });
 }
 
 /**

@@ -1,14 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import {
-  type ClientOptions,
-  type Clock,
-  createClient,
-  isAwskitError,
-  systemClock,
-  toAwskitError,
-} from '@awskit/core';
-import { fetchAccessKeys } from './awsSteps.js';
+import { type ClientOptions, type Clock, isAwskitError, systemClock, toAwskitError } from '@awskit/core';
+import { createIamOrStsClient, fetchAccessKeys } from './awsSteps.js';
 import { IamRotationError } from './errors.js';
 import { userNameFromArn } from './rotateAccessKey.js';
 import type { AccessKeyInfo } from './types.js';
@@ -43,16 +36,6 @@ export interface AccessKeyListing {
   keys: AccessKeyReport[];
 }
 
-async function client<C>(Client: new (c: never) => C, opts: ClientOptions): Promise<C> {
-  try {
-    return await createClient(Client as never, opts);
-  } catch (e) {
-    if (isAwskitError(e, 'REGION_MISSING'))
-      return createClient(Client as never, { ...opts, region: 'us-east-1' });
-    throw e;
-  }
-}
-
 /**
  * Lists a user's access keys with status, age and last use.
  *
@@ -67,7 +50,7 @@ export async function listAccessKeys(options: ListAccessKeysOptions = {}): Promi
   try {
     let userName = options.userName;
     if (!userName) {
-      const sts = options.sts ?? (await client(STSClient, opts));
+      const sts = options.sts ?? (await createIamOrStsClient(STSClient, opts));
       const id = await sts.send(new GetCallerIdentityCommand({}));
       userName = userNameFromArn(id.Arn ?? '');
       if (!userName) {
@@ -76,7 +59,7 @@ export async function listAccessKeys(options: ListAccessKeysOptions = {}): Promi
         });
       }
     }
-    const iam = options.iam ?? (await client(IAMClient, opts));
+    const iam = options.iam ?? (await createIamOrStsClient(IAMClient, opts));
     const keys = (await fetchAccessKeys(iam, userName)).map((k): AccessKeyReport => {
       const r: AccessKeyReport = { ...k };
       if (k.createDate) r.ageDays = Math.floor((now - k.createDate.getTime()) / DAY_MS);
