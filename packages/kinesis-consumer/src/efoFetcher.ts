@@ -13,6 +13,7 @@ import {
   type SubscribeToShardEvent,
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay, isAwskitError } from '@awskit/core';
+import { BatchQueue } from './batchQueue.js';
 import { EfoRegistrationError, KinesisConsumerErrorCode } from './errors.js';
 import type {
   FetchedBatch,
@@ -203,12 +204,8 @@ class EfoShared {
  * report it, from a GetRecords check once the shard is closed). Same batch semantics as the polling fetcher.
  */
 export class EfoFetcher implements ShardFetcher {
-  private readonly queue: FetchedBatch[] = [];
   private readonly abort = new AbortController();
-  private wakeConsumer?: () => void;
-  private wakeProducer?: () => void;
-  private failure?: unknown;
-  private done = false;
+  private readonly batches: BatchQueue;
   private subscription?: AbortController;
 
   constructor(
@@ -216,45 +213,18 @@ export class EfoFetcher implements ShardFetcher {
     private readonly opts: ResolvedEfoOptions,
     private readonly shared: EfoShared,
   ) {
+    this.batches = new BatchQueue(opts.maxPrefetchBatches, this.abort.signal);
     void this.run();
   }
 
-  async next(): Promise<FetchedBatch | undefined> {
-    for (;;) {
-      const b = this.queue.shift();
-      if (b) {
-        this.wakeProducer?.();
-        return b;
-      }
-      if (this.failure) throw this.failure;
-      if (this.done || this.abort.signal.aborted) return undefined;
-      await new Promise<void>((r) => {
-        this.wakeConsumer = r;
-      });
-      this.wakeConsumer = undefined;
-    }
+  next(): Promise<FetchedBatch | undefined> {
+    return this.batches.next();
   }
 
   close(): void {
     this.abort.abort();
     this.subscription?.abort();
-    this.queue.length = 0;
-    this.wakeConsumer?.();
-    this.wakeProducer?.();
-  }
-
-  private push(batch: FetchedBatch): void {
-    this.queue.push(batch);
-    this.wakeConsumer?.();
-  }
-
-  private async waitForRoom(): Promise<void> {
-    while (this.queue.length >= this.opts.maxPrefetchBatches && !this.abort.signal.aborted) {
-      await new Promise<void>((r) => {
-        this.wakeProducer = r;
-      });
-      this.wakeProducer = undefined;
-    }
+    this.batches.close();
   }
 
   /** Races `p` against the idle deadline; the loser is aborted/ignored. */
@@ -280,6 +250,7 @@ export class EfoFetcher implements ShardFetcher {
     let registering = false;
     let notFound = 0;
     let idleInARow = 0;
+    let failure: unknown;
     try {
       while (!signal.aborted) {
         const start: StartingPosition = continuation
@@ -332,12 +303,12 @@ export class EfoFetcher implements ShardFetcher {
             const batch: FetchedBatch = { records, shardEnded };
             if (e.MillisBehindLatest !== undefined) batch.millisBehindLatest = e.MillisBehindLatest;
             if (e.ChildShards?.length) batch.childShards = e.ChildShards;
-            this.push(batch);
+            this.batches.push(batch);
             if (shardEnded) {
               reason = 'shard-end';
               break;
             }
-            await this.waitForRoom();
+            await this.batches.waitForRoom();
             if (signal.aborted) break;
             if (!records.length && !e.MillisBehindLatest) {
               atTipSince ??= performance.now();
@@ -413,10 +384,9 @@ export class EfoFetcher implements ShardFetcher {
           metrics.increment('kinesis_consumer_efo_resubscribes_total', 1, { ...labels, reason });
       }
     } catch (e) {
-      if (!signal.aborted) this.failure = e;
+      if (!signal.aborted) failure = e;
     } finally {
-      this.done = true;
-      this.wakeConsumer?.();
+      this.batches.finish(failure);
     }
   }
 
@@ -458,7 +428,7 @@ export class EfoFetcher implements ShardFetcher {
     ctx.logger.debug('closed shard read to its end with GetRecords', { shardId: ctx.shardId });
     const batch: FetchedBatch = { records, shardEnded: true, millisBehindLatest: 0 };
     if (childShards) batch.childShards = childShards;
-    this.push(batch);
+    this.batches.push(batch);
     return true;
   }
 }

@@ -4,6 +4,7 @@ import {
   type GetShardIteratorCommandInput,
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '@awskit/core';
+import { BatchQueue } from './batchQueue.js';
 import type {
   FetchedBatch,
   FetcherContext,
@@ -39,12 +40,8 @@ function errName(e: unknown): string {
  * record fetched, so nothing is skipped or repeated.
  */
 export class PollingFetcher implements ShardFetcher {
-  private readonly queue: FetchedBatch[] = [];
   private readonly abort = new AbortController();
-  private wakeConsumer?: () => void;
-  private wakeProducer?: () => void;
-  private failure?: unknown;
-  private done = false;
+  private readonly batches: BatchQueue;
   private readonly opts: Required<Omit<PollingOptions, 'backoff'>> & {
     backoff: { baseMs: number; capMs: number };
   };
@@ -58,30 +55,17 @@ export class PollingFetcher implements ShardFetcher {
       ...options,
       backoff: { ...POLLING_DEFAULTS.backoff, ...options.backoff },
     };
+    this.batches = new BatchQueue(this.opts.maxPrefetchBatches, this.abort.signal);
     void this.run();
   }
 
-  async next(): Promise<FetchedBatch | undefined> {
-    for (;;) {
-      const b = this.queue.shift();
-      if (b) {
-        this.wakeProducer?.();
-        return b;
-      }
-      if (this.failure) throw this.failure;
-      if (this.done || this.abort.signal.aborted) return undefined;
-      await new Promise<void>((r) => {
-        this.wakeConsumer = r;
-      });
-      this.wakeConsumer = undefined;
-    }
+  next(): Promise<FetchedBatch | undefined> {
+    return this.batches.next();
   }
 
   close(): void {
     this.abort.abort();
-    this.queue.length = 0;
-    this.wakeConsumer?.();
-    this.wakeProducer?.();
+    this.batches.close();
   }
 
   private async getIterator(start: StartingPosition): Promise<string> {
@@ -107,13 +91,11 @@ export class PollingFetcher implements ShardFetcher {
     let iterator: string | undefined;
     let failures = 0;
     let lastCall = Number.NEGATIVE_INFINITY;
+    let failure: unknown;
     try {
       while (!signal.aborted) {
-        if (this.queue.length >= this.opts.maxPrefetchBatches) {
-          await new Promise<void>((r) => {
-            this.wakeProducer = r;
-          });
-          this.wakeProducer = undefined;
+        if (this.batches.full) {
+          await this.batches.waitForRoom();
           continue;
         }
         try {
@@ -139,8 +121,7 @@ export class PollingFetcher implements ShardFetcher {
           const batch: FetchedBatch = { records, shardEnded };
           if (r.MillisBehindLatest !== undefined) batch.millisBehindLatest = r.MillisBehindLatest;
           if (r.ChildShards?.length) batch.childShards = r.ChildShards;
-          this.queue.push(batch);
-          this.wakeConsumer?.();
+          this.batches.push(batch);
           if (shardEnded) break;
           // At the tip: wait before asking again. Behind (e.g. a gap of trimmed data): read on at once.
           if (!records.length && !r.MillisBehindLatest) await sleep(this.opts.idleTimeBetweenReadsMs, signal);
@@ -168,10 +149,9 @@ export class PollingFetcher implements ShardFetcher {
         }
       }
     } catch (e) {
-      if (!signal.aborted) this.failure = e;
+      if (!signal.aborted) failure = e;
     } finally {
-      this.done = true;
-      this.wakeConsumer?.();
+      this.batches.finish(failure);
     }
   }
 }
