@@ -1,59 +1,46 @@
-import { DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { encodeAggregatedRecord } from '@awskit/kinesis-aggregation';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConsumerRecord, InitialPosition, KinesisConsumer, RecordProcessor } from '../src/index.js';
+import type { ConsumerRecord, InitialPosition, KinesisConsumer } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
-import { appName, Collector, clients, newConsumer, put, records, text, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  checkpointingAt,
+  clients,
+  newConsumer,
+  put,
+  putAggregateBetweenPlain,
+  records,
+  text,
+  waitFor,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-const enc = (s: string) => new TextEncoder().encode(s);
-
 describe('KinesisConsumer checkpoints', () => {
   it('restarts from the checkpoint, inside a KPL aggregate', async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 1 });
     const app = appName();
-    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-0' }]);
-    await c.kinesis.send(
-      new PutRecordCommand({
-        StreamName: stream,
-        PartitionKey: 'a',
-        Data: encodeAggregatedRecord(
-          ['agg-0', 'agg-1', 'agg-2', 'agg-3', 'agg-4'].map((d) => ({ partitionKey: 'u', data: enc(d) })),
-        ),
-      }),
-    );
-    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-1' }]);
+    await putAggregateBetweenPlain(c.kinesis, stream, ['agg-0', 'agg-1', 'agg-2', 'agg-3', 'agg-4']);
 
     // First run: checkpoint exactly at agg-2 (sub-sequence 2), then stop.
-    const firstRun: string[] = [];
-    let checkpointed = false;
-    const p1: RecordProcessor = {
-      processRecords: async ({ records: rs, checkpointer }) => {
-        firstRun.push(...rs.map(text));
-        const at = rs.find((r) => text(r) === 'agg-2');
-        if (at) {
-          await checkpointer.checkpoint(at);
-          checkpointed = true;
-        }
-      },
-    };
+    const firstRun = checkpointingAt('agg-2');
     const w1 = newConsumer(c, {
       streamName: stream,
       applicationName: app,
       initialPosition: 'TRIM_HORIZON',
-      processor: p1,
+      processor: firstRun.processor,
     });
     running.push(w1);
     await w1.start();
-    await waitFor('checkpoint inside the aggregate', () => checkpointed);
+    await waitFor('checkpoint inside the aggregate', () => firstRun.checkpointed);
     await w1.stop();
-    expect(firstRun).toContain('agg-2');
+    expect(firstRun.seen).toContain('agg-2');
     const lease = (
       await new LeaseTable({ client: c.dynamo, tableName: app, sleep: async () => {} }).listLeases()
     )[0]!;

@@ -1,22 +1,24 @@
-import {
-  KinesisClient,
-  ListShardsCommand,
-  PutRecordCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createClient, MetricsRegistry } from '@awskit/core';
-import { encodeAggregatedRecord } from '@awskit/kinesis-aggregation';
 import { createTestStream, testClientOptions } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CONSUMER_METRICS,
-  type ConsumerRecord,
-  type KinesisConsumer,
-  type RecordProcessor,
-} from '../src/index.js';
+import { CONSUMER_METRICS, type ConsumerRecord, type KinesisConsumer } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
 import { SilencingProxy } from './efoProxy.js';
-import { appName, Collector, clients, newConsumer, put, records, text, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  checkpointingAt,
+  clients,
+  newConsumer,
+  put,
+  putAggregateBetweenPlain,
+  records,
+  splitShardInHalf,
+  text,
+  waitFor,
+  workerFactory,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 const proxies: SilencingProxy[] = [];
@@ -63,15 +65,7 @@ describe('KinesisConsumer with enhanced fan-out', () => {
 
     const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
     const parent = shards[0]!;
-    const mid =
-      (BigInt(parent.HashKeyRange!.StartingHashKey!) + BigInt(parent.HashKeyRange!.EndingHashKey!)) / 2n;
-    await c.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: parent.ShardId!,
-        NewStartingHashKey: String(mid),
-      }),
-    );
+    await splitShardInHalf(c.kinesis, stream, parent);
     const after = records(60, 6, 'after');
     // Puts retry while the stream is UPDATING.
     await waitFor('puts after the split', async () => {
@@ -102,48 +96,24 @@ describe('KinesisConsumer with enhanced fan-out', () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 1 });
     const app = appName();
-    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-0' }]);
-    await c.kinesis.send(
-      new PutRecordCommand({
-        StreamName: stream,
-        PartitionKey: 'a',
-        Data: encodeAggregatedRecord(
-          ['agg-0', 'agg-1', 'agg-2', 'agg-3'].map((d) => ({
-            partitionKey: 'u',
-            data: new TextEncoder().encode(d),
-          })),
-        ),
-      }),
-    );
-    await put(c.kinesis, stream, [{ key: 'p', data: 'plain-1' }]);
-    let checkpointed = false;
-    const first: string[] = [];
-    const p1: RecordProcessor = {
-      processRecords: async ({ records: rs, checkpointer }) => {
-        first.push(...rs.map(text));
-        const at = rs.find((r) => text(r) === 'agg-1');
-        if (at) {
-          await checkpointer.checkpoint(at);
-          checkpointed = true;
-        }
-      },
-    };
+    await putAggregateBetweenPlain(c.kinesis, stream, ['agg-0', 'agg-1', 'agg-2', 'agg-3']);
+    const first = checkpointingAt('agg-1');
     const w1 = newConsumer(c, {
       streamName: stream,
       applicationName: app,
       mode: 'efo',
       efo: EFO_TEST,
       initialPosition: 'TRIM_HORIZON',
-      processor: p1,
+      processor: first.processor,
     });
     running.push(w1);
     await w1.start();
     await waitFor(
       'checkpoint inside the aggregate, all read',
-      () => checkpointed && first.includes('plain-1'),
+      () => first.checkpointed && first.seen.includes('plain-1'),
     );
     await w1.stop();
-    expect(first).toEqual(['plain-0', 'agg-0', 'agg-1', 'agg-2', 'agg-3', 'plain-1']);
+    expect(first.seen).toEqual(['plain-0', 'agg-0', 'agg-1', 'agg-2', 'agg-3', 'plain-1']);
 
     const second: ConsumerRecord[] = [];
     const w2 = newConsumer(c, {
@@ -172,19 +142,13 @@ describe('KinesisConsumer with enhanced fan-out', () => {
     const stream = await createTestStream(c.kinesis, { shardCount: 2 });
     const app = appName();
     const col = new Collector();
-    const make = (id: string) => {
-      const w = newConsumer(c, {
-        streamName: stream,
-        applicationName: app,
-        workerId: id,
-        mode: 'efo',
-        efo: EFO_TEST,
-        initialPosition: 'TRIM_HORIZON',
-        processor: (rs) => col.add(rs, id),
-      });
-      running.push(w);
-      return w;
-    };
+    const make = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      mode: 'efo',
+      efo: EFO_TEST,
+      initialPosition: 'TRIM_HORIZON',
+    });
     const a = make('a');
     await a.start();
     await waitFor('a holds both', () => a.heldLeases().length === 2);

@@ -1,10 +1,24 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  KinesisClient,
+  PutRecordCommand,
+  PutRecordsCommand,
+  type Shard,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
+import { encodeAggregatedRecord } from '@awskit/kinesis-aggregation';
 import { testClientOptions, uniqueName } from '@awskit/local/testing';
-import { type ConsumerRecord, KinesisConsumer, type KinesisConsumerOptions } from '../src/index.js';
+import {
+  type ConsumerRecord,
+  KinesisConsumer,
+  type KinesisConsumerOptions,
+  type RecordProcessor,
+} from '../src/index.js';
 
-export async function clients(): Promise<{ kinesis: KinesisClient; dynamo: DynamoDBClient }> {
+type Clients = { kinesis: KinesisClient; dynamo: DynamoDBClient };
+
+export async function clients(): Promise<Clients> {
   return {
     kinesis: await createClient(KinesisClient, testClientOptions()),
     dynamo: await createClient(DynamoDBClient, testClientOptions()),
@@ -21,10 +35,37 @@ export const FAST = {
 } as const;
 
 export function newConsumer(
-  c: { kinesis: KinesisClient; dynamo: DynamoDBClient },
+  c: Clients,
   opts: Omit<KinesisConsumerOptions, 'kinesisClient' | 'dynamoClient'>,
 ): KinesisConsumer {
   return new KinesisConsumer({ ...FAST, kinesisClient: c.kinesis, dynamoClient: c.dynamo, ...opts });
+}
+
+/**
+ * Makes workers that share one set of options (stream, application, …) and differ by `workerId`; each is pushed
+ * to `running` so the test's afterEach stops it. By default a worker adds its records to `col` under its id.
+ */
+export function workerFactory(
+  c: Clients,
+  running: KinesisConsumer[],
+  col: Collector,
+  {
+    processor,
+    ...options
+  }: Omit<KinesisConsumerOptions, 'kinesisClient' | 'dynamoClient' | 'workerId' | 'processor'> & {
+    /** The processor of the worker with this id. @default adds the records to `col` under the id */
+    processor?: (workerId: string) => KinesisConsumerOptions['processor'];
+  },
+): (workerId: string) => KinesisConsumer {
+  return (workerId) => {
+    const w = newConsumer(c, {
+      ...options,
+      workerId,
+      processor: processor ? processor(workerId) : (rs) => col.add(rs, workerId),
+    });
+    running.push(w);
+    return w;
+  };
 }
 
 export function appName(): string {
@@ -54,6 +95,38 @@ export async function put(
     for (const x of r.Records ?? []) seqs.push(x.SequenceNumber!);
   }
   return seqs;
+}
+
+/** Puts `plain-0`, one KPL aggregate of `aggregated` (user partition key `u`), then `plain-1`. */
+export async function putAggregateBetweenPlain(
+  kinesis: KinesisClient,
+  stream: string,
+  aggregated: string[],
+): Promise<void> {
+  await put(kinesis, stream, [{ key: 'p', data: 'plain-0' }]);
+  await kinesis.send(
+    new PutRecordCommand({
+      StreamName: stream,
+      PartitionKey: 'a',
+      Data: encodeAggregatedRecord(
+        aggregated.map((d) => ({ partitionKey: 'u', data: new TextEncoder().encode(d) })),
+      ),
+    }),
+  );
+  await put(kinesis, stream, [{ key: 'p', data: 'plain-1' }]);
+}
+
+/** Splits `shard` at the middle of its hash key range. */
+export async function splitShardInHalf(kinesis: KinesisClient, stream: string, shard: Shard): Promise<void> {
+  const mid =
+    (BigInt(shard.HashKeyRange!.StartingHashKey!) + BigInt(shard.HashKeyRange!.EndingHashKey!)) / 2n;
+  await kinesis.send(
+    new SplitShardCommand({
+      StreamName: stream,
+      ShardToSplit: shard.ShardId!,
+      NewStartingHashKey: String(mid),
+    }),
+  );
 }
 
 export async function waitFor(
@@ -108,4 +181,28 @@ export function records(n: number, keys: number, prefix = 'k'): { key: string; d
     counters.set(key, c + 1);
     return { key, data: `${key}:${c}` };
   });
+}
+
+/**
+ * A KCL-style processor that keeps the text of every record it is given (`seen`) and checkpoints at the record
+ * whose text is `value` (then `checkpointed` is true).
+ */
+export function checkpointingAt(value: string): {
+  seen: string[];
+  checkpointed: boolean;
+  processor: RecordProcessor;
+} {
+  const run = { seen: [] as string[], checkpointed: false };
+  const processor: RecordProcessor = {
+    processRecords: async ({ records: rs, checkpointer }) => {
+      run.seen.push(...rs.map(text));
+      const at = rs.find((r) => text(r) === value);
+      if (at) {
+        await checkpointer.checkpoint(at);
+        run.checkpointed = true;
+      }
+    },
+  };
+  // The same object, so `checkpointed` and `seen` read live.
+  return Object.assign(run, { processor });
 }

@@ -1,11 +1,11 @@
 import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
 import { newLease } from '../src/shardSync.js';
-import { appName, Collector, clients, newConsumer, put, waitFor } from './helpers.js';
+import { appName, Collector, clients, newConsumer, put, splitShardInHalf, waitFor } from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 afterEach(async () => {
@@ -150,14 +150,7 @@ describe('KinesisConsumer on a KCL table whose finished parent leases were clean
     const app = appName();
     const [s0] = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
     await put(c.kinesis, stream, [{ key: 'k', data: 'parent:0' }]);
-    const mid = (BigInt(s0!.HashKeyRange!.StartingHashKey!) + BigInt(s0!.HashKeyRange!.EndingHashKey!)) / 2n;
-    await c.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: s0!.ShardId!,
-        NewStartingHashKey: String(mid),
-      }),
-    );
+    await splitShardInHalf(c.kinesis, stream, s0!);
     let shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
     await waitFor('split', async () => {
       shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;

@@ -4,13 +4,22 @@ import {
   ListShardsCommand,
   MergeShardsCommand,
   type Shard,
-  SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer, RecordProcessor } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
-import { appName, Collector, clients, newConsumer, put, records, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  clients,
+  newConsumer,
+  put,
+  records,
+  splitShardInHalf,
+  waitFor,
+  workerFactory,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 afterEach(async () => {
@@ -37,23 +46,22 @@ describe('KinesisConsumer across resharding', () => {
     const app = appName();
     const col = new Collector();
     const ended: string[] = [];
+    const worker = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      shardSyncIntervalMs: 500,
+      // Small batches and a slow parent: a child started before its parent ended would overtake it, and the
+      // per-key order check below would catch it.
+      polling: { maxRecordsPerFetch: 10, idleTimeBetweenReadsMs: 100, minTimeBetweenReadsMs: 20 },
+      processor: (id) => async (rs, ctx) => {
+        if (ctx.shardId === 'shardId-000000000000') await new Promise((r) => setTimeout(r, 150));
+        col.add(rs, id);
+      },
+    });
     const make = (id: string) => {
-      const w = newConsumer(c, {
-        streamName: stream,
-        applicationName: app,
-        workerId: id,
-        initialPosition: 'TRIM_HORIZON',
-        shardSyncIntervalMs: 500,
-        // Small batches and a slow parent: a child started before its parent ended would overtake it, and the
-        // per-key order check below would catch it.
-        polling: { maxRecordsPerFetch: 10, idleTimeBetweenReadsMs: 100, minTimeBetweenReadsMs: 20 },
-        processor: async (rs, ctx) => {
-          if (ctx.shardId === 'shardId-000000000000') await new Promise((r) => setTimeout(r, 150));
-          col.add(rs, id);
-        },
-      });
+      const w = worker(id);
       w.on('shardEnded', (s) => ended.push(s));
-      running.push(w);
       return w;
     };
     const a = make('a');
@@ -71,14 +79,7 @@ describe('KinesisConsumer across resharding', () => {
     await produce(160);
 
     const [s0] = await shards(c.kinesis, stream);
-    const mid = (BigInt(s0!.HashKeyRange!.StartingHashKey!) + BigInt(s0!.HashKeyRange!.EndingHashKey!)) / 2n;
-    await c.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: s0!.ShardId!,
-        NewStartingHashKey: String(mid),
-      }),
-    );
+    await splitShardInHalf(c.kinesis, stream, s0!);
     await produce(80);
     await waitActive(c.kinesis, stream);
     await produce(80);
@@ -145,14 +146,7 @@ describe('KinesisConsumer across resharding', () => {
     await w.start();
     await put(c.kinesis, stream, records(20, 4));
     const [s0] = await shards(c.kinesis, stream);
-    const mid = (BigInt(s0!.HashKeyRange!.StartingHashKey!) + BigInt(s0!.HashKeyRange!.EndingHashKey!)) / 2n;
-    await c.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: s0!.ShardId!,
-        NewStartingHashKey: String(mid),
-      }),
-    );
+    await splitShardInHalf(c.kinesis, stream, s0!);
     await waitActive(c.kinesis, stream);
     await put(c.kinesis, stream, records(20, 4, 'post'));
     await waitFor('all 40', () => col.distinct().size === 40);

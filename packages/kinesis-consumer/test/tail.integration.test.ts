@@ -1,8 +1,8 @@
-import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { createTestStream, uniqueName } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
 import { StreamNotFoundError, tailStream } from '../src/index.js';
-import { Collector, clients, put, records, waitFor } from './helpers.js';
+import { Collector, clients, put, records, splitShardInHalf, waitFor } from './helpers.js';
 
 describe('tailStream', () => {
   it('reads every shard without a lease table and follows a split (children after the parent)', async () => {
@@ -21,14 +21,7 @@ describe('tailStream', () => {
     });
     await waitFor('first 30', () => col.distinct().size === 30);
     const [s0] = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
-    const mid = (BigInt(s0!.HashKeyRange!.StartingHashKey!) + BigInt(s0!.HashKeyRange!.EndingHashKey!)) / 2n;
-    await c.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: s0!.ShardId!,
-        NewStartingHashKey: String(mid),
-      }),
-    );
+    await splitShardInHalf(c.kinesis, stream, s0!);
     await waitFor('split done', async () => {
       const shards = (await c.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
       return shards.length === 3;

@@ -5,7 +5,18 @@ import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
-import { appName, Collector, clients, FAST, newConsumer, put, records, text, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  clients,
+  FAST,
+  newConsumer,
+  put,
+  records,
+  text,
+  waitFor,
+  workerFactory,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 const children: ChildProcess[] = [];
@@ -29,17 +40,11 @@ describe('KinesisConsumer with several workers', () => {
     const stream = await createTestStream(c.kinesis, { shardCount: 4 });
     const app = appName();
     const col = new Collector();
-    const make = (id: string) => {
-      const w = newConsumer(c, {
-        streamName: stream,
-        applicationName: app,
-        workerId: id,
-        initialPosition: 'TRIM_HORIZON',
-        processor: (rs) => col.add(rs, id),
-      });
-      running.push(w);
-      return w;
-    };
+    const make = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+    });
     const a = make('a');
     const b = make('b');
     await a.start();
@@ -70,25 +75,20 @@ describe('KinesisConsumer with several workers', () => {
     const col = new Collector();
     const inFlight = new Map<string, number>();
     let maxConcurrentPerShard = 0;
-    const make = (id: string) => {
-      const w = newConsumer(c, {
-        streamName: stream,
-        applicationName: app,
-        workerId: id,
-        initialPosition: 'TRIM_HORIZON',
-        polling: { maxRecordsPerFetch: 5, idleTimeBetweenReadsMs: 50, minTimeBetweenReadsMs: 20 },
-        processor: async (rs, ctx) => {
-          const n = (inFlight.get(ctx.shardId) ?? 0) + 1;
-          inFlight.set(ctx.shardId, n);
-          maxConcurrentPerShard = Math.max(maxConcurrentPerShard, n);
-          await new Promise((r) => setTimeout(r, 80)); // slow: a batch is in flight when the hand-off comes
-          col.add(rs, id);
-          inFlight.set(ctx.shardId, n - 1);
-        },
-      });
-      running.push(w);
-      return w;
-    };
+    const make = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      polling: { maxRecordsPerFetch: 5, idleTimeBetweenReadsMs: 50, minTimeBetweenReadsMs: 20 },
+      processor: (id) => async (rs, ctx) => {
+        const n = (inFlight.get(ctx.shardId) ?? 0) + 1;
+        inFlight.set(ctx.shardId, n);
+        maxConcurrentPerShard = Math.max(maxConcurrentPerShard, n);
+        await new Promise((r) => setTimeout(r, 80)); // slow: a batch is in flight when the hand-off comes
+        col.add(rs, id);
+        inFlight.set(ctx.shardId, n - 1);
+      },
+    });
     const a = make('a');
     await a.start();
     await waitFor('a holds all 4', () => held(a).length === 4);
@@ -183,17 +183,11 @@ describe('KinesisConsumer with several workers', () => {
     await waitFor('child holds all 4', () => childShards.size === 4);
 
     const col = new Collector();
-    const survivor = (id: string) => {
-      const w = newConsumer(c, {
-        streamName: stream,
-        applicationName: app,
-        workerId: id,
-        initialPosition: 'TRIM_HORIZON',
-        processor: (rs) => col.add(rs, id),
-      });
-      running.push(w);
-      return w;
-    };
+    const survivor = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+    });
     const s1 = survivor('s1');
     await s1.start();
     await waitFor('2/2 with the child process', () => held(s1).length === 2 && childShards.size === 2);
