@@ -13,6 +13,12 @@ import {
 import { CredentialsFileError } from './errors.js';
 import type { ProfileOptions } from './types.js';
 
+/** Stand-in keys (AWS's documented example pair) for dry-running an edit before any real key exists. */
+export const PROBE_KEYS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+} as const;
+
 /** Where a profile's key lives and what it is. */
 export interface LocatedProfile {
   profile: string;
@@ -137,7 +143,7 @@ export async function locateProfile(options: ProfileOptions = {}): Promise<Locat
     );
   }
   // Dry-run the edit now, so a file we could not rewrite safely is refused before any AWS call.
-  replaceProfileKeys(text, profile, { accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: 'A'.repeat(40) });
+  replaceProfileKeys(text, profile, PROBE_KEYS);
   const sameKeyProfiles = profilesWithKey(text, keys.accessKeyId).filter((p) => p !== profile);
   await assertWritable(realFile, credentialsFile);
   const mfaSerial = sdk.configFile[profile]?.mfa_serial ?? seen?.mfa_serial;

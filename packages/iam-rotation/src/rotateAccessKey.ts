@@ -14,7 +14,7 @@ import {
   sha256,
 } from './journal.js';
 import { acquireLock } from './lock.js';
-import { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
+import { type LocatedProfile, locateProfile, PROBE_KEYS, resolveProfilePaths } from './profile.js';
 import type {
   AccessKeyInfo,
   MfaOptions,
@@ -408,10 +408,7 @@ async function makePlan(
   }
   const alsoUpdates = o.sameKeyProfiles === 'leave' ? [] : located.sameKeyProfiles;
   const leaves = o.sameKeyProfiles === 'leave' ? located.sameKeyProfiles : [];
-  const probe = replaceKeysInProfiles(located.text, [located.profile, ...alsoUpdates], {
-    accessKeyId: 'AKIAAAAAAAAAAAAAAAAA',
-    secretAccessKey: 'A'.repeat(40),
-  });
+  const probe = replaceKeysInProfiles(located.text, [located.profile, ...alsoUpdates], PROBE_KEYS);
   const also = alsoUpdates.length ? ` and ${alsoUpdates.map((p) => `[${p}]`).join(', ')} (same key)` : '';
   const oldKeyAction = o.deleteOld ? 'delete' : 'deactivate';
   const stepsText = [
