@@ -1,5 +1,5 @@
 /**
- * Masks an access key id (or any token) for display: `AKIAABCDEFGHIJKLWXYZ` → `AKIA…WXYZ`. Short values are fully
+ * Masks an access key id (or any token) for display: `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`. Short values are fully
  * masked. Never use on a secret access key — don't display those at all.
  */
 export function maskKeyId(id: string): string {
