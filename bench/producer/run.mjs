@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 // Prints markdown tables. Each writer gets its own fresh stream with the same shard count, because the local
 // Kinesis (kinesis-local) slows down as a shard fills up; giving every writer an empty stream keeps it fair.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -158,26 +159,15 @@ async function producerBench() {
 // ---------------------------------------------------------------------------------------------------------------
 // 2. codec: encode + decode, same records, same aggregate size limit (≈1 MiB, what aws-kinesis-agg packs to)
 
-const AggregatedRecordType = protobuf.Root.fromJSON({
-  nested: {
-    Tag: { fields: { key: { rule: 'required', type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-    Record: {
-      fields: {
-        partition_key_index: { rule: 'required', type: 'uint64', id: 1 },
-        explicit_hash_key_index: { type: 'uint64', id: 2 },
-        data: { rule: 'required', type: 'bytes', id: 3 },
-        tags: { rule: 'repeated', type: 'Tag', id: 4 },
-      },
-    },
-    AggregatedRecord: {
-      fields: {
-        partition_key_table: { rule: 'repeated', type: 'string', id: 1 },
-        explicit_hash_key_table: { rule: 'repeated', type: 'string', id: 2 },
-        records: { rule: 'repeated', type: 'Record', id: 3 },
-      },
-    },
-  },
-}).lookupType('AggregatedRecord');
+// The KPL's messages.proto as protobufjs JSON (the same file the aggregation interop tests decode with).
+const AggregatedRecordType = protobuf.Root.fromJSON(
+  JSON.parse(
+    readFileSync(
+      join(root, 'packages/kinesis-aggregation/test/fixtures/aggregatedRecord.schema.json'),
+      'utf8',
+    ),
+  ),
+).lookupType('AggregatedRecord');
 const MAGIC = Buffer.from('f3899ac2', 'hex');
 
 const codecs = {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
@@ -51,26 +52,10 @@ const normalize = (rs: readonly UserRecord[]) =>
     data: Buffer.from(r.data).toString('hex'),
   }));
 
-const AggregatedRecordType = protobuf.Root.fromJSON({
-  nested: {
-    Tag: { fields: { key: { rule: 'required', type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-    Record: {
-      fields: {
-        partition_key_index: { rule: 'required', type: 'uint64', id: 1 },
-        explicit_hash_key_index: { type: 'uint64', id: 2 },
-        data: { rule: 'required', type: 'bytes', id: 3 },
-        tags: { rule: 'repeated', type: 'Tag', id: 4 },
-      },
-    },
-    AggregatedRecord: {
-      fields: {
-        partition_key_table: { rule: 'repeated', type: 'string', id: 1 },
-        explicit_hash_key_table: { rule: 'repeated', type: 'string', id: 2 },
-        records: { rule: 'repeated', type: 'Record', id: 3 },
-      },
-    },
-  },
-}).lookupType('AggregatedRecord');
+// The KPL's messages.proto as protobufjs JSON: an independent decoder, shared with bench/producer.
+const AggregatedRecordType = protobuf.Root.fromJSON(
+  JSON.parse(readFileSync(new URL('./fixtures/aggregatedRecord.schema.json', import.meta.url), 'utf8')),
+).lookupType('AggregatedRecord');
 
 describe('interop with aws-kinesis-agg (npm)', () => {
   it('aws-kinesis-agg decodes what we encode, checksums verified', () => {
