@@ -13,6 +13,13 @@ export interface ClientOptions extends ResolveOptions {
   logger?: Logger;
   /** The service, when it can't be inferred from the client class name. */
   service?: ServiceId;
+  /**
+   * Socket inactivity limit of each call: a call whose connection stays silent this long fails (and is retried by
+   * the SDK) instead of hanging forever. @default no limit (the SDK default)
+   */
+  requestTimeoutMs?: number;
+  /** Time allowed to open a connection. @default 5000 for local endpoints, the SDK default for AWS */
+  connectionTimeoutMs?: number;
   /** Extra SDK client configuration, merged last (wins over everything awskit sets). */
   clientConfig?: Record<string, unknown>;
 }
@@ -65,8 +72,20 @@ export async function createClient<C>(Client: ClientCtor<C>, options: ClientOpti
   // awskit's resolution is the only one: otherwise, with no endpoint set, the SDK re-reads AWS_ENDPOINT_URL* and
   // the shared config of the *process* (ignoring the `profile` and `env` options) at request time.
   else config.ignoreConfiguredEndpointUrls = true;
+  const silenceMs = options.requestTimeoutMs;
   if (endpoint.local) {
-    config.requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 0 });
+    config.requestHandler = new NodeHttpHandler({
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      // `socketTimeout` is the inactivity limit of HTTP/1.1 (its `requestTimeout` only warns on the console).
+      ...(silenceMs !== undefined ? { socketTimeout: silenceMs } : {}),
+    });
+  } else if (silenceMs !== undefined || options.connectionTimeoutMs !== undefined) {
+    // The SDK's shorthand: options for the client's own default handler. Kinesis defaults to HTTP/2, where
+    // `requestTimeout` is the stream inactivity limit; the others to HTTP/1.1 (`socketTimeout`).
+    const handler: Record<string, number> = {};
+    if (silenceMs !== undefined) handler[service === 'kinesis' ? 'requestTimeout' : 'socketTimeout'] = silenceMs;
+    if (options.connectionTimeoutMs !== undefined) handler.connectionTimeout = options.connectionTimeoutMs;
+    config.requestHandler = handler;
   }
   Object.assign(config, options.clientConfig);
   const client = new Client(config);

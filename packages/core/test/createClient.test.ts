@@ -285,3 +285,43 @@ describe('createClient', () => {
     client.destroy();
   });
 });
+
+describe('createClient timeouts', () => {
+  it('requestTimeoutMs: a call to an endpoint that accepts and never answers fails instead of hanging', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const client = await createClient(DynamoDBClient, {
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        env: { HOME: bare },
+        maxAttempts: 1,
+        requestTimeoutMs: 300,
+      });
+      const { ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+      const err = await client.send(new ListTablesCommand({})).catch((e: unknown) => e);
+      expect((err as Error).name).toBe('TimeoutError');
+      expect(sockets.length).toBe(1);
+      client.destroy();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('against AWS the timeouts go to the SDK default handler (its options shorthand)', async () => {
+    const client = await createClient(KinesisClient, {
+      region: 'us-east-1',
+      env: { HOME: bare, AWS_ACCESS_KEY_ID: 'AKIAENV0000000000001', AWS_SECRET_ACCESS_KEY: 'x' },
+      requestTimeoutMs: 30_000,
+      connectionTimeoutMs: 2_000,
+    });
+    const handler = client.config.requestHandler as unknown as { metadata?: { handlerProtocol?: string } };
+    expect(handler).toBeInstanceOf(NodeHttp2Handler);
+    client.destroy();
+  });
+});

@@ -38,6 +38,8 @@ import type {
 export const CONSUMER_DEFAULTS = {
   initialPosition: 'LATEST' as InitialPosition,
   leaseDurationMs: 3_000,
+  foreignLeaseDurationMs: 10_000,
+  shutdownTimeoutMs: 30_000,
   takeIntervalMs: 1_000,
   shardSyncIntervalMs: 60_000,
   maxLeasesForWorker: Number.POSITIVE_INFINITY,
@@ -46,6 +48,12 @@ export const CONSUMER_DEFAULTS = {
   handlerBackoff: { baseMs: 100, capMs: 10_000 },
   dropRecordsOutsideHashRange: true,
 } as const;
+
+/**
+ * Inactivity limit of the Kinesis calls the consumer makes itself: a GetRecords answers in well under a second and
+ * an enhanced fan-out subscription sends an event at least every few seconds.
+ */
+const KINESIS_SILENCE_LIMIT_MS = 30_000;
 
 /** A monotonic clock: lease expiry must not jump with wall-clock adjustments. */
 const monotonicClock: Clock = { now: () => performance.now() };
@@ -94,6 +102,8 @@ function validate(o: KinesisConsumerOptions): void {
     if (v !== undefined && (typeof v !== 'number' || !(v > 0))) bad(path, 'must be a positive number');
   };
   positive('leaseDurationMs', o.leaseDurationMs);
+  positive('foreignLeaseDurationMs', o.foreignLeaseDurationMs);
+  positive('shutdownTimeoutMs', o.shutdownTimeoutMs);
   positive('renewIntervalMs', o.renewIntervalMs);
   positive('takeIntervalMs', o.takeIntervalMs);
   positive('shardSyncIntervalMs', o.shardSyncIntervalMs);
@@ -206,10 +216,24 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     this.state = 'starting';
     try {
       const o = this.o;
+      const leaseMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
+      // No call may hang forever: a stuck lease write would hold every later write of that lease behind it.
       this.kinesis =
-        o.kinesisClient ?? (await createClient(KinesisClient, { ...o.clientOptions, service: 'kinesis' }));
+        o.kinesisClient ??
+        (await createClient(KinesisClient, {
+          requestTimeoutMs: KINESIS_SILENCE_LIMIT_MS,
+          connectionTimeoutMs: 5_000,
+          ...o.clientOptions,
+          service: 'kinesis',
+        }));
       const dynamo =
-        o.dynamoClient ?? (await createClient(DynamoDBClient, { ...o.clientOptions, service: 'dynamodb' }));
+        o.dynamoClient ??
+        (await createClient(DynamoDBClient, {
+          requestTimeoutMs: Math.max(2_000, leaseMs),
+          connectionTimeoutMs: 3_000,
+          ...o.clientOptions,
+          service: 'dynamodb',
+        }));
       const stream = o.streamARN ?? o.streamName!;
       try {
         await this.kinesis.send(
@@ -234,6 +258,8 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         clock: o.clock ?? monotonicClock,
         sleep: this.sleepFn,
         leaseDurationMs,
+        foreignLeaseDurationMs: o.foreignLeaseDurationMs ?? CONSUMER_DEFAULTS.foreignLeaseDurationMs,
+        isBusy: (shardId) => this.consumers.has(shardId),
         renewIntervalMs: o.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)),
         takeIntervalMs: o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs,
         maxLeasesForWorker: o.maxLeasesForWorker ?? CONSUMER_DEFAULTS.maxLeasesForWorker,
@@ -365,7 +391,26 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       await this.coordinator?.takeCycleDone();
       const all = [...this.consumers.values()];
       for (const c of all) c.requestShutdown();
-      await Promise.allSettled(all.map((c) => c.done));
+      const limitMs = this.o.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs;
+      const gaveUp = new AbortController();
+      await Promise.race([
+        Promise.allSettled(all.map((c) => c.done)),
+        this.sleepFn(limitMs, gaveUp.signal).catch(() => undefined),
+      ]);
+      gaveUp.abort();
+      for (const c of all)
+        if (!c.ended) {
+          // Its handler has not settled: no checkpoint, no release (another worker must not read the shard while
+          // this handler may still act on it); the lease expires after leaseDurationMs.
+          const held = this.coordinator?.held.get(c.shardId);
+          if (held) this.coordinator!.forget(held);
+          this.report(
+            new ConsumerStateError(
+              `stop(): the handler of ${c.shardId} did not finish within shutdownTimeoutMs (${limitMs} ms); its lease was abandoned to expire, not released`,
+            ),
+            c.shardId,
+          );
+        }
       for (const held of [...(this.coordinator?.held.values() ?? [])]) await this.coordinator!.release(held);
       await this.coordinator?.stop();
       this.statsTracker.stop();

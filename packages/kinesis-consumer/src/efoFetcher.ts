@@ -15,6 +15,7 @@ import {
 import { backoffDelay, isAwskitError } from '@awskit/core';
 import { BatchQueue } from './batchQueue.js';
 import { EfoRegistrationError, KinesisConsumerErrorCode } from './errors.js';
+import { pinnedStart } from './records.js';
 import type {
   FetchedBatch,
   FetcherContext,
@@ -207,6 +208,13 @@ export class EfoFetcher implements ShardFetcher {
   private readonly abort = new AbortController();
   private readonly batches: BatchQueue;
   private subscription?: AbortController;
+  /** Wall-clock time of the first successful SubscribeToShard (see `pinnedStart`). */
+  private firstAskedAt?: number;
+
+  /** The configured start until it was resolved once, then pinned (LATEST is never resolved twice). */
+  private resolvedStart(): StartingPosition {
+    return this.firstAskedAt === undefined ? this.ctx.start : pinnedStart(this.ctx.start, this.firstAskedAt);
+  }
 
   constructor(
     private readonly ctx: FetcherContext,
@@ -255,7 +263,7 @@ export class EfoFetcher implements ShardFetcher {
       while (!signal.aborted) {
         const start: StartingPosition = continuation
           ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: continuation }
-          : this.ctx.start;
+          : this.resolvedStart();
         const wait = lastSubscribeAt + this.opts.minTimeBetweenSubscribesMs - performance.now();
         if (wait > 0) await sleep(wait, signal);
         let reason: 'expiry' | 'idle' | 'error' | 'ended' | 'shard-end' = 'ended';
@@ -269,6 +277,7 @@ export class EfoFetcher implements ShardFetcher {
           registering = false;
           lastSubscribeAt = performance.now();
           metrics.increment('kinesis_consumer_efo_subscriptions_total', 1, labels);
+          const askedAt = Date.now();
           const response = await this.withIdleDeadline(
             this.ctx.kinesis.send(
               new SubscribeToShardCommand({
@@ -279,6 +288,7 @@ export class EfoFetcher implements ShardFetcher {
               { abortSignal: sub.signal as never },
             ),
           );
+          this.firstAskedAt ??= askedAt;
           const events = response.EventStream![Symbol.asyncIterator]();
           const subscribedAt = performance.now();
           let atTipSince: number | undefined;
@@ -400,7 +410,7 @@ export class EfoFetcher implements ShardFetcher {
     if (!closed.has(ctx.shardId)) return false;
     const start: StartingPosition = after
       ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after }
-      : ctx.start;
+      : this.resolvedStart();
     let iterator = (
       await ctx.kinesis.send(
         new GetShardIteratorCommand({

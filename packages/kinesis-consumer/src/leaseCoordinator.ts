@@ -1,7 +1,7 @@
 import { type Clock, isAwskitError, type Logger, type Metrics } from '@awskit/core';
 import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
-import { computeLeasesToTake, LeaseObservations } from './leaseTaker.js';
+import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
 import type { ExtendedSequenceNumber, Lease } from './types.js';
 
 /** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
@@ -13,7 +13,16 @@ export interface HeldLease {
   readonly lease: Lease;
   /** Clock time at which the last successful write was *sent* (so local expiry is never later than others'). */
   lastRenewedAt: number;
+  /**
+   * Send time of the first write since the last success whose outcome is unknown (it failed without an answer:
+   * it may have landed). A later success counts from here, never from its own, later send time.
+   */
+  unconfirmedSince?: number;
+  /** A renewal of this lease is in flight (a hung call must not stop renewals and expiry of the others). */
+  renewing?: boolean;
   lost: boolean;
+  /** This worker gave the lease up (released, SHARD_END with the owner removed, or abandoned): no more writes. */
+  released?: boolean;
   /** Another worker asked for this lease (graceful hand-off); the owner is finishing up and will release it. */
   handoffRequested?: boolean;
   /** Aborted when the lease is lost or released. */
@@ -32,6 +41,8 @@ export interface LeaseCoordinatorOptions {
   clock: Clock;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   leaseDurationMs: number;
+  /** Expiry of leases held by non-awskit (KCL) workers; see `isForeignLease`. @default max(leaseDurationMs, 10 s) */
+  foreignLeaseDurationMs?: number;
   renewIntervalMs: number;
   takeIntervalMs: number;
   maxLeasesForWorker: number;
@@ -52,6 +63,11 @@ export interface LeaseCoordinatorOptions {
   onHandoffRequested: (held: HeldLease) => void;
   /** A held lease was released (stop, hand-off, read failure). */
   onReleased?: (held: HeldLease) => void;
+  /**
+   * True while this worker still runs a consumer of the shard (a handler that outlived its lease): the lease is
+   * not taken again until it has ended, so one worker never processes a shard twice at once.
+   */
+  isBusy?: (shardId: string) => boolean;
 }
 
 const SHARD_KEY = /^shardId-/;
@@ -139,11 +155,20 @@ export class LeaseCoordinator {
     fn: (counter: number) => Promise<{ counter: number; value: T }>,
   ): Promise<T> {
     const run = async () => {
-      if (held.lost) throw new LeaseLostError(held.shardId);
+      if (held.lost || held.released) throw new LeaseLostError(held.shardId);
       const sentAt = this.o.clock.now();
-      const r = await fn(held.counter);
+      let r: { counter: number; value: T };
+      try {
+        r = await fn(held.counter);
+      } catch (e) {
+        // No answer (timeout, reset, 5xx): the write may have landed; a later success must not count from later.
+        if (!isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) held.unconfirmedSince ??= sentAt;
+        throw e;
+      }
       held.counter = r.counter;
-      held.lastRenewedAt = sentAt;
+      // A success may be the re-read of an earlier unanswered write (KCL PR #247): count from the earliest.
+      held.lastRenewedAt = Math.min(sentAt, held.unconfirmedSince ?? sentAt);
+      held.unconfirmedSince = undefined;
       return r.value;
     };
     const p = held.lock.then(run, run);
@@ -158,11 +183,13 @@ export class LeaseCoordinator {
     extra: { childShardIds?: string[]; releaseOwner?: boolean } = {},
   ): Promise<void> {
     try {
-      await this.withLease(held, async (c) => ({
-        counter: await this.o.table.checkpoint(held.shardId, this.o.workerId, c, position, extra),
-        value: undefined,
-      }));
-      this.checkHandoff(held);
+      await this.withLease(held, async (c) => {
+        const counter = await this.o.table.checkpoint(held.shardId, this.o.workerId, c, position, extra);
+        // SHARD_END removed the owner: writes queued behind this one (a renewal) must not run.
+        if (extra.releaseOwner) held.released = true;
+        return { counter, value: undefined };
+      });
+      if (!extra.releaseOwner) this.checkHandoff(held);
     } catch (e) {
       if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost)) this.markLost(held, 'taken');
       throw e;
@@ -201,6 +228,8 @@ export class LeaseCoordinator {
       try {
         await this.withLease(held, async (c) => {
           const ok = await this.o.table.releaseLease(held.shardId, this.o.workerId, c);
+          // Writes queued behind the release (a renewal) must not run, nor report the lease lost.
+          held.released = true;
           return { counter: c + 1, value: ok };
         });
         this.o.metrics.increment('kinesis_consumer_leases_released_total', 1, { worker: this.o.workerId });
@@ -217,6 +246,7 @@ export class LeaseCoordinator {
 
   /** Forgets a lease without writing (after SHARD_END was written with the owner removed). */
   forget(held: HeldLease): void {
+    held.released = true;
     held.abort.abort();
     if (this.held.get(held.shardId) === held) this.held.delete(held.shardId);
     this.o.metrics.gauge('kinesis_consumer_leases_held', this.held.size, { worker: this.o.workerId });
@@ -232,8 +262,22 @@ export class LeaseCoordinator {
     this.o.onHandoffRequested(held);
   }
 
+  /**
+   * Whether this worker may still act on `held` (deliver a batch): not lost or released, and its last successful
+   * write was sent less than a lease duration ago on the local monotonic clock, whatever the renewals are doing
+   * (KCL `getCopyOfHeldLease`). Marks the lease lost (and aborts its signal) when that time has passed.
+   */
+  stillHeld(held: HeldLease): boolean {
+    if (held.lost || held.released) return false;
+    if (this.o.clock.now() - held.lastRenewedAt >= this.o.leaseDurationMs) {
+      this.markLost(held, 'expired');
+      return false;
+    }
+    return true;
+  }
+
   private markLost(held: HeldLease, reason: LeaseLossReason): void {
-    if (held.lost) return;
+    if (held.lost || held.released) return;
     held.lost = true;
     this.forget(held);
     this.o.metrics.increment('kinesis_consumer_leases_lost_total', 1, { worker: this.o.workerId, reason });
@@ -241,16 +285,28 @@ export class LeaseCoordinator {
     this.o.onLost(held, reason);
   }
 
-  /** Renews every held lease once (exposed for tests). */
+  /**
+   * Renews every held lease once (exposed for tests). Expiry is checked for every lease first, and a lease whose
+   * previous renewal is still in flight (a hung call) is skipped, so one stuck write never delays the others.
+   */
   async renewAll(): Promise<void> {
     const now = this.o.clock.now();
-    await mapLimit([...this.held.values()], MAX_PARALLEL_WRITES, async (held) => {
-      if (held.lost) return;
+    const due: HeldLease[] = [];
+    for (const held of [...this.held.values()]) {
+      if (held.lost || held.released) continue;
       // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
-      if (now - held.lastRenewedAt > this.o.leaseDurationMs) return this.markLost(held, 'expired');
+      if (now - held.lastRenewedAt >= this.o.leaseDurationMs) {
+        this.markLost(held, 'expired');
+        continue;
+      }
+      if (held.renewing) continue;
       // A checkpoint moved the counter moments ago: skip this renewal if the next one still comes well within
       // half a lease duration of that write (busy shards then cost one write per checkpoint, not two).
-      if (now - held.lastRenewedAt + this.o.renewIntervalMs <= this.o.leaseDurationMs / 2) return;
+      if (now - held.lastRenewedAt + this.o.renewIntervalMs <= this.o.leaseDurationMs / 2) continue;
+      due.push(held);
+    }
+    await mapLimit(due, MAX_PARALLEL_WRITES, async (held) => {
+      held.renewing = true;
       try {
         const ok = await this.withLease(held, async (c) => {
           const next = await this.o.table.renewLease(held.shardId, this.o.workerId, c);
@@ -259,9 +315,11 @@ export class LeaseCoordinator {
         if (!ok) this.markLost(held, 'taken');
         else this.checkHandoff(held);
       } catch (e) {
-        if (held.lost) return;
+        if (held.lost || held.released) return;
         this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
         this.o.logger.warn('lease renewal failed', { shardId: held.shardId, error: String(e) });
+      } finally {
+        held.renewing = false;
       }
     });
   }
@@ -277,7 +335,14 @@ export class LeaseCoordinator {
       leases: all,
       workerId: this.o.workerId,
       held: new Set(this.held.keys()),
-      isExpired: (l) => this.observations.isExpired(l, now, this.o.leaseDurationMs),
+      isExpired: (l) =>
+        this.observations.isExpired(
+          l,
+          now,
+          isForeignLease(l)
+            ? (this.o.foreignLeaseDurationMs ?? Math.max(this.o.leaseDurationMs, 10_000))
+            : this.o.leaseDurationMs,
+        ),
       // A request nobody acted on for twice the hand-off timeout (its requester died) no longer counts.
       isHandoffActive: (l) =>
         this.o.handoffTimeoutMs > 0 && this.observations.handoffAge(l, now) <= 2 * this.o.handoffTimeoutMs,
@@ -320,6 +385,8 @@ export class LeaseCoordinator {
   }
 
   private async tryTake(seen: Lease, kind: 'expired' | 'stolen', force = false): Promise<Lease | undefined> {
+    // Our previous consumer of this shard is still running (its handler outlived the lease): not yet.
+    if (this.o.isBusy?.(seen.leaseKey)) return undefined;
     if (kind === 'stolen' && !force && this.o.handoffTimeoutMs > 0 && !seen.handoffTo && seen.leaseOwner) {
       // Graceful: ask the owner to hand it over; it is taken (as unowned) after the owner releases it.
       if (await this.o.table.requestHandoff(seen.leaseKey, seen.leaseOwner, this.o.workerId)) {
@@ -371,7 +438,10 @@ export class LeaseCoordinator {
       } catch {
         break;
       }
-      await this.renewAll();
+      // Not awaited: a renewal hung on a stuck call must not stop the next round (and its expiry checks).
+      void this.renewAll().catch((e: unknown) =>
+        this.o.logger.warn('lease renewal round failed', { error: String(e) }),
+      );
     }
   }
 

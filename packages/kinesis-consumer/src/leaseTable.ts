@@ -38,6 +38,10 @@ export function leaseFromItem(item: Item): Lease {
   }
   const handoffTo = s('awskitHandoffTo');
   if (handoffTo) lease.handoffTo = handoffTo;
+  const awskitOwner = s('awskitOwner');
+  if (awskitOwner) lease.awskitOwner = awskitOwner;
+  const checkpointOwner = s('checkpointOwner');
+  if (checkpointOwner) lease.checkpointOwner = checkpointOwner;
   const latestStartedAt = n('awskitLatestStartedAt');
   if (latestStartedAt !== undefined) lease.latestStartedAt = latestStartedAt;
   const start = s('startingHashKey');
@@ -71,6 +75,8 @@ export function leaseToItem(lease: Lease): Item {
     item.endingHashKey = { S: lease.endingHashKey };
   }
   if (lease.latestStartedAt !== undefined) item.awskitLatestStartedAt = { N: String(lease.latestStartedAt) };
+  if (lease.awskitOwner) item.awskitOwner = { S: lease.awskitOwner };
+  if (lease.checkpointOwner) item.checkpointOwner = { S: lease.checkpointOwner };
   return item;
 }
 
@@ -291,7 +297,8 @@ export class LeaseTable {
 
   /**
    * Takes a lease as seen in a scan: succeeds only if its counter is unchanged since (fencing). Bumps
-   * `ownerSwitchesSinceCheckpoint` when the owner changes, like the KCL.
+   * `ownerSwitchesSinceCheckpoint` only when it had another owner (taking an unowned lease is no switch), like the
+   * KCL; marks the lease as held by an awskit worker (`awskitOwner`).
    * @returns the lease after the write, or undefined when another worker changed it first.
    */
   async takeLease(seen: Lease, owner: string): Promise<Lease | undefined> {
@@ -301,8 +308,8 @@ export class LeaseTable {
       ':cur': { N: String(seen.leaseCounter) },
       ':me': { S: owner },
     };
-    let update = 'SET leaseOwner = :me, leaseCounter = :next';
-    if (seen.leaseOwner !== owner) {
+    let update = 'SET leaseOwner = :me, leaseCounter = :next, awskitOwner = :me';
+    if (seen.leaseOwner && seen.leaseOwner !== owner) {
       update += ' ADD ownerSwitchesSinceCheckpoint :one';
       values[':one'] = { N: '1' };
     }
@@ -361,7 +368,7 @@ export class LeaseTable {
   async releaseLease(leaseKey: string, owner: string, counter: number): Promise<boolean> {
     this.handoffSeen.delete(leaseKey);
     const next = await this.updateOwned(leaseKey, owner, counter, {
-      remove: ['leaseOwner', 'awskitHandoffTo'],
+      remove: ['leaseOwner', 'awskitHandoffTo', 'awskitOwner'],
     });
     return next !== undefined;
   }
@@ -391,7 +398,7 @@ export class LeaseTable {
       values[':children'] = { SS: [...new Set(extra.childShardIds)] };
     }
     const remove = ['pendingCheckpoint', 'pendingCheckpointSubSequenceNumber', 'pendingCheckpointState'];
-    if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo');
+    if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo', 'awskitOwner');
     const next = await this.updateOwned(leaseKey, owner, counter, {
       set,
       remove,

@@ -46,6 +46,16 @@ export class LeaseObservations {
   }
 }
 
+/**
+ * True when an owned lease is held by a worker that is not awskit: a KCL worker (it never writes `awskitOwner`, and
+ * taking the lease leaves ours behind with another owner) or a KCL 3.x hand-off in progress (`checkpointOwner`).
+ * Such leases are judged by the KCL's failover time, not awskit's shorter lease duration.
+ */
+export function isForeignLease(lease: Lease): boolean {
+  if (!lease.leaseOwner) return false;
+  return lease.awskitOwner !== lease.leaseOwner || lease.checkpointOwner !== undefined;
+}
+
 /** True when the lease's shard is fully processed. */
 export function isFinished(lease: Lease): boolean {
   return lease.checkpoint === SentinelCheckpoint.SHARD_END;
@@ -143,8 +153,11 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
       continue;
     }
     // A lease owned by our id but not held (a restart with a fixed workerId) is treated as someone else's: it
-    // expires and is taken back like any other.
-    entry(l.leaseOwner === workerId ? `${workerId} (previous run)` : l.leaseOwner!).owned.push(l);
+    // expires and is taken back like any other. A KCL 3.x hand-off in progress (`checkpointOwner`) counts for its
+    // owner but is never a steal candidate: its previous owner is still finishing the shard.
+    const e = entry(l.leaseOwner === workerId ? `${workerId} (previous run)` : l.leaseOwner!);
+    if (l.checkpointOwner !== undefined) e.pending++;
+    else e.owned.push(l);
   }
   const workers = workersMap.size + (workersMap.has(workerId) ? 0 : 1);
   const target = Math.min(maxLeasesForWorker, Math.ceil(eligible.length / workers));

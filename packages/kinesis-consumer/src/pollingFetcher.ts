@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '@awskit/core';
 import { BatchQueue } from './batchQueue.js';
+import { pinnedStart } from './records.js';
 import type {
   FetchedBatch,
   FetcherContext,
@@ -89,6 +90,8 @@ export class PollingFetcher implements ShardFetcher {
     const { sleep, metrics, logger, shardId } = this.ctx;
     let lastSequence: string | undefined;
     let iterator: string | undefined;
+    /** Wall-clock time of the first successful GetShardIterator (see `pinnedStart`). */
+    let firstAskedAt: number | undefined;
     let failures = 0;
     let lastCall = Number.NEGATIVE_INFINITY;
     let failure: unknown;
@@ -99,10 +102,17 @@ export class PollingFetcher implements ShardFetcher {
           continue;
         }
         try {
-          if (!iterator)
-            iterator = await this.getIterator(
-              lastSequence ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lastSequence } : this.ctx.start,
-            );
+          if (!iterator) {
+            // Once resolved, the start is pinned: asking for LATEST again would skip what arrived in between.
+            const start: StartingPosition = lastSequence
+              ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: lastSequence }
+              : firstAskedAt === undefined
+                ? this.ctx.start
+                : pinnedStart(this.ctx.start, firstAskedAt);
+            const askedAt = Date.now();
+            iterator = await this.getIterator(start);
+            firstAskedAt ??= askedAt;
+          }
           const wait = lastCall + this.opts.minTimeBetweenReadsMs - performance.now();
           if (wait > 0) await sleep(wait, signal);
           lastCall = performance.now();

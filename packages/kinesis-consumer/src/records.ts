@@ -1,6 +1,6 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import { deaggregate, hashKeyInRange, userRecordHashKey } from '@awskit/kinesis-aggregation';
-import type { ConsumerRecord, ExtendedSequenceNumber } from './types.js';
+import type { ConsumerRecord, ExtendedSequenceNumber, StartingPosition } from './types.js';
 
 /** Compares two positions: sequence numbers as big integers, then sub-sequence numbers. */
 export function comparePositions(a: ExtendedSequenceNumber, b: ExtendedSequenceNumber): number {
@@ -72,4 +72,17 @@ export function toConsumerRecords(
     }
   }
   return out;
+}
+
+/** How far before a recorded `LATEST` start a reader goes back (host clock vs Kinesis clock). */
+export const LATEST_SKEW_MARGIN_MS = 5_000;
+
+/**
+ * Where to read again after `start` was resolved once and nothing was read yet. `LATEST` must not be resolved a
+ * second time (records that arrived in between would be skipped): it becomes `AT_TIMESTAMP` of the moment it was
+ * first asked for, minus the clock-skew margin (a few records from before it may come again; none is lost).
+ */
+export function pinnedStart(start: StartingPosition, firstRequestedAt: number): StartingPosition {
+  if (start.type !== 'LATEST') return start;
+  return { type: 'AT_TIMESTAMP', timestamp: new Date(firstRequestedAt - LATEST_SKEW_MARGIN_MS) };
 }

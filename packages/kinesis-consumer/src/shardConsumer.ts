@@ -3,7 +3,12 @@ import { backoffDelay, isAwskitError, type Logger, type Metrics } from '@awskit/
 import { InvalidCheckpointError, KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
 import type { LeaseTable } from './leaseTable.js';
-import { comparePositions, isSequenceNumber, toConsumerRecords } from './records.js';
+import {
+  comparePositions,
+  isSequenceNumber,
+  LATEST_SKEW_MARGIN_MS,
+  toConsumerRecords,
+} from './records.js';
 import { listAllShards, newLease } from './shardSync.js';
 import {
   type BadRecordInfo,
@@ -52,8 +57,10 @@ export interface ShardConsumerOptions {
   onShardEnded: (shardId: string, childShardIds: string[]) => void;
 }
 
-/** How far before a `LATEST` lease's recorded start a later owner reads (host clock vs Kinesis clock). */
-export const LATEST_SKEW_MARGIN_MS = 5_000;
+export { LATEST_SKEW_MARGIN_MS };
+
+/** Empty ListShards answers tolerated at a shard end before going on without child leases. */
+const CHILD_LISTING_ATTEMPTS = 5;
 
 function asPosition(p: ExtendedSequenceNumber | ConsumerRecord): ExtendedSequenceNumber {
   return { sequenceNumber: p.sequenceNumber, subSequenceNumber: p.subSequenceNumber };
@@ -71,7 +78,15 @@ export class ShardConsumer {
   recordsProcessed = 0;
   /** Last checkpoint written (or read at start). */
   checkpointPosition: ExtendedSequenceNumber;
-  private lastDelivered?: ExtendedSequenceNumber;
+  /** True once this consumer has left the shard (its handler is no longer running). */
+  ended = false;
+  /** Last record of the last batch the processor finished (or skipped). */
+  private lastProcessed?: ExtendedSequenceNumber;
+  /**
+   * How far the checkpointer may go: the batch in the processor while `processRecords` runs (a KCL processor
+   * checkpoints inside it), else the last processed record. Never a batch whose processing failed.
+   */
+  private checkpointBound?: ExtendedSequenceNumber;
   private fetcher?: ShardFetcher;
   private shutdownRequested = false;
   /** Aborted on shutdown or lease loss: interrupts backoff sleeps so stop() never waits on a failing handler. */
@@ -97,7 +112,9 @@ export class ShardConsumer {
       },
       { once: true },
     );
-    this.done = this.run();
+    this.done = this.run().finally(() => {
+      this.ended = true;
+    });
   }
 
   /** Graceful stop: finish the batch in flight, give the processor a last chance to checkpoint, release. */
@@ -116,22 +133,35 @@ export class ShardConsumer {
     return this.held.lost || this.held.abort.signal.aborted;
   }
 
+  /** Lease still ours by the local clock too (a renewal may be hung); marks it lost when not. */
+  private stillMine(): boolean {
+    return !this.lost && this.o.coordinator.stillHeld(this.held);
+  }
+
   private readonly checkpointer: Checkpointer = {
     checkpoint: async (position) => {
-      const target = position ? asPosition(position) : this.lastDelivered;
+      const target = position ? asPosition(position) : this.checkpointBound;
       if (!target) return;
+      // "Checkpoint what was processed" when nothing new was: no write (not an error).
+      if (!position && this.isCheckpointed(target)) return;
       this.validate(target);
       await this.o.coordinator.checkpoint(this.held, target);
       this.checkpointPosition = target;
       this.o.metrics.increment('kinesis_consumer_checkpoints_total', 1, { shard: this.shardId });
     },
     prepareCheckpoint: async (position) => {
-      const target = position ? asPosition(position) : this.lastDelivered;
+      const target = position ? asPosition(position) : this.checkpointBound;
       if (!target) return;
+      if (!position && this.isCheckpointed(target)) return;
       this.validate(target);
       await this.o.coordinator.prepareCheckpoint(this.held, target);
     },
   };
+
+  private isCheckpointed(target: ExtendedSequenceNumber): boolean {
+    const cp = this.checkpointPosition;
+    return isSequenceNumber(cp.sequenceNumber) && comparePositions(target, cp) <= 0;
+  }
 
   private validate(target: ExtendedSequenceNumber): void {
     if (!isSequenceNumber(target.sequenceNumber))
@@ -143,9 +173,9 @@ export class ShardConsumer {
       throw new InvalidCheckpointError(
         `checkpoint ${target.sequenceNumber}/${target.subSequenceNumber} is before the last checkpoint ${this.checkpointPosition.sequenceNumber}/${this.checkpointPosition.subSequenceNumber}`,
       );
-    if (!this.lastDelivered || comparePositions(target, this.lastDelivered) > 0)
+    if (!this.checkpointBound || comparePositions(target, this.checkpointBound) > 0)
       throw new InvalidCheckpointError(
-        `checkpoint ${target.sequenceNumber}/${target.subSequenceNumber} is after the last delivered record`,
+        `checkpoint ${target.sequenceNumber}/${target.subSequenceNumber} is after the last successfully processed record`,
       );
   }
 
@@ -324,12 +354,15 @@ export class ShardConsumer {
   /** Hands a batch to the processor until it succeeds (or the user skips it). @returns false when the lease was lost. */
   private async deliver(records: ConsumerRecord[], millisBehindLatest: number | undefined): Promise<boolean> {
     const { processor, metrics } = this.o;
-    const last = records[records.length - 1]!;
-    this.lastDelivered = asPosition(last);
+    const last = asPosition(records[records.length - 1]!);
     for (let attempt = 1; ; attempt++) {
       // A retry is not started once stop() was called: the batch stays unCheckpointed for the next owner.
-      if (this.lost || (this.shutdownRequested && attempt > 1)) return false;
+      if (this.shutdownRequested && attempt > 1) return false;
+      // Checked on the local clock before every attempt: a worker whose lease writes hang must not go on
+      // delivering a shard that another worker may already have taken.
+      if (!this.stillMine()) return false;
       const started = performance.now();
+      this.checkpointBound = last;
       try {
         if (processor.kind === 'batch')
           await processor.handler(records, {
@@ -348,8 +381,11 @@ export class ShardConsumer {
         metrics.observe('kinesis_consumer_batch_duration_ms', performance.now() - started, {
           shard: this.shardId,
         });
+        this.lastProcessed = last;
         break;
       } catch (e) {
+        // The batch failed: nothing of it beyond what the processor checkpointed itself may be checkpointed.
+        this.checkpointBound = this.lastProcessed;
         if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost) || this.lost) return false;
         metrics.increment('kinesis_consumer_handler_errors_total', 1, { shard: this.shardId });
         let action: HandlerErrorAction = 'retry';
@@ -368,6 +404,9 @@ export class ShardConsumer {
         });
         if (action === 'skip') {
           metrics.increment('kinesis_consumer_batches_skipped_total', 1, { shard: this.shardId });
+          // The user chose to move on: the batch counts as handled.
+          this.lastProcessed = last;
+          this.checkpointBound = last;
           if (processor.kind === 'kcl') {
             // Skipping in KCL mode means "move on": checkpoint past it so it is not redelivered.
             await this.persist('checkpoint', async () => {
@@ -428,9 +467,19 @@ export class ShardConsumer {
       });
       if (!ok) return this.bail();
     }
+    let listings = 0;
     const children = childShards?.length
       ? childShards
-      : ((await this.persist('ListShards', () => this.childShardsFallback())) ?? []);
+      : await this.persist('ListShards', async () => {
+          const found = await this.childShardsFallback();
+          // A closed shard always has children; ListShards may not show them yet. After a few empty answers go
+          // on without (shard sync creates any missing child lease later), never on a failed or interrupted call.
+          if (!found.length && ++listings < CHILD_LISTING_ATTEMPTS)
+            throw new Error(`ListShards shows no children of ${this.shardId} yet`);
+          return found;
+        });
+    // Interrupted (stop, lease lost) before the children were known: leave the shard for the next owner.
+    if (children === undefined) return this.bail();
     // Children first, then SHARD_END: there is never a moment where the parent is done but a child has no lease.
     for (const c of children) {
       const created = await this.persist('create child lease', () =>

@@ -49,6 +49,17 @@ export interface Lease {
    * rebalancing). Cleared when the lease is released or taken.
    */
   handoffTo?: string;
+  /**
+   * awskit extension (`awskitOwner`, S): the awskit worker that took this lease. A lease whose `leaseOwner` equals
+   * it is held by an awskit worker and judged by `leaseDurationMs`; any other owned lease belongs to a KCL worker
+   * (which never writes this attribute) and is judged by `foreignLeaseDurationMs`.
+   */
+  awskitOwner?: string;
+  /**
+   * KCL 3.x graceful hand-off (`checkpointOwner`, S): the previous owner is still finishing the shard while
+   * `leaseOwner` names the next one. awskit never steals such a lease and judges it by `foreignLeaseDurationMs`.
+   */
+  checkpointOwner?: string;
 }
 
 /** Where to start in shards that have no checkpoint yet. */
@@ -220,8 +231,18 @@ export interface KinesisConsumerBaseOptions {
   initialPosition?: InitialPosition;
   /** A batch handler (auto-checkpoint), a KCL-style processor, or a processor factory. */
   processor: BatchHandler | RecordProcessor | RecordProcessorFactory;
-  /** A lease is expired when its counter has not changed for this long (no clock sync needed). @default 3_000 */
+  /**
+   * A lease held by an awskit worker is expired when its counter has not changed for this long (no clock sync
+   * needed). Also the local limit: a worker stops delivering a shard whose last successful lease write was sent
+   * longer ago than this. @default 3_000
+   */
   leaseDurationMs?: number;
+  /**
+   * Mixed fleets: a lease held by a worker that is not awskit (a Java/Python KCL worker sharing the table; it
+   * renews about every `failoverTimeMillis / 3`) is expired only when its counter has not changed for this long.
+   * Set it to the KCL application's `failoverTimeMillis` if you changed that. @default 10_000 (the KCL default)
+   */
+  foreignLeaseDurationMs?: number;
   /** How often held leases are renewed. @default leaseDurationMs / 3 */
   renewIntervalMs?: number;
   /** How often the lease table is scanned to take expired/unassigned leases and balance. @default 1_000 */
@@ -239,6 +260,12 @@ export interface KinesisConsumerBaseOptions {
    * @default 10_000
    */
   gracefulHandoffTimeoutMs?: number;
+  /**
+   * How long `stop()` waits for batches in flight (and KCL `shutdownRequested` callbacks) to finish. A shard whose
+   * handler has not settled by then is abandoned without a checkpoint or a release: its lease expires after
+   * `leaseDurationMs` and the next owner re-reads the unfinished batch. @default 30_000
+   */
+  shutdownTimeoutMs?: number;
   /** Polling fetcher tuning. */
   polling?: PollingOptions;
   /** Retry backoff of a failing handler. @default { baseMs: 100, capMs: 10_000 } */
