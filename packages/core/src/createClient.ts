@@ -83,7 +83,8 @@ export async function createClient<C>(Client: ClientCtor<C>, options: ClientOpti
     // The SDK's shorthand: options for the client's own default handler. Kinesis defaults to HTTP/2, where
     // `requestTimeout` is the stream inactivity limit; the others to HTTP/1.1 (`socketTimeout`).
     const handler: Record<string, number> = {};
-    if (silenceMs !== undefined) handler[service === 'kinesis' ? 'requestTimeout' : 'socketTimeout'] = silenceMs;
+    if (silenceMs !== undefined)
+      handler[service === 'kinesis' ? 'requestTimeout' : 'socketTimeout'] = silenceMs;
     if (options.connectionTimeoutMs !== undefined) handler.connectionTimeout = options.connectionTimeoutMs;
     config.requestHandler = handler;
   }

@@ -3,12 +3,7 @@ import { backoffDelay, isAwskitError, type Logger, type Metrics } from '@awskit/
 import { InvalidCheckpointError, KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
 import type { LeaseTable } from './leaseTable.js';
-import {
-  comparePositions,
-  isSequenceNumber,
-  LATEST_SKEW_MARGIN_MS,
-  toConsumerRecords,
-} from './records.js';
+import { comparePositions, isSequenceNumber, LATEST_SKEW_MARGIN_MS, toConsumerRecords } from './records.js';
 import { listAllShards, newLease } from './shardSync.js';
 import {
   type BadRecordInfo,

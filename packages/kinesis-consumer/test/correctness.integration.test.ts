@@ -437,12 +437,20 @@ describe('smaller defects (defect 6)', () => {
     await w.start();
     await waitFor('two empty reads at LATEST', () => getRecords >= 3);
     await f.kinesis.send(
-      new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: new TextEncoder().encode('between') }),
+      new PutRecordCommand({
+        StreamName: stream,
+        PartitionKey: 'k',
+        Data: new TextEncoder().encode('between'),
+      }),
     );
     putDone();
     await delay(300);
     await f.kinesis.send(
-      new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: new TextEncoder().encode('later') }),
+      new PutRecordCommand({
+        StreamName: stream,
+        PartitionKey: 'k',
+        Data: new TextEncoder().encode('later'),
+      }),
     );
     await waitFor('the later record', () => seen.includes('later'));
     expect(seen).toContain('between');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLeasesToTake, LeaseObservations } from '../src/leaseTaker.js';
+import { computeLeasesToTake, isForeignLease, LeaseObservations } from '../src/leaseTaker.js';
 import { newLease } from '../src/shardSync.js';
 import type { Lease } from '../src/types.js';
 
@@ -157,5 +157,29 @@ describe('computeLeasesToTake', () => {
       lease(6, 'c'),
     ];
     expect(taken(plan(leases, 'c'))).toHaveLength(1);
+  });
+
+  it('never steals a lease in a KCL 3.x hand-off (checkpointOwner), though it counts for its owner', () => {
+    const leases = [
+      lease(0, 'kcl', { checkpointOwner: 'kcl-old' }),
+      lease(1, 'kcl', { checkpointOwner: 'kcl-old' }),
+      lease(2, 'kcl', { checkpointOwner: 'kcl-old' }),
+      lease(3, 'kcl'),
+    ];
+    const p = plan(leases, 'me');
+    expect(p.target).toBe(2);
+    // kcl has 4, target 2: only the lease not in a hand-off may be stolen.
+    expect(p.steal.map((l) => l.leaseKey)).toEqual([leases[3]!.leaseKey]);
+  });
+});
+
+describe('isForeignLease', () => {
+  it('an owned lease is awskit’s only when awskitOwner names its owner and no KCL hand-off is under way', () => {
+    expect(isForeignLease(lease(0))).toBe(false);
+    expect(isForeignLease(lease(0, 'w1', { awskitOwner: 'w1' }))).toBe(false);
+    // A KCL worker took it from awskit: our marker stayed behind with another owner.
+    expect(isForeignLease(lease(0, 'kcl', { awskitOwner: 'w1' }))).toBe(true);
+    expect(isForeignLease(lease(0, 'kcl'))).toBe(true);
+    expect(isForeignLease(lease(0, 'w1', { awskitOwner: 'w1', checkpointOwner: 'kcl' }))).toBe(true);
   });
 });
