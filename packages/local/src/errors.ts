@@ -7,6 +7,7 @@ export const LocalAwsErrorCode = {
   EmulatorCrashed: 'EMULATOR_CRASHED',
   InvalidOptions: 'INVALID_OPTIONS',
   NoTestEndpoint: 'NO_TEST_ENDPOINT',
+  InvalidFaultRules: 'INVALID_FAULT_RULES',
 } as const;
 export type LocalAwsErrorCode = (typeof LocalAwsErrorCode)[keyof typeof LocalAwsErrorCode];
 

@@ -8,6 +8,15 @@ export {
   startMotoServer,
 } from './emulators';
 export { LocalAwsError, LocalAwsErrorCode } from './errors';
+export { type FaultProxy, type FaultProxyOptions, startFaultProxy } from './faultProxy';
+export {
+  FAULT_KINDS,
+  type FaultConfig,
+  type FaultKind,
+  type FaultRule,
+  parseFaultConfig,
+  validateFaultRules,
+} from './faultRules';
 export { type InitReport, type InitScript, InitStage, type ScriptState } from './initHooks';
 export { type LocalAws, type LocalAwsOptions, startLocalAws } from './localAws';
 export { canConnect, getFreePort, waitForPort } from './ports';

@@ -104,3 +104,20 @@ export function routeRequest(
   if (action) return { service: STS_ACTIONS.has(action) ? 'sts' : 'iam', by: 'action' };
   return { reason: 'no X-Amz-Target header, SigV4 credential scope or Action parameter' };
 }
+
+/**
+ * The operation a request calls: the part of `X-Amz-Target` after the dot (`Kinesis_20131202.PutRecords` →
+ * `PutRecords`), else the query-protocol `Action` of the form body or the query string.
+ */
+export function requestOperation(
+  headers: Record<string, string | string[] | undefined>,
+  url: string,
+  body?: string,
+): string | undefined {
+  const target = header(headers, 'x-amz-target');
+  if (target) return target.slice(target.indexOf('.') + 1) || undefined;
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  return (
+    new URLSearchParams(body ?? '').get('Action') ?? new URLSearchParams(query).get('Action') ?? undefined
+  );
+}
