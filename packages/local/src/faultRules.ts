@@ -125,7 +125,7 @@ function ruleProblems(rule: unknown, path: string): string[] {
       problems.push(
         Object.values(KIND_FIELDS).flat().includes(key)
           ? `${path}.${key} does not apply to kind "${kind}"`
-          : `${path}.${key} is not a rule field`,
+          : `${path}.${key} is not a rule field${didYouMean(key, [...allowed])}`,
       );
   if (rule.service !== undefined && !SERVICES.includes(rule.service as string))
     problems.push(
@@ -181,6 +181,25 @@ function ruleProblems(rule: unknown, path: string): string[] {
   )
     problems.push(`${path}.service must be "kinesis" for kind "${kind}"`);
   return problems;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function didYouMean(key: string, fields: string[]): string {
+  const near = fields.find((f) => distance(key.toLowerCase(), f.toLowerCase()) <= 2);
+  return near ? ` (did you mean "${near}"?)` : '';
 }
 
 function operationsAllow(op: unknown, name: string): boolean {
