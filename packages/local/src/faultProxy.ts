@@ -205,9 +205,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
   const delay = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
 
-  const inject = (kind: FaultKind, state: RuleState | undefined, where: string) => {
+  /** Counts a fault that was applied. (`fired` is reserved at decision time, so maxTimes holds under concurrency.) */
+  const inject = (kind: FaultKind, where: string) => {
     counts[kind]++;
-    if (state) state.fired++;
     logger.debug(`fault proxy: injected ${kind} into ${where}`, { kind, call: where });
   };
 
@@ -233,9 +233,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (rule.maxTimes !== undefined && s.fired >= rule.maxTimes) continue;
       if (draw >= (rule.probability ?? 1)) continue;
       if (rule.kind === 'latency') {
+        s.fired++;
         latencyMs += rule.latencyMs ?? 0;
-        inject('latency', s, where);
-      } else fault ??= s;
+        inject('latency', where);
+      } else if (!fault) {
+        s.fired++;
+        fault = s;
+      }
     }
     return { latencyMs, fault };
   };
@@ -248,6 +252,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     body: Buffer | undefined,
     onResponse: (up: IncomingMessage) => void,
     headers: OutgoingHttpHeaders = req.headers,
+    answerErrors = true,
   ): ClientRequest => {
     const send = https ? httpsRequest : httpRequest;
     const upstream = send(
@@ -266,6 +271,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     upstream.on('error', (err) => {
       if (closed) return;
       logger.debug(`fault proxy: upstream error: ${err.message}`);
+      if (!answerErrors) return;
       if (!res.headersSent && !res.destroyed)
         sendFaultError(
           res,
@@ -309,12 +315,21 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     service: string,
     body: Buffer | undefined,
     drop: () => void,
+    answerErrors = true,
   ) => {
-    sendUpstream(req, res, service, body, (up) => {
-      up.resume();
-      up.on('end', drop);
-      up.on('error', drop);
-    });
+    sendUpstream(
+      req,
+      res,
+      service,
+      body,
+      (up) => {
+        up.resume();
+        up.on('end', drop);
+        up.on('error', drop);
+      },
+      req.headers,
+      answerErrors,
+    );
   };
 
   const partialPutRecords = async (
@@ -326,12 +341,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   ) => {
     const body = bodyIn ?? (await readBody(req));
     const parsed = parsePutRecords(body);
-    if (!parsed || parsed.Records.length === 0) return pass(req, res, 'kinesis', body);
+    if (!parsed || parsed.Records.length === 0) {
+      state.fired--;
+      return pass(req, res, 'kinesis', body);
+    }
     const total = parsed.Records.length;
     const failed = pickFailed(total, state.rule.failFraction ?? DEFAULT_FAIL_FRACTION, state.detail);
     const errorCode = state.rule.errorCode ?? 'ProvisionedThroughputExceededException';
     const streamName = parsed.StreamName ?? parsed.StreamARN?.split('/').pop() ?? 'unknown';
-    inject('partialPutRecords', state, where);
+    inject('partialPutRecords', where);
     const answer = (result: Record<string, unknown>, headers: IncomingHttpHeaders = {}) => {
       const text = JSON.stringify(result);
       const out: OutgoingHttpHeaders = { ...headers, 'content-length': Buffer.byteLength(text) };
@@ -398,7 +416,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return pass(req, res, service, body);
       case 'http500':
       case 'http503': {
-        inject(kind, state, where);
+        inject(kind, where);
         const status = kind === 'http500' ? 500 : 503;
         const code = serverErrorCode(service, status);
         return sendFaultError(
@@ -411,7 +429,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         );
       }
       case 'throttle': {
-        inject(kind, state, where);
+        inject(kind, where);
         const code = state!.rule.errorCode ?? throttleCode(service, operation);
         return sendFaultError(
           res,
@@ -424,15 +442,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       case 'resetBeforeForward':
       case 'unavailable':
-        inject(kind, state, where);
+        inject(kind, where);
         return resetSocket(req.socket);
       case 'resetAfterForward':
-        inject(kind, state, where);
+        inject(kind, where);
         return forwardThenDrop(req, res, service, body, () => resetSocket(req.socket));
       case 'hang': {
-        inject(kind, state, where);
+        inject(kind, where);
         const { latencyMs, forward } = state!.rule;
-        if (forward) forwardThenDrop(req, res, service, body, () => {});
+        if (forward) forwardThenDrop(req, res, service, body, () => {}, false);
         else req.resume();
         // Otherwise nothing is ever written back; close() (or the client giving up) ends it.
         if (latencyMs !== undefined) later(latencyMs, () => resetSocket(req.socket));
@@ -443,11 +461,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'streamCut':
       case 'streamSilent':
         return pass(req, res, service, body, (up) => {
-          if (!String(up.headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream'))
+          // Only an event stream can be cut; any other answer (an error) passes and the rule stays unspent.
+          if (!String(up.headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream')) {
+            state!.fired--;
             return;
+          }
+          let done = false;
           const timer = later(state!.rule.afterMs ?? DEFAULT_STREAM_AFTER_MS, () => {
             if (res.writableFinished || res.destroyed) return;
-            inject(kind, state, where);
+            done = true;
+            inject(kind, where);
             if (kind === 'streamCut') {
               up.destroy();
               resetSocket(req.socket);
@@ -458,6 +481,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
             }
           });
           res.on('close', () => {
+            if (!done) state!.fired--;
             clearTimeout(timer);
             timers.delete(timer);
           });
@@ -521,7 +545,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   server.on('connection', (socket: Socket) => {
     const refusing = refusesConnections();
     if (refusing) {
-      inject('unavailable', refusing, 'connection');
+      refusing.fired++;
+      inject('unavailable', 'connection');
       resetSocket(socket);
       return;
     }

@@ -97,6 +97,30 @@ describe('startFaultProxy: transparent forwarding', () => {
   });
 });
 
+describe('startFaultProxy: concurrency', () => {
+  it('serves many concurrent keep-alive calls, and maxTimes caps injections even when they race', async () => {
+    const name = await createTestStream(direct);
+    proxy.setRules([{ kind: 'partialPutRecords', failFraction: 0.5, maxTimes: 2 }]);
+    const kinesis = await viaProxy();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        kinesis.send(
+          new PutRecordsCommand({
+            StreamName: name,
+            Records: Array.from({ length: 4 }, (_, j) => ({
+              Data: Buffer.from(`c${i}-${j}`),
+              PartitionKey: `k${j}`,
+            })),
+          }),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.FailedRecordCount).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2]);
+    expect(proxy.counts().partialPutRecords).toBe(2);
+    expect((await readAll(name)).length).toBe(48 - 4);
+  });
+});
+
 describe('startFaultProxy: throttle', () => {
   it('answers Kinesis PutRecord with ProvisionedThroughputExceededException; SDK retries then write once', async () => {
     const name = await createTestStream(direct);
@@ -293,6 +317,21 @@ describe('startFaultProxy: latency and hang', () => {
     // The proxy still serves the next call.
     const ok = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
     expect(ok.StreamDescriptionSummary?.StreamName).toBe(stream);
+  });
+});
+
+describe('startFaultProxy: hang after forwarding', () => {
+  it('hang with forward: the write happens, its answer never comes', async () => {
+    const name = await createTestStream(direct);
+    proxy.setRules([{ kind: 'hang', operation: 'PutRecord', forward: true, maxTimes: 1 }]);
+    const kinesis = await viaProxy({ requestTimeoutMs: 500 });
+    const err = await errorOf(
+      kinesis.send(
+        new PutRecordCommand({ StreamName: name, Data: Buffer.from('silent-write'), PartitionKey: 'a' }),
+      ),
+    );
+    expect(err.name).toMatch(/TimeoutError/);
+    expect(await readAll(name)).toEqual(['silent-write']);
   });
 });
 
