@@ -53,8 +53,10 @@ export interface ConsumerRunOptions {
   faultProbability?: number;
   /** Split one shard and merge two mid-run. @default true */
   reshard?: boolean;
-  /** Workers' lease duration. @default 2_000 */
+  /** Workers' lease duration (the consumer's default). @default 3_000 */
   leaseDurationMs?: number;
+  /** The workers' `dropRecordsOutsideHashRange`. @default the consumer's default (true) */
+  dropRecordsOutsideHashRange?: boolean;
   /** @default the `@awskit/local` fault proxy */
   startProxy?: StartProxy;
   /** Where the worker logs go. @default a fresh temp dir */
@@ -111,7 +113,7 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
   const streamName = `chaos-${runId}`;
   const applicationName = `chaos-app-${runId}`;
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), `awskit-chaos-${options.mode}-`)));
-  const leaseDurationMs = options.leaseDurationMs ?? 2_000;
+  const leaseDurationMs = options.leaseDurationMs ?? 3_000;
   const [killMin, killMax] = options.killIntervalMs ?? [3_000, 6_000];
 
   const direct = { endpoint: options.endpoint, region, credentials: CREDS, env: {} };
@@ -157,6 +159,9 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
       workerId,
       logFile: join(outDir, `${workerId}.tsv`),
       leaseDurationMs,
+      ...(options.dropRecordsOutsideHashRange !== undefined
+        ? { dropRecordsOutsideHashRange: options.dropRecordsOutsideHashRange }
+        : {}),
     };
     const child = spawnTs('worker.ts', [JSON.stringify(args)]);
     const stderr = createWriteStream(join(outDir, `${workerId}.stderr`));

@@ -1,38 +1,11 @@
+import { type FaultRule, startFaultProxy } from '@awskit/local';
+
+export type { FaultKind, FaultRule } from '@awskit/local';
+
 /**
  * The fault proxy as the chaos runs see it (a small face over `@awskit/local`'s `startFaultProxy`), and the
  * fault mixes of each run.
  */
-
-/** Kinds of fault the proxy injects (as in `@awskit/local`). */
-export type FaultKind =
-  | 'latency'
-  | 'http500'
-  | 'http503'
-  | 'throttle'
-  | 'partialPutRecords'
-  | 'resetBeforeForward'
-  | 'resetAfterForward'
-  | 'hang'
-  | 'streamCut'
-  | 'streamSilent'
-  | 'unavailable';
-
-/** One fault rule (as in `@awskit/local`). */
-export interface FaultRule {
-  kind: FaultKind;
-  service?: string;
-  operation?: string | string[];
-  probability?: number;
-  afterCalls?: number;
-  maxTimes?: number;
-  fromMs?: number;
-  untilMs?: number;
-  latencyMs?: number;
-  failFraction?: number;
-  afterMs?: number;
-  errorCode?: string;
-  forward?: boolean;
-}
 
 /** What a run needs from the proxy. */
 export interface ChaosProxy {
@@ -51,14 +24,8 @@ export type StartProxy = (options: {
 }) => Promise<ChaosProxy>;
 
 /** The real fault proxy of `@awskit/local`. */
-export const startChaosProxy: StartProxy = async ({ target, rules, seed }) => {
-  const local = (await import('@awskit/local')) as unknown as {
-    startFaultProxy?: (o: { target: string; rules: FaultRule[]; seed: number }) => Promise<ChaosProxy>;
-  };
-  if (!local.startFaultProxy)
-    throw new Error('@awskit/local has no startFaultProxy: rebuild it (pnpm --filter @awskit/local build)');
-  return local.startFaultProxy({ target, rules, seed });
-};
+export const startChaosProxy: StartProxy = ({ target, rules, seed }) =>
+  startFaultProxy({ target, rules, seed });
 
 /** No proxy at all (development of the runs themselves): talks to the target, injects nothing. */
 export const noProxy: StartProxy = async ({ target }) => ({

@@ -4,7 +4,8 @@
  * or a rotation crash point left no working key.
  *
  *   pnpm chaos [--seed N] [--only consumer-polling,consumer-efo,producer,rotation]
- *              [--consumer-seconds 120] [--producer-seconds 60] [--no-proxy]
+ *              [--consumer-seconds 90] [--producer-seconds 60] [--no-proxy]
+ *              [--keep-out-of-range]   (workers with dropRecordsOutsideHashRange: false)
  *
  * Uses AWSKIT_TEST_ENDPOINT when set, otherwise starts a local AWS of its own.
  */
@@ -21,9 +22,10 @@ const { values } = parseArgs({
   options: {
     seed: { type: 'string' },
     only: { type: 'string' },
-    'consumer-seconds': { type: 'string', default: '120' },
+    'consumer-seconds': { type: 'string', default: '90' },
     'producer-seconds': { type: 'string', default: '60' },
     'no-proxy': { type: 'boolean', default: false },
+    'keep-out-of-range': { type: 'boolean', default: false },
   },
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : randomSeed();
@@ -56,6 +58,7 @@ try {
       mode,
       durationMs: Number(values['consumer-seconds']) * 1000,
       drainTimeoutMs: 120_000,
+      ...(values['keep-out-of-range'] ? { dropRecordsOutsideHashRange: false } : {}),
       startProxy,
       log,
     });

@@ -31,6 +31,8 @@ export interface WorkerArgs {
   workerId: string;
   logFile: string;
   leaseDurationMs: number;
+  /** Passed to the consumer when set (its default otherwise). */
+  dropRecordsOutsideHashRange?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
@@ -131,6 +133,9 @@ const consumer = new KinesisConsumer({
   handlerBackoff: { baseMs: 50, capMs: 1_000 },
   efo: { shardEndCheckIntervalMs: 2_000, idleTimeoutMs: 6_000, backoff: { baseMs: 500, capMs: 2_000 } },
   logger,
+  ...(args.dropRecordsOutsideHashRange !== undefined
+    ? { dropRecordsOutsideHashRange: args.dropRecordsOutsideHashRange }
+    : {}),
 });
 consumer.on('leaseAcquired', (s) => event('leaseAcquired', s));
 consumer.on('leaseLost', (s) => event('leaseLostEvent', s));
