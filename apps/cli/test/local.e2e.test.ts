@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, childPids, runCli, startCli } from './helpers';
 
@@ -60,5 +63,82 @@ describe('awskit local up', () => {
     const r = runCli(['local', 'up', '--services', 'kinesis,s3']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Unknown service "s3"');
+  });
+});
+
+describe('awskit local up --faults', () => {
+  const call = (endpoint: string) =>
+    fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'Kinesis_20131202.ListStreams',
+        'content-type': 'application/x-amz-json-1.1',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
+        'x-amz-date': '20250101T000000Z',
+      },
+      body: '{}',
+    });
+
+  it('starts the fault proxy in front, prints both endpoints and the seed, and reports injected faults on stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+    const file = join(dir, 'faults.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ seed: 1, rules: [{ kind: 'http503', operation: 'ListStreams', maxTimes: 1 }] }),
+    );
+    const run = startCli(
+      [
+        'local',
+        'up',
+        '--port',
+        '0',
+        '--json',
+        '--services',
+        'kinesis',
+        '--faults',
+        file,
+        '--faults-seed',
+        '9',
+      ],
+      /"init"/,
+    );
+    const out = JSON.parse(await run.ready) as {
+      endpoint: string;
+      faults: { endpoint: string; seed: number };
+    };
+    expect(out.faults.seed).toBe(9);
+    expect(out.faults.endpoint).not.toBe(out.endpoint);
+    expect((await call(out.faults.endpoint)).status).toBe(503);
+    expect((await call(out.faults.endpoint)).status).toBe(200);
+    expect((await call(out.endpoint)).status).toBe(200);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output().stderr).toContain('faults injected (seed 9): http503=1');
+  });
+
+  it('rejects a bad fault file as a usage error listing every problem, without a stack trace (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+    const file = join(dir, 'faults.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          { kind: 'throttel', probability: 0.5 },
+          { kind: 'latency', probabilty: 1 },
+        ],
+      }),
+    );
+    const r = runCli(['local', 'up', '--port', '0', '--faults', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Invalid fault file "${file}" (4 problems)`);
+    expect(r.stderr).toContain('rules[0].kind must be one of');
+    expect(r.stderr).toContain('(did you mean "throttle"?)');
+    expect(r.stderr).toContain('rules[1].probabilty is not a rule field (did you mean "probability"?)');
+    expect(r.stderr).toContain('rules[1].latencyMs is required');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const missing = runCli(['local', 'up', '--faults', join(dir, 'nope.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Cannot read the fault file');
   });
 });

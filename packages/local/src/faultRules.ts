@@ -115,7 +115,9 @@ function ruleProblems(rule: unknown, path: string): string[] {
   const kind = rule.kind as FaultKind;
   const knownKind = typeof kind === 'string' && FAULT_KINDS.includes(kind);
   if (!knownKind)
-    problems.push(`${path}.kind must be one of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(rule.kind)}`);
+    problems.push(
+      `${path}.kind must be one of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(rule.kind)}${typeof rule.kind === 'string' ? didYouMean(rule.kind, [...FAULT_KINDS]) : ''}`,
+    );
   const allowed = new Set([
     ...COMMON,
     ...(knownKind ? KIND_FIELDS[kind] : Object.values(KIND_FIELDS).flat()),

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { cliLogger, ExitCode, globalFlags, output, UsageError } from '../context';
 
@@ -26,16 +27,46 @@ export function registerLocal(program: Command): void {
       'delay of create/split/merge operations, like LocalStack KINESIS_LATENCY',
       '100',
     )
+    .option(
+      '--faults <file>',
+      'put a fault-injecting proxy in front: a JSON file { "seed"?: n, "rules": [...] } (see below)',
+    )
+    .option('--faults-port <port>', 'port of the fault proxy (0 = any free port)', '0')
+    .option(
+      '--faults-seed <n>',
+      "seed of the fault proxy's random choices (overrides the file's; replays a run)",
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ awskit local up --init-dir examples/localstack --region ap-northeast-2
   $ awskit local up --port 4567 --services kinesis,dynamodb
+  $ awskit local up --faults faults.json --faults-port 4577
   $ AWSKIT_LOCAL=1 awskit env          # what clients will use while it runs
 
 Clients find it with AWSKIT_LOCAL=1 (or --local, or AWS_ENDPOINT_URL=http://127.0.0.1:4566).
-Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
+Health: GET /_localstack/health   Init hooks: GET /_localstack/init
+
+Fault injection (--faults): clients use the proxy endpoint printed at start; it forwards to the local AWS and,
+per rule, injects a fault into matching calls. The seed is printed: pass it back with --faults-seed to replay.
+  {
+    "seed": 42,
+    "rules": [
+      { "kind": "throttle", "service": "kinesis", "operation": "PutRecords", "probability": 0.1 },
+      { "kind": "partialPutRecords", "failFraction": 0.2, "probability": 0.3 },
+      { "kind": "resetAfterForward", "service": "dynamodb", "operation": "UpdateItem", "probability": 0.05 },
+      { "kind": "latency", "latencyMs": 200, "probability": 0.5 },
+      { "kind": "streamCut", "afterMs": 3000, "probability": 1 },
+      { "kind": "unavailable", "fromMs": 10000, "untilMs": 13000 }
+    ]
+  }
+  kinds: latency http500 http503 throttle partialPutRecords resetBeforeForward resetAfterForward hang
+         streamCut streamSilent unavailable
+  match: service, operation (name or list), probability 0..1, afterCalls, maxTimes, fromMs/untilMs
+  per kind: latencyMs (latency, hang), failFraction/errorCode (partialPutRecords), errorCode (throttle),
+            afterMs (streamCut, streamSilent), forward (hang)
+  Injected faults are counted by kind and printed when it stops.`,
     )
     .action(
       async (
@@ -46,6 +77,9 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
           persistDir?: string;
           services?: string;
           latencyMs: string;
+          faults?: string;
+          faultsPort: string;
+          faultsSeed?: string;
         },
         cmd: Command,
       ) => {
@@ -63,7 +97,22 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
               `Unknown service "${s}" in --services`,
               `Choose from ${SERVICES.join(', ')}.`,
             );
-        const { startLocalAws } = await import('@awskit/local');
+        const faultsPort = Number(opts.faultsPort);
+        if (!Number.isInteger(faultsPort) || faultsPort < 0 || faultsPort > 65535)
+          throw new UsageError(`--faults-port must be a port number, got "${opts.faultsPort}"`);
+        const faultsSeed = opts.faultsSeed === undefined ? undefined : Number(opts.faultsSeed);
+        if (
+          faultsSeed !== undefined &&
+          !(Number.isInteger(faultsSeed) && faultsSeed >= 0 && faultsSeed <= 0xffffffff)
+        )
+          throw new UsageError(
+            `--faults-seed must be an integer from 0 to 4294967295, got "${opts.faultsSeed}"`,
+          );
+        if (!opts.faults && (opts.faultsSeed !== undefined || opts.faultsPort !== '0'))
+          throw new UsageError('--faults-port and --faults-seed need --faults <file>');
+        const { startLocalAws, startFaultProxy, parseFaultConfig } = await import('@awskit/local');
+        // Read and check the fault file before starting anything, so a typo costs no emulator start.
+        const faults = opts.faults ? await readFaultFile(opts.faults, parseFaultConfig) : undefined;
         const logger = cliLogger(flags);
         const started = Date.now();
         const aws = await startLocalAws({
@@ -76,6 +125,21 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
           ...(opts.persistDir ? { persistDir: opts.persistDir } : {}),
           ...(services ? { services: services as (typeof SERVICES)[number][] } : {}),
         });
+        const seed = faultsSeed ?? faults?.seed;
+        const proxy = faults
+          ? await startFaultProxy({
+              target: aws.endpoint,
+              rules: faults.rules,
+              port: faultsPort,
+              host: opts.host,
+              logger,
+              ...(seed !== undefined ? { seed } : {}),
+            }).catch(async (err: unknown) => {
+              await aws.stop();
+              throw err;
+            })
+          : undefined;
+        const clientEndpoint = proxy?.endpoint ?? aws.endpoint;
         const svc = aws.services();
         const failed = aws.initScripts().filter((s) => s.state === 'ERROR');
         output(
@@ -85,11 +149,28 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
               `awskit local AWS ready in ${Date.now() - started} ms at ${aws.endpoint}`,
               ...Object.entries(svc).map(([name, status]) => `  ${name.padEnd(9)} ${status}`),
               ...aws.initScripts().map((s) => `  hook ${s.stage.toLowerCase()}/${s.name}: ${s.state}`),
+              ...(proxy
+                ? [
+                    '',
+                    `fault proxy at ${proxy.endpoint} -> ${aws.endpoint}: ${faults!.rules.length} rule(s), seed ${proxy.seed}`,
+                    `  replay this run with --faults-seed ${proxy.seed}`,
+                  ]
+                : []),
               '',
-              `Use it: export AWS_ENDPOINT_URL=${aws.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${aws.region}`,
-              '   or: AWSKIT_LOCAL=1 (awskit commands), --local (one command). Ctrl-C stops it.',
+              `Use it: export AWS_ENDPOINT_URL=${clientEndpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${aws.region}`,
+              proxy
+                ? '   (the fault proxy; AWSKIT_LOCAL=1 and --local reach the local AWS without faults). Ctrl-C stops it.'
+                : '   or: AWSKIT_LOCAL=1 (awskit commands), --local (one command). Ctrl-C stops it.',
             ].join('\n'),
-          { endpoint: aws.endpoint, region: aws.region, services: svc, init: aws.init() },
+          {
+            endpoint: aws.endpoint,
+            region: aws.region,
+            services: svc,
+            init: aws.init(),
+            ...(proxy
+              ? { faults: { endpoint: proxy.endpoint, seed: proxy.seed, rules: faults!.rules.length } }
+              : {}),
+          },
         );
         if (failed.length)
           logger.warn(`${failed.length} init script(s) failed: ${failed.map((s) => s.name).join(', ')}`);
@@ -99,10 +180,18 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
             if (stopping) return;
             stopping = true;
             if (!flags.quiet) process.stderr.write(`\n${why}: stopping the local AWS...\n`);
-            aws.stop().then(() => {
-              process.exitCode = code;
-              resolve();
-            });
+            if (proxy && !flags.quiet) {
+              const injected = Object.entries(proxy.counts()).filter(([, n]) => n > 0);
+              process.stderr.write(
+                `faults injected (seed ${proxy.seed}): ${injected.length ? injected.map(([k, n]) => `${k}=${n}`).join(' ') : 'none'}\n`,
+              );
+            }
+            (proxy ? proxy.close() : Promise.resolve())
+              .then(() => aws.stop())
+              .then(() => {
+                process.exitCode = code;
+                resolve();
+              });
           };
           process.once('SIGINT', () => stop('interrupted', ExitCode.Ok));
           process.once('SIGTERM', () => stop('terminated', ExitCode.Ok));
@@ -113,4 +202,33 @@ Health: GET /_localstack/health   Init hooks: GET /_localstack/init`,
         });
       },
     );
+}
+
+/** Reads and checks a `--faults` file; every problem becomes one usage error (exit 2), without a stack trace. */
+async function readFaultFile<T>(file: string, parse: (value: unknown) => T): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `Cannot read the fault file "${file}": ${(err as Error).message}`,
+      'Pass the path of a JSON file { "seed"?: number, "rules": [...] } (see awskit local up --help).',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`The fault file "${file}" is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parse(value);
+  } catch (err) {
+    const e = err as Error & { hint?: string; code?: string };
+    if (e.code !== 'INVALID_FAULT_RULES') throw err;
+    throw new UsageError(
+      `${e.message.replace(/^Invalid fault config/, `Invalid fault file "${file}"`)}`,
+      e.hint,
+    );
+  }
 }
