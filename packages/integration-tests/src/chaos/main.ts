@@ -6,6 +6,7 @@
  *   pnpm chaos [--seed N] [--only consumer-polling,consumer-efo,producer,rotation]
  *              [--consumer-seconds 90] [--producer-seconds 60] [--no-proxy]
  *              [--keep-out-of-range]   (workers with dropRecordsOutsideHashRange: false)
+ *              [--lease-ms 3000]       (workers' leaseDurationMs)
  *
  * Uses AWSKIT_TEST_ENDPOINT when set, otherwise starts a local AWS of its own.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'producer-seconds': { type: 'string', default: '60' },
     'no-proxy': { type: 'boolean', default: false },
     'keep-out-of-range': { type: 'boolean', default: false },
+    'lease-ms': { type: 'string' },
   },
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : randomSeed();
@@ -59,6 +61,7 @@ try {
       durationMs: Number(values['consumer-seconds']) * 1000,
       drainTimeoutMs: 120_000,
       ...(values['keep-out-of-range'] ? { dropRecordsOutsideHashRange: false } : {}),
+      ...(values['lease-ms'] ? { leaseDurationMs: Number(values['lease-ms']) } : {}),
       startProxy,
       log,
     });
