@@ -114,6 +114,9 @@ function resetSocket(socket: Socket | null | undefined): void {
   else socket.destroy();
 }
 
+const isEventStream = (res: IncomingMessage) =>
+  String(res.headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream');
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -323,6 +326,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       service,
       body,
       (up) => {
+        // An event stream (SubscribeToShard) runs for minutes: the call has happened once it started.
+        if (isEventStream(up)) {
+          up.destroy();
+          drop();
+          return;
+        }
         up.resume();
         up.on('end', drop);
         up.on('error', drop);
@@ -462,7 +471,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'streamSilent':
         return pass(req, res, service, body, (up) => {
           // Only an event stream can be cut; any other answer (an error) passes and the rule stays unspent.
-          if (!String(up.headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream')) {
+          if (!isEventStream(up)) {
             state!.fired--;
             return;
           }

@@ -21,7 +21,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type ClientOptions, createClient } from '@awskit/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultProxy, type FaultRule, startFaultProxy } from '../src/faultProxy';
+import { type FaultKind, type FaultProxy, type FaultRule, startFaultProxy } from '../src/faultProxy';
 import { createTestStream, localAwsEndpoint, testClientOptions, uniqueName } from '../src/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,6 +47,12 @@ async function readAll(name = stream): Promise<string[]> {
   const got = await direct.send(new GetRecordsCommand({ ShardIterator: it0.ShardIterator!, Limit: 10_000 }));
   return (got.Records ?? []).map((r) => Buffer.from(r.Data!).toString());
 }
+
+/** Faults of one kind injected from now on (counts() is cumulative over the shared proxy's life). */
+const injectedFromNow = (kind: FaultKind) => {
+  const before = proxy.counts()[kind];
+  return () => proxy.counts()[kind] - before;
+};
 
 const errorOf = async (p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> => {
   try {
@@ -99,6 +105,7 @@ describe('startFaultProxy: transparent forwarding', () => {
 
 describe('startFaultProxy: concurrency', () => {
   it('serves many concurrent keep-alive calls, and maxTimes caps injections even when they race', async () => {
+    const partialPutRecordsInjected = injectedFromNow('partialPutRecords');
     const name = await createTestStream(direct);
     proxy.setRules([{ kind: 'partialPutRecords', failFraction: 0.5, maxTimes: 2 }]);
     const kinesis = await viaProxy();
@@ -116,13 +123,14 @@ describe('startFaultProxy: concurrency', () => {
       ),
     );
     expect(results.map((r) => r.FailedRecordCount).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2]);
-    expect(proxy.counts().partialPutRecords).toBe(2);
+    expect(partialPutRecordsInjected()).toBe(2);
     expect((await readAll(name)).length).toBe(48 - 4);
   });
 });
 
 describe('startFaultProxy: throttle', () => {
   it('answers Kinesis PutRecord with ProvisionedThroughputExceededException; SDK retries then write once', async () => {
+    const throttleInjected = injectedFromNow('throttle');
     const name = await createTestStream(direct);
     proxy.setRules([{ kind: 'throttle', service: 'kinesis', operation: 'PutRecord', maxTimes: 2 }]);
     const once = await viaProxy();
@@ -137,7 +145,7 @@ describe('startFaultProxy: throttle', () => {
     );
     expect(ok.SequenceNumber).toBeDefined();
     expect((ok.$metadata as { attempts?: number }).attempts).toBe(2);
-    expect(proxy.counts().throttle).toBeGreaterThanOrEqual(2);
+    expect(throttleInjected()).toBe(2);
     expect(await readAll(name)).toEqual(['t']);
   });
 
@@ -229,6 +237,7 @@ describe('startFaultProxy: server errors', () => {
 describe('startFaultProxy: partialPutRecords', () => {
   it('fails some entries with ErrorCode; only the others are written, and a retry of the failed ones leaves one copy each', async () => {
     const name = await createTestStream(direct);
+    const partialPutRecordsInjected = injectedFromNow('partialPutRecords');
     proxy.setRules([{ kind: 'partialPutRecords', failFraction: 0.3, maxTimes: 1 }]);
     const kinesis = await viaProxy();
     const data = Array.from({ length: 10 }, (_, i) => `r${i}`);
@@ -256,12 +265,13 @@ describe('startFaultProxy: partialPutRecords', () => {
     );
     expect(retry.FailedRecordCount).toBe(0);
     expect((await readAll(name)).sort()).toEqual([...data].sort());
-    expect(proxy.counts().partialPutRecords).toBe(1);
+    expect(partialPutRecordsInjected()).toBe(1);
   });
 });
 
 describe('startFaultProxy: connection resets', () => {
   it('resetAfterForward: the client sees an error, yet the record was written', async () => {
+    const resetAfterForwardInjected = injectedFromNow('resetAfterForward');
     const name = await createTestStream(direct);
     proxy.setRules([{ kind: 'resetAfterForward', operation: 'PutRecord', maxTimes: 1 }]);
     const kinesis = await viaProxy();
@@ -271,10 +281,11 @@ describe('startFaultProxy: connection resets', () => {
       ),
     );
     expect(await readAll(name)).toEqual(['did-happen']);
-    expect(proxy.counts().resetAfterForward).toBe(1);
+    expect(resetAfterForwardInjected()).toBe(1);
   });
 
   it('resetBeforeForward: the client sees an error and nothing was written', async () => {
+    const resetBeforeForwardInjected = injectedFromNow('resetBeforeForward');
     const name = await createTestStream(direct);
     proxy.setRules([{ kind: 'resetBeforeForward', operation: 'PutRecord', maxTimes: 1 }]);
     const kinesis = await viaProxy();
@@ -283,37 +294,40 @@ describe('startFaultProxy: connection resets', () => {
     );
     expect(String((err as { code?: string }).code ?? err.message)).toMatch(/ECONNRESET|socket hang up/);
     expect(await readAll(name)).toEqual([]);
-    expect(proxy.counts().resetBeforeForward).toBe(1);
+    expect(resetBeforeForwardInjected()).toBe(1);
   });
 
   it('unavailable: refuses calls while active; a retrying client gets through once it ends', async () => {
+    const unavailableInjected = injectedFromNow('unavailable');
     proxy.setRules([{ kind: 'unavailable', maxTimes: 2 }]);
     const once = await viaProxy();
     await errorOf(once.send(new ListStreamsCommand({})));
     const retrying = await viaProxy({ maxAttempts: 3 });
     const ok = await retrying.send(new ListStreamsCommand({}));
     expect(ok.StreamNames).toBeDefined();
-    expect(proxy.counts().unavailable).toBeGreaterThanOrEqual(2);
+    expect(unavailableInjected()).toBe(2);
   });
 });
 
 describe('startFaultProxy: latency and hang', () => {
   it('latency: delays the call, which then succeeds', async () => {
+    const latencyInjected = injectedFromNow('latency');
     proxy.setRules([{ kind: 'latency', operation: 'ListStreams', latencyMs: 300, maxTimes: 1 }]);
     const kinesis = await viaProxy();
     const started = performance.now();
     await kinesis.send(new ListStreamsCommand({}));
     // A lower bound the timer guarantees, not a performance measurement.
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-    expect(proxy.counts().latency).toBe(1);
+    expect(latencyInjected()).toBe(1);
   });
 
   it('hang: the answer never comes; a client with a request timeout gives up', async () => {
+    const hangInjected = injectedFromNow('hang');
     proxy.setRules([{ kind: 'hang', operation: 'DescribeStreamSummary', maxTimes: 1 }]);
     const kinesis = await viaProxy({ requestTimeoutMs: 300 });
     const err = await errorOf(kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })));
     expect(err.name).toMatch(/TimeoutError/);
-    expect(proxy.counts().hang).toBe(1);
+    expect(hangInjected()).toBe(1);
     // The proxy still serves the next call.
     const ok = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
     expect(ok.StreamDescriptionSummary?.StreamName).toBe(stream);
@@ -368,6 +382,7 @@ describe('startFaultProxy: SubscribeToShard', () => {
     );
 
   it('streamCut: the event stream breaks after afterMs instead of running for minutes', async () => {
+    const streamCutInjected = injectedFromNow('streamCut');
     proxy.setRules([{ kind: 'streamCut', afterMs: 1200, maxTimes: 1 }]);
     const kinesis = await viaProxy();
     const out = await subscribe(kinesis);
@@ -379,10 +394,11 @@ describe('startFaultProxy: SubscribeToShard', () => {
     );
     expect(err).toBeInstanceOf(Error);
     expect(events).toBeGreaterThanOrEqual(1);
-    expect(proxy.counts().streamCut).toBe(1);
+    expect(streamCutInjected()).toBe(1);
   });
 
   it('streamSilent: no event arrives after the silence, though the connection stays open', async () => {
+    const streamSilentInjected = injectedFromNow('streamSilent');
     proxy.setRules([{ kind: 'streamSilent', afterMs: 1200, maxTimes: 1 }]);
     const kinesis = await viaProxy();
     const abort = new AbortController();
@@ -399,8 +415,8 @@ describe('startFaultProxy: SubscribeToShard', () => {
         ended = true;
       },
     );
-    for (let i = 0; i < 100 && proxy.counts().streamSilent === 0; i++) await sleep(50);
-    expect(proxy.counts().streamSilent).toBe(1);
+    for (let i = 0; i < 100 && streamSilentInjected() === 0; i++) await sleep(50);
+    expect(streamSilentInjected()).toBe(1);
     const atSilence = events;
     // kinesis-local sends an event about every second: wait for two of them to (not) come.
     await sleep(2200);
