@@ -43,7 +43,24 @@ export class InvalidRecordError extends KinesisProducerError {
   }
 }
 
-/** A record that did not reach Kinesis before its TTL (`recordTtlMs`). */
+function expiredHint(lastErrorCode: string): string {
+  switch (lastErrorCode) {
+    case 'ProvisionedThroughputExceededException':
+      return 'The shard is over its write limit: add shards, spread partition keys, lower the put rate, or raise recordTtlMs.';
+    case 'WrongShard':
+      return 'The stream was resharded and the record kept landing on a shard that does not own its hash key: let resharding settle, or raise recordTtlMs.';
+    case 'ShardRangeUnknown':
+      return 'The record was written to a shard whose hash-key range ListShards could not return (check kinesis:ListShards permission and limits); it may be on the stream, but a KCL-style consumer drops it if it belongs to a sibling shard. Putting it again may duplicate it.';
+    default:
+      return 'Kinesis did not accept the record in time: check connectivity and stream health, or raise recordTtlMs.';
+  }
+}
+
+/**
+ * A record that did not reach Kinesis before its TTL (`recordTtlMs`). `lastErrorCode` `WrongShard`: it kept landing
+ * outside its shard's hash-key range during a reshard; `ShardRangeUnknown`: it landed on a shard whose range could
+ * not be loaded to check it.
+ */
 export class RecordExpiredError extends KinesisProducerError {
   /** Error code of the last failed attempt (`ProvisionedThroughputExceededException`...), or `Expired`. */
   readonly lastErrorCode: string;
@@ -56,10 +73,7 @@ export class RecordExpiredError extends KinesisProducerError {
       'RECORD_EXPIRED',
       `Record expired after ${opts.attempts} attempt(s) and ${opts.ttlMs} ms (last error: ${last}${opts.lastErrorMessage ? `: ${opts.lastErrorMessage}` : ''})`,
       {
-        hint:
-          last === 'ProvisionedThroughputExceededException'
-            ? 'The shard is over its write limit: add shards, spread partition keys, lower the put rate, or raise recordTtlMs.'
-            : 'Kinesis did not accept the record in time: check connectivity and stream health, or raise recordTtlMs.',
+        hint: expiredHint(last),
         details: { lastErrorCode: last, attempts: opts.attempts },
       },
     );

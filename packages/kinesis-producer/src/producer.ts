@@ -22,6 +22,7 @@ import {
 } from '@awskit/core';
 import {
   type EncodedRecord,
+  hashKeyToHex,
   RecordAggregator,
   ShardMap,
   type UserRecord,
@@ -37,6 +38,10 @@ import type { KinesisProducerOptions, ProducerStats, ProducerTuning, PutResult }
 /** Queue key of records whose shard is unknown (no shard map yet): sent one by one, without aggregation. */
 const UNPREDICTED = '';
 const THROUGHPUT_EXCEEDED = 'ProvisionedThroughputExceededException';
+/** `lastErrorCode` of a user record that landed on a shard whose hash-key range does not hold its hash key. */
+const WRONG_SHARD = 'WrongShard';
+/** `lastErrorCode` of a user record that landed on a shard whose hash-key range could not be loaded. */
+const SHARD_RANGE_UNKNOWN = 'ShardRangeUnknown';
 
 /** A user record inside the producer, from `put` until it settles. */
 interface Pending extends UserRecord {
@@ -72,6 +77,20 @@ interface Entry {
   shardId: string;
   items: Pending[];
   record: EncodedRecord;
+}
+
+/** A shard's hash-key range as 32-hex-digit strings (compare like the numbers, see `Pending.hashKey`). */
+interface HexRange {
+  startHex: string;
+  endHex: string;
+}
+
+/** A user record that Kinesis accepted on a shard whose hash-key range is not known yet (see `onResponse`). */
+interface Unverified {
+  p: Pending;
+  result: PutResult;
+  /** Shard-map loads started before it landed: only a load started later is sure to list its shard. */
+  loadsStarted: number;
 }
 
 interface FlushWaiter {
@@ -129,8 +148,13 @@ export class KinesisProducer {
   private aggregator: RecordAggregator<Pending>;
 
   private shardMap: ShardMap | undefined;
+  /** Hash-key ranges of every shard of the last ListShards, closed ones included (the parents of a reshard). */
+  private shardRanges = new Map<string, HexRange>();
+  /** Accepted user records waiting for the next shard map to tell whether they landed inside their shard's range. */
+  private unverified: Unverified[] = [];
   private mapState: 'none' | 'loading' | 'ready' | 'failed' = 'none';
   private mapLoading = false;
+  private mapLoadsStarted = 0;
   private mapStale = false;
   private mapFailures = 0;
   private mapRetryAt = 0;
@@ -160,6 +184,7 @@ export class KinesisProducer {
     expired: 0,
     failed: 0,
     shardMapRefreshes: 0,
+    wrongShardResent: 0,
   };
 
   /**
@@ -538,10 +563,10 @@ export class KinesisProducer {
     if (this.mapLoading) return;
     this.mapLoading = true;
     if (this.mapState === 'none') this.mapState = 'loading';
-    void this.loadShardMap();
+    void this.loadShardMap(++this.mapLoadsStarted);
   }
 
-  private async loadShardMap(): Promise<void> {
+  private async loadShardMap(load: number): Promise<void> {
     try {
       const client = await this.client();
       const shards: Shard[] = [];
@@ -559,6 +584,14 @@ export class KinesisProducer {
       } while (next);
       const open = shards.filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined);
       this.shardMap = new ShardMap(open);
+      const ranges = new Map<string, HexRange>();
+      for (const s of shards) {
+        const start = s.HashKeyRange?.StartingHashKey;
+        const end = s.HashKeyRange?.EndingHashKey;
+        if (s.ShardId === undefined || start === undefined || end === undefined) continue;
+        ranges.set(s.ShardId, { startHex: hashKeyToHex(BigInt(start)), endHex: hashKeyToHex(BigInt(end)) });
+      }
+      this.shardRanges = ranges;
       this.mapState = 'ready';
       this.mapStale = false;
       this.mapFailures = 0;
@@ -568,6 +601,7 @@ export class KinesisProducer {
         stream: this.streamLabel,
         shards: this.shardMap.size,
       });
+      this.verifyUnverified(load, this.clock.now());
       if (this.opts.ordered && this.inFlight > 0) this.rebucketPending = true;
       else this.rebucket();
     } catch (e) {
@@ -576,11 +610,14 @@ export class KinesisProducer {
       if (!this.shardMap) this.mapState = 'failed';
       const err = toAwskitError(e, { service: 'kinesis', operation: 'ListShards' });
       this.logger.warn(
-        'kinesis producer: cannot load the shard map; records go unaggregated until it loads',
+        this.shardMap
+          ? 'kinesis producer: cannot refresh the shard map; retrying with backoff'
+          : 'kinesis producer: cannot load the shard map; records go unaggregated until it loads',
         {
           stream: this.streamLabel,
           code: err.code,
           error: err.message,
+          retryInMs: this.mapRetryAt - this.clock.now(),
         },
       );
     } finally {
@@ -597,15 +634,20 @@ export class KinesisProducer {
     }
     if (this.mapState === 'loading') return; // the first load calls pump when it ends
     const now = this.clock.now();
-    if (!this.mapLoading && (this.mapStale || (this.mapState === 'failed' && now >= this.mapRetryAt))) {
+    // a failed load (first or refresh) is retried after its backoff, not in a loop
+    if (!this.mapLoading && (this.mapStale || this.mapState === 'failed') && now >= this.mapRetryAt) {
       this.startMapLoad();
     }
+    if (this.unverified.length > 0) this.expireUnverified(now);
     if (this.rebucketPending) {
       if (this.inFlight > 0) return;
       this.rebucket();
     }
     this.promoteDelayed(now);
-    while (this.inFlight < this.opts.maxInFlightRequests) {
+    // ordered: while some records wait to learn whether they landed in range, later records of their keys must not
+    // overtake them (one of those could land in range first)
+    const hold = this.opts.ordered && this.unverified.length > 0;
+    while (!hold && this.inFlight < this.opts.maxInFlightRequests) {
       const entries = this.buildRequest(now);
       if (!entries) break;
       void this.send(entries);
@@ -768,30 +810,9 @@ export class KinesisProducer {
       if (r.SequenceNumber && r.ShardId) {
         kinesisPut++;
         kinesisBytes += e.record.sizeBytes;
-        const aggregated = e.record.aggregated;
-        for (let j = 0; j < e.items.length; j++) {
-          const p = e.items[j]!;
-          userPut++;
-          userBytes += p.size;
-          const result: PutResult = {
-            shardId: r.ShardId,
-            sequenceNumber: r.SequenceNumber,
-            attempts: p.attempts,
-          };
-          if (aggregated) result.subSequenceNumber = j;
-          this.succeed(p, result, now);
-        }
-        if (e.shardId !== UNPREDICTED && r.ShardId !== e.shardId && !this.mapStale) {
-          // resharded since the map was loaded (or the map is wrong): reload it, re-predict the queue
-          this.mapStale = true;
-          this.logger.debug(
-            'kinesis producer: record landed on an unexpected shard; refreshing the shard map',
-            {
-              predicted: e.shardId,
-              actual: r.ShardId,
-            },
-          );
-        }
+        const delivered = this.settleAccepted(e, r.ShardId, r.SequenceNumber, now);
+        userPut += delivered.count;
+        userBytes += delivered.bytes;
       } else {
         const code = r.ErrorCode ?? 'Unknown';
         if (code === THROUGHPUT_EXCEEDED) {
@@ -814,6 +835,167 @@ export class KinesisProducer {
     m.increment('kinesis_producer_user_bytes_put_total', userBytes, this.labels);
     m.increment('kinesis_producer_kinesis_bytes_put_total', kinesisBytes, this.labels);
     if (throttled > 0) m.increment('kinesis_producer_throttles_total', throttled, this.labels);
+  }
+
+  /**
+   * Settles the user records of a Kinesis record that Kinesis accepted on `shardId`: those whose hash key is in the
+   * shard's hash-key range succeed; the others (an aggregate predicted for a shard that was split meanwhile carries
+   * records of the sibling) are re-sent; when the shard's range is not known yet they wait for the next shard map.
+   * @returns count and bytes of the user records that succeeded now.
+   */
+  private settleAccepted(
+    e: Entry,
+    shardId: string,
+    sequenceNumber: string,
+    now: number,
+  ): { count: number; bytes: number } {
+    const range = this.shardRanges.get(shardId);
+    // The hash key Kinesis routed this Kinesis record by (a record sent on its own: its own key; an aggregate: its
+    // first user record's key). A user record with exactly that key is on the shard that owns it, by definition.
+    let routeHex: string | undefined;
+    const wrongShard: Pending[] = [];
+    let unknownRange = false;
+    let contradicted = false;
+    let count = 0;
+    let bytes = 0;
+    for (let j = 0; j < e.items.length; j++) {
+      const p = e.items[j]!;
+      const result: PutResult = { shardId, sequenceNumber, attempts: p.attempts };
+      if (e.record.aggregated) result.subSequenceNumber = j;
+      let inRange: boolean | undefined;
+      if (range !== undefined && p.hashKey >= range.startHex && p.hashKey <= range.endHex) inRange = true;
+      else {
+        routeHex ??= userRecordHashKeyHex(e.record);
+        if (p.hashKey === routeHex) {
+          inRange = true;
+          // re-sending could only land it here again; our listing disagrees with Kinesis' routing: reload it
+          if (range !== undefined) contradicted = true;
+        } else if (range !== undefined) inRange = false;
+      }
+      if (inRange === true) {
+        count++;
+        bytes += p.size;
+        this.succeed(p, result, now);
+      } else if (inRange === false) {
+        // On the shard, but outside its range: KCL-style consumers drop it (dropRecordsOutsideHashRange), so for
+        // them it was never written. Re-send it (the KPL's "Wrong Shard" retry).
+        wrongShard.push(p);
+      } else {
+        // a shard missing from our last ListShards (a child created since): decide once its range is known
+        unknownRange = true;
+        this.unverified.push({ p, result, loadsStarted: this.mapLoadsStarted });
+      }
+    }
+    if (!this.mapStale) {
+      let reason: string | undefined;
+      if (unknownRange) reason = 'landed on a shard missing from the shard map';
+      else if (contradicted) reason = "the shard map's hash-key range disagrees with where Kinesis routed";
+      else if (e.shardId !== UNPREDICTED && shardId !== e.shardId) {
+        // the map may already know the reshard (reloaded while this request was in flight)
+        routeHex ??= userRecordHashKeyHex(e.record);
+        if (this.predict(routeHex) !== shardId) reason = 'landed on an unexpected shard';
+      }
+      if (reason !== undefined) {
+        this.mapStale = true;
+        this.logger[contradicted ? 'warn' : 'debug'](
+          `kinesis producer: ${reason}; refreshing the shard map`,
+          {
+            stream: this.streamLabel,
+            predicted: e.shardId,
+            actual: shardId,
+          },
+        );
+      }
+    }
+    if (wrongShard.length > 0) this.resendWrongShard(wrongShard, shardId, now);
+    return { count, bytes };
+  }
+
+  /**
+   * Re-sends user records that Kinesis accepted on `shardId` although that shard's hash-key range does not hold
+   * their hash key: re-predicted with the current map and re-aggregated, counted as attempts, within their TTL.
+   */
+  private resendWrongShard(items: Pending[], shardId: string, now: number): void {
+    const live = items.filter((p) => !p.settled);
+    this.counters.wrongShardResent += live.length;
+    this.metrics.increment('kinesis_producer_wrong_shard_resent_total', live.length, this.labels);
+    this.logger.debug('kinesis producer: re-sending user records that landed outside their shard', {
+      stream: this.streamLabel,
+      shardId,
+      userRecords: live.length,
+    });
+    // With a map that knows where they belong, at once; while it is being reloaded, with the retry backoff (so a
+    // map that keeps failing to load does not turn into a PutRecords loop).
+    this.retryOrFail(
+      live,
+      WRONG_SHARD,
+      `landed on ${shardId}, whose hash-key range does not hold the record's hash key (the stream was resharded)`,
+      true,
+      now,
+      !this.mapStale,
+    );
+  }
+
+  /** After shard-map load number `load`: settle the records that were waiting for their shard's range. */
+  private verifyUnverified(load: number, now: number): void {
+    if (this.unverified.length === 0) return;
+    const waiting = this.unverified;
+    this.unverified = [];
+    const wrongByShard = new Map<string, Pending[]>();
+    let userPut = 0;
+    let userBytes = 0;
+    for (const u of waiting) {
+      if (u.p.settled) continue;
+      const range = this.shardRanges.get(u.result.shardId);
+      if (range === undefined && load <= u.loadsStarted) {
+        // this listing may predate the shard: wait for the next one
+        this.unverified.push(u);
+        this.mapStale = true;
+        continue;
+      }
+      if (range !== undefined && u.p.hashKey >= range.startHex && u.p.hashKey <= range.endHex) {
+        userPut++;
+        userBytes += u.p.size;
+        this.succeed(u.p, u.result, now);
+        continue;
+      }
+      if (range === undefined) {
+        this.logger.warn(
+          'kinesis producer: ListShards does not list a shard that accepted records; re-sending',
+          {
+            stream: this.streamLabel,
+            shardId: u.result.shardId,
+          },
+        );
+      }
+      const list = wrongByShard.get(u.result.shardId) ?? [];
+      list.push(u.p);
+      wrongByShard.set(u.result.shardId, list);
+    }
+    for (const [shardId, items] of wrongByShard) this.resendWrongShard(items, shardId, now);
+    this.counters.userRecordsPut += userPut;
+    this.counters.userBytesPut += userBytes;
+    this.metrics.increment('kinesis_producer_user_records_put_total', userPut, this.labels);
+    this.metrics.increment('kinesis_producer_user_bytes_put_total', userBytes, this.labels);
+  }
+
+  /**
+   * Rejects the records whose TTL passed while waiting for their shard's range (ListShards kept failing). They may
+   * be on the stream, but nothing says a KCL-style consumer will deliver them, so they are not reported written.
+   */
+  private expireUnverified(now: number): void {
+    const live: Unverified[] = [];
+    for (const u of this.unverified) {
+      if (u.p.settled) continue;
+      if (u.p.deadline > now) {
+        live.push(u);
+        continue;
+      }
+      u.p.lastErrorCode = SHARD_RANGE_UNKNOWN;
+      u.p.lastErrorMessage = `landed on ${u.result.shardId} (sequence number ${u.result.sequenceNumber}), whose hash-key range could not be loaded to check that the record belongs there`;
+      this.expire(u.p);
+    }
+    this.unverified = live;
   }
 
   private onRequestError(entries: Entry[], e: unknown): void {
@@ -875,17 +1057,19 @@ export class KinesisProducer {
     message: string | undefined,
     retryable: boolean,
     now: number,
+    immediate = false,
   ): void {
     const retry: Pending[] = [];
     // one delay for the whole failed Kinesis record, so its user records are retried (re-aggregated) together
     const attempts = items.reduce((m, p) => Math.max(m, p.attempts), 1);
-    const notBefore =
-      now +
-      backoffDelay(attempts - 1, {
-        baseMs: this.opts.retryBaseDelayMs,
-        capMs: this.opts.retryMaxDelayMs,
-        random: this.random,
-      });
+    const notBefore = immediate
+      ? now
+      : now +
+        backoffDelay(attempts - 1, {
+          baseMs: this.opts.retryBaseDelayMs,
+          capMs: this.opts.retryMaxDelayMs,
+          random: this.random,
+        });
     for (const p of items) {
       p.lastErrorCode = code;
       if (message !== undefined) p.lastErrorMessage = message;
@@ -947,7 +1131,12 @@ export class KinesisProducer {
       else if (!this.isDue(s, now)) at = Math.min(at, head.queuedAt + this.opts.maxBufferedTimeMs);
     }
     for (const p of this.delayed) at = Math.min(at, p.notBefore);
-    if (this.mapState === 'failed' && (this.queuedCount > 0 || this.delayed.length > 0))
+    for (const u of this.unverified) at = Math.min(at, u.p.deadline);
+    if (
+      !this.mapLoading &&
+      (this.mapState === 'failed' || this.mapStale) &&
+      (this.queuedCount > 0 || this.delayed.length > 0 || this.unverified.length > 0)
+    )
       at = Math.min(at, this.mapRetryAt);
     if (at === Number.POSITIVE_INFINITY) return;
     if (this.timer && this.timerAt <= at) return;

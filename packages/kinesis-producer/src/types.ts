@@ -158,4 +158,9 @@ export interface ProducerStats {
   failed: number;
   /** Shard map loads. */
   shardMapRefreshes: number;
+  /**
+   * User records re-sent because they landed on a shard whose hash-key range does not hold their hash key (an
+   * aggregate predicted for a shard that was split meanwhile). Also counted in `retries`.
+   */
+  wrongShardResent: number;
 }

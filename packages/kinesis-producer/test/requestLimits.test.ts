@@ -1,4 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { userRecordHashKey } from '@awskit/kinesis-aggregation';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../src/index.js';
@@ -30,7 +31,10 @@ function fakeKinesis() {
       let seq = 0;
       return {
         Records: records.map((r) => ({
-          ShardId: BigInt(r.ExplicitHashKey ?? '0') >= half ? 's1' : 's0',
+          ShardId:
+            userRecordHashKey({ partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey }) >= half
+              ? 's1'
+              : 's0',
           SequenceNumber: String(++seq),
         })),
       };

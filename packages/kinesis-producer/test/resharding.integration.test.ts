@@ -55,14 +55,29 @@ describe('KinesisProducer during resharding', () => {
     const settled = await Promise.all(results);
     expect(settled).toHaveLength(1_200);
 
-    const { records } = await readAll(admin, stream);
+    const { records: all } = await readAll(admin, stream);
+    const shards = await listAllShards(admin, stream);
+    // What a KCL-style consumer delivers (dropRecordsOutsideHashRange): records inside their shard's hash range.
+    // The others are the first copies of user records that an aggregate in flight across the split carried onto
+    // the sibling child; the producer re-sent each of those (issue 12 defect 1).
+    const inOwnShard = (r: (typeof all)[number]) =>
+      hashKeyInRange(
+        userRecordHashKey(r),
+        shards.find((s) => s.ShardId === r.shardId)!.HashKeyRange as never,
+      );
+    const records = all.filter(inOwnShard);
+    expect(all.length - records.length).toBe(producer.stats.wrongShardResent);
+    // and every put resolved with a shard that owns the record's hash key
+    settled.forEach((res, i) => {
+      const shard = shards.find((s) => s.ShardId === res.shardId)!;
+      expect(hashKeyInRange(userRecordHashKey(input[i]!), shard.HashKeyRange as never)).toBe(true);
+    });
     const got = records.map((r) => text(r.data));
     expect(got.length).toBe(1_200);
     expect(new Set(got).size).toBe(1_200);
     expect(producer.stats.shardMapRefreshes).toBeGreaterThanOrEqual(2);
 
     // the last round was predicted with the new map: each record sits in the child shard owning its hash key
-    const shards = await listAllShards(admin, stream);
     const children = shards.filter((s) => s.ParentShardId === parent!.ShardId);
     expect(children).toHaveLength(2);
     const last = new Set(input.slice(1_100).map((r) => text(r.data)));
