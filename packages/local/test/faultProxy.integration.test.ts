@@ -6,6 +6,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DescribeLimitsCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -425,6 +426,35 @@ describe('startFaultProxy: SubscribeToShard', () => {
     abort.abort();
     await reading;
     expect(atSilence).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('startFaultProxy: schedules', () => {
+  const failures = async (n: number) => {
+    const kinesis = await viaProxy();
+    const hits: number[] = [];
+    for (let i = 0; i < n; i++) await kinesis.send(new ListStreamsCommand({})).catch(() => hits.push(i));
+    return hits;
+  };
+
+  it('afterCalls skips the first matching calls and maxTimes stops after that many; other operations never match', async () => {
+    proxy.setRules([{ kind: 'http500', operation: 'ListStreams', afterCalls: 2, maxTimes: 2 }]);
+    const kinesis = await viaProxy();
+    await kinesis.send(new DescribeLimitsCommand({}));
+    expect(await failures(6)).toEqual([2, 3]);
+  });
+
+  it('fromMs/untilMs: a window counted from setRules', async () => {
+    // Windows wide enough that a loaded machine still makes the calls meant to fall inside them.
+    proxy.setRules([{ kind: 'http503', operation: 'ListStreams', untilMs: 1200 }]);
+    const started = Date.now();
+    expect(await failures(2)).toEqual([0, 1]);
+    await sleep(1250 - (Date.now() - started));
+    expect(await failures(2)).toEqual([]);
+    proxy.setRules([{ kind: 'http503', operation: 'ListStreams', fromMs: 1200 }]);
+    expect(await failures(1)).toEqual([]);
+    await sleep(1250);
+    expect(await failures(1)).toEqual([0]);
   });
 });
 
