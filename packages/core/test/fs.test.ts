@@ -1,8 +1,29 @@
-import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { writeFileAtomic } from '../src/index';
 import { makeTempDir, removeTempDirs } from './helpers';
+
+/** Failure injection for the temp file's FileHandle.close (everything else is the real node:fs/promises). */
+const inject = vi.hoisted(() => ({ failTempClose: false }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const open = (async (...args: Parameters<typeof real.open>) => {
+    const fh = await real.open(...args);
+    if (inject.failTempClose && String(args[0]).endsWith('.tmp')) {
+      const close = fh.close.bind(fh);
+      fh.close = async () => {
+        await close();
+        throw Object.assign(new Error('EIO: injected close failure'), { code: 'EIO' });
+      };
+    }
+    return fh;
+  }) as typeof real.open;
+  return { ...real, open, default: { ...real, open } };
+});
+afterEach(() => {
+  inject.failTempClose = false;
+});
 
 const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
 
@@ -126,5 +147,57 @@ describe('writeFileAtomic', () => {
     await Promise.all(values.map((v) => writeFileAtomic(file, v)));
     expect(values).toContain(await readFile(file, 'utf8'));
     expect(await readdir(dir)).toEqual(['f']);
+  });
+
+  // Regression (issue 14 item 13): run as root (sudo awskit iam rotate-key), the rename left a root-owned
+  // ~/.aws/credentials that its user could no longer read.
+  it('keeps the owner and group of an existing file', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'credentials');
+    await writeFile(file, 'old', { mode: 0o600 });
+    const root = process.getuid?.() === 0;
+    // Root can give the file to anyone; another user can at least keep their own ids.
+    const owner = root ? { uid: 4321, gid: 4322 } : { uid: process.getuid!(), gid: process.getgid!() };
+    await chown(file, owner.uid, owner.gid);
+    await writeFileAtomic(file, 'new');
+    const st = await stat(file);
+    expect({ uid: st.uid, gid: st.gid }).toEqual(owner);
+    expect(await readFile(file, 'utf8')).toBe('new');
+    expect(await modeOf(file)).toBe(0o600);
+  });
+
+  // Regression (issue 14 item 13): realpath() fails on a dangling link, so the link itself was replaced by a file
+  // and the dotfiles target it pointed at was never created.
+  it("writes a dangling symlink's target and keeps the link", async () => {
+    const dir = await makeTempDir();
+    await mkdir(join(dir, 'dotfiles'));
+    await mkdir(join(dir, 'home'));
+    const link = join(dir, 'home', 'credentials');
+    await symlink(join('..', 'dotfiles', 'credentials'), link); // relative, target missing
+    await writeFileAtomic(link, 'new');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(join('..', 'dotfiles', 'credentials'));
+    expect(await readFile(join(dir, 'dotfiles', 'credentials'), 'utf8')).toBe('new');
+    expect(await readdir(join(dir, 'home'))).toEqual(['credentials']);
+    expect(await readdir(join(dir, 'dotfiles'))).toEqual(['credentials']);
+  });
+
+  it('refuses a symlink loop with a clear error and writes nothing', async () => {
+    const dir = await makeTempDir();
+    await symlink(join(dir, 'b'), join(dir, 'a'));
+    await symlink(join(dir, 'a'), join(dir, 'b'));
+    await expect(writeFileAtomic(join(dir, 'a'), 'x')).rejects.toMatchObject({ code: 'ELOOP' });
+    expect((await readdir(dir)).sort()).toEqual(['a', 'b']);
+  });
+
+  // Regression (issue 14 item 13): a failing close() after the data was written left `.f.<pid>.<rand>.tmp` behind.
+  it('leaves no temp file behind when closing the temp file fails', async () => {
+    const dir = await makeTempDir();
+    const file = join(dir, 'f');
+    await writeFile(file, 'old');
+    inject.failTempClose = true;
+    await expect(writeFileAtomic(file, 'new')).rejects.toThrow(/injected close failure/);
+    expect(await readdir(dir)).toEqual(['f']);
+    expect(await readFile(file, 'utf8')).toBe('old');
   });
 });
