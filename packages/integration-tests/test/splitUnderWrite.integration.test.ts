@@ -64,7 +64,8 @@ async function readRaw(stream: string) {
         for (const u of records) {
           out.push({
             id: (JSON.parse(Buffer.from(u.data).toString('utf8')) as { id: number }).id,
-            inRange: hashKeyInRange(userRecordHashKey(u), shard.HashKeyRange as never),
+            // as the consumer (and the KCL) judge it: only aggregated user records can be outside
+            inRange: !u.aggregated || hashKeyInRange(userRecordHashKey(u), shard.HashKeyRange as never),
           });
         }
       }

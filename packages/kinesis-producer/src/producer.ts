@@ -244,8 +244,10 @@ export class KinesisProducer {
   }
 
   /**
-   * Queues a record and resolves once Kinesis has accepted it, with its shard and sequence number. When the buffer
-   * is full the record waits for room first (backpressure); puts are admitted in call order.
+   * Queues a record and resolves once Kinesis has accepted it on the shard whose hash-key range holds its hash key,
+   * with that shard and the sequence number (a record an aggregate carried onto the wrong child of a split is
+   * re-sent first). When the buffer is full the record waits for room first (backpressure); puts are admitted in
+   * call order.
    *
    * Rejects at once with {@link InvalidRecordError} for a record Kinesis would refuse, later with
    * {@link RecordExpiredError} when it could not be written within `recordTtlMs`, or with a

@@ -125,6 +125,10 @@ export type KinesisProducerOptions = StreamTarget &
 
 /** What a successful `put` resolves to. */
 export interface PutResult {
+  /**
+   * The shard the record is on, whose hash-key range holds the record's hash key (a record that first landed on
+   * the wrong child of a split was re-sent; this is where it finally landed).
+   */
   shardId: string;
   /** Sequence number of the Kinesis record that carried the user record. */
   sequenceNumber: string;
