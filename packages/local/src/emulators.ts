@@ -19,8 +19,22 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-// The wrapper makes kinesis-local exit when our stdin pipe closes (i.e. when we die, even by SIGKILL).
-const NODE_WRAPPER = `process.stdin.on('end',()=>process.exit(0));process.stdin.on('close',()=>process.exit(0));process.stdin.resume();require(process.argv[1]);`;
+/** Interface every emulator binds: the edge is the only way in. */
+export const BACKEND_HOST = '127.0.0.1';
+
+// The wrapper makes kinesis-local exit when our stdin pipe closes (i.e. when we die, even by SIGKILL), and binds a
+// wildcard listen to KINESIS_MOCK_HOST: kinesis-local 0.6.2 hard-codes 0.0.0.0. Our pnpm patch makes the bundle
+// honour KINESIS_MOCK_HOST, but a published @awskit/local gets the unpatched bundle, so the wrapper enforces it too.
+const NODE_WRAPPER = [
+  "process.stdin.on('end',()=>process.exit(0));process.stdin.on('close',()=>process.exit(0));process.stdin.resume();",
+  "const net=require('net');const listen=net.Server.prototype.listen;const H=process.env.KINESIS_MOCK_HOST||'127.0.0.1';",
+  "const wild=(h)=>h===undefined||h===null||h===''||h==='0.0.0.0'||h==='::';",
+  'net.Server.prototype.listen=function(...a){',
+  "if(typeof a[0]==='number'||(typeof a[0]==='string'&&/^\\d+$/.test(a[0]))){if(typeof a[1]!=='string')a.splice(1,0,H);else if(wild(a[1]))a[1]=H;}",
+  "else if(a[0]&&typeof a[0]==='object'&&a[0].path===undefined&&a[0].fd===undefined&&wild(a[0].host))a[0]={...a[0],host:H};",
+  'return listen.apply(this,a);};',
+  'require(process.argv[1]);',
+].join('');
 
 /** Options for the Kinesis emulator (kinesis-local, the kinesis-mock engine LocalStack uses). */
 export interface KinesisEmulatorOptions {
@@ -43,6 +57,7 @@ export async function startKinesisEmulator(opts: KinesisEmulatorOptions): Promis
     KINESIS_MOCK_CERT_PATH: join(pkgDir, 'server.json'),
     KINESIS_MOCK_PLAIN_PORT: String(plain),
     KINESIS_MOCK_TLS_PORT: String(tls),
+    KINESIS_MOCK_HOST: BACKEND_HOST,
     AWS_ACCOUNT_ID: opts.accountId ?? '000000000000',
     AWS_REGION: opts.region ?? 'us-east-1',
     LOG_LEVEL: 'WARN',
@@ -158,7 +173,7 @@ export async function startMotoServer(opts: MotoServerOptions = {}): Promise<Mot
   for (const python of pythons) {
     const port = opts.port ?? (await getFreePort());
     const env = { ...process.env, MOTO_PORT: String(port), ...opts.env };
-    const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', '127.0.0.1', '-p', String(port)], {
+    const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', BACKEND_HOST, '-p', String(port)], {
       env,
       logger: opts.logger ?? silent,
     });
