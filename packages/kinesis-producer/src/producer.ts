@@ -116,6 +116,9 @@ export interface PutAllSummary {
 const isThrottleName = (name: string) =>
   name === THROUGHPUT_EXCEEDED || name === 'ThrottlingException' || name === 'LimitExceededException';
 
+/** Inactivity limit of the calls of a client the producer builds itself (a PutRecords answers within seconds). */
+const PRODUCER_SILENCE_LIMIT_MS = 30_000;
+
 /**
  * A Kinesis producer in the style of the KPL, in pure TypeScript: it aggregates user records per predicted shard,
  * batches them into PutRecords calls, rate-limits each shard, retries only what failed (with backoff and jitter)
@@ -527,7 +530,13 @@ export class KinesisProducer {
     this.clientPromise ??= (
       this.clientSource.client
         ? Promise.resolve(this.clientSource.client)
-        : createClient(KinesisClient, { ...this.clientSource.clientOptions, maxAttempts: 1 })
+        : createClient(KinesisClient, {
+            // A PutRecords that never answers must fail (and be retried) rather than hold its records forever.
+            requestTimeoutMs: PRODUCER_SILENCE_LIMIT_MS,
+            connectionTimeoutMs: 5_000,
+            ...this.clientSource.clientOptions,
+            maxAttempts: 1,
+          })
     ).then((client) => {
       this.applyEndpointDefaults(client);
       return client;
