@@ -29,6 +29,7 @@ import {
   mulberry32,
   validateFaultRules,
 } from './faultRules';
+import { createRequestGuard } from './requestGuard';
 import { requestOperation, routeRequest } from './router';
 
 export type { FaultKind, FaultRule } from './faultRules';
@@ -535,7 +536,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     );
   };
 
+  const guard = createRequestGuard({ boundHost: host });
   const server = createServer((req, res) => {
+    // The same DNS-rebinding and cross-site rule as the local AWS edge.
+    const rejected = guard(req.headers);
+    if (rejected) {
+      req.resume();
+      sendFaultError(
+        res,
+        req.headers,
+        'unknown',
+        rejected.status,
+        rejected.code,
+        `awskit fault proxy: ${rejected.message}`,
+      );
+      return;
+    }
     handle(req, res).catch((err: Error) => {
       logger.debug(`fault proxy: ${err.message}`);
       if (!res.headersSent && !res.destroyed)

@@ -20,4 +20,11 @@ export {
 export { type InitReport, type InitScript, InitStage, type ScriptState } from './initHooks';
 export { type LocalAws, type LocalAwsOptions, startLocalAws } from './localAws';
 export { canConnect, getFreePort, waitForPort } from './ports';
+export {
+  createRequestGuard,
+  isLoopbackHostname,
+  type RequestGuard,
+  type RequestGuardOptions,
+  type RequestRejection,
+} from './requestGuard';
 export { type EdgeService, type RouteResult, routeRequest, scopeRegion, scopeService } from './router';

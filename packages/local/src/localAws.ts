@@ -6,14 +6,22 @@ import { type EdgeState, handleAwsRequest, proxy, type ServiceStatus, sendAwsErr
 import { type Backend, startDynamoEmulator, startKinesisEmulator, startMotoServer } from './emulators';
 import { LocalAwsError, LocalAwsErrorCode } from './errors';
 import { InitHookRunner, type InitReport, type InitScript, InitStage } from './initHooks';
+import { createRequestGuard } from './requestGuard';
 import type { EdgeService } from './router';
 
 /** Options of {@link startLocalAws}. */
 export interface LocalAwsOptions {
   /** Edge port; 0 picks a free one. @default 4566 */
   port?: number;
-  /** Interface to bind. @default '127.0.0.1' */
+  /**
+   * Interface to bind. On loopback (the default) requests must name a loopback host (`localhost`, `127.0.0.1`,
+   * `[::1]`, `*.localhost`, `localhost.localstack.cloud`) or one of `allowedHosts`; binding another interface is
+   * taken as meaning it, and any `Host` is accepted. Cross-site browser requests are refused either way.
+   * @default '127.0.0.1'
+   */
   host?: string;
+  /** More host names accepted in the `Host` header while bound to loopback. @default [] */
+  allowedHosts?: string[];
   /** Directory with LocalStack-style `boot.d`, `start.d`, `ready.d`, `shutdown.d` script folders. */
   initDir?: string;
   /** Keep Kinesis and DynamoDB data here across restarts (moto's IAM/STS/ECR state is not persisted). */
@@ -113,8 +121,22 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const hooks = new InitHookRunner(options.initDir, logger);
   await hooks.discover();
   let moto: Backend | undefined;
+  const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts ?? [] });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // DNS rebinding and cross-site form posts (IAM actions, /moto-api/reset) are refused before anything else.
+    const rejected = guard(req.headers);
+    if (rejected) {
+      logger.warn(`edge: refused ${req.method} ${req.url}: ${rejected.message}`);
+      req.resume();
+      return sendAwsError(
+        res,
+        undefined,
+        rejected.status,
+        rejected.code,
+        `awskit local: ${rejected.message}`,
+      );
+    }
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     if (path === '/_localstack/health' || path === '/health') {

@@ -101,4 +101,17 @@ describe('local AWS network exposure (issue 14 item 6)', () => {
       await aws.stop();
     }
   });
+
+  it('bound to another interface on purpose, exposes the edge only: the emulators stay on loopback', async () => {
+    const before = listenersOf(processTree(process.pid)).map((l) => l.port);
+    const aws = await startLocalAws({ port: 0, host: '0.0.0.0', services: ['kinesis', 'dynamodb'] });
+    try {
+      const listeners = listenersOf(processTree(process.pid)).filter((l) => !before.includes(l.port));
+      expect(listeners.length).toBeGreaterThanOrEqual(3);
+      const exposed = listeners.filter((l) => !isLoopback(l.address));
+      expect(exposed).toEqual([{ address: '0.0.0.0', port: aws.port }]);
+    } finally {
+      await aws.stop();
+    }
+  });
 });
