@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { type ClientOptions, createClient, isAwskitError, sleep, writeFileAtomic } from '@awskit/core';
+import { decodeFileText } from './credentialsFile.js';
 import type { AccessKeyInfo, RotationSteps, StaticCredentials } from './types.js';
 
 /**
@@ -147,7 +148,7 @@ export function createRotationSteps(options: CreateRotationStepsOptions = {}): R
         ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
       };
     },
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: async (path) => decodeFileText(await readFile(path), path),
     writeFile: (path, text) => writeFileAtomic(path, text, { mode: 0o600 }),
     writeJournal: (path, text) => writeFileAtomic(path, text, { mode: 0o600 }),
     removeFile: (path) => rm(path, { force: true }),

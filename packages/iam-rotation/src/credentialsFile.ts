@@ -92,6 +92,33 @@ export interface CredentialsEdit {
   removedLines: number[];
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes a credentials/config file, refusing bytes that are not UTF-8: a lenient decode would turn them into U+FFFD
+ * and our rewrite would then silently change them. A BOM is kept (as U+FEFF), so it is written back as it was.
+ *
+ * @throws {CredentialsFileError} `CREDENTIALS_FILE_INVALID`
+ */
+export function decodeFileText(bytes: Uint8Array, file: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch (e) {
+    // The decoder does not say where: a lenient round trip first differs from the input at the first bad byte.
+    const lenient = Buffer.from(Buffer.from(bytes).toString('utf8'), 'utf8');
+    let offset = 0;
+    while (offset < bytes.length && lenient[offset] === bytes[offset]) offset++;
+    throw new CredentialsFileError(
+      'CREDENTIALS_FILE_INVALID',
+      `${file} is not valid UTF-8 (byte offset ${offset})`,
+      {
+        hint: 'awskit rewrites this file as UTF-8 text and will not change bytes it cannot represent. Convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and run again; nothing was changed.',
+        cause: e,
+      },
+    );
+  }
+}
+
 function splitLines(text: string): Line[] {
   const lines: Line[] = [];
   let pos = 0;

@@ -40,6 +40,10 @@ export const IamRotationErrorCode = {
   OldKeyNotRetired: 'OLD_KEY_NOT_RETIRED',
   /** The journal cannot be rolled back (e.g. the old key is already deleted). */
   CannotRollback: 'CANNOT_ROLLBACK',
+  /** The credentials file changed under us (the profile no longer holds the key being rotated); nothing was changed. */
+  CredentialsFileChanged: 'CREDENTIALS_FILE_CHANGED',
+  /** `--resume` found that finishing would lock the profile out (the new key is gone or not in the file). */
+  ResumeUnsafe: 'RESUME_UNSAFE',
   /** The export CSV cannot be written for this user name. */
   CsvExportFailed: 'CSV_EXPORT_FAILED',
   /** The new password breaks the account password policy. */

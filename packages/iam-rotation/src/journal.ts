@@ -11,6 +11,11 @@ export const JournalState = {
   Written: 'written',
   /** New key answered STS as the same user. */
   Verified: 'verified',
+  /**
+   * A rollback started (from `rollbackFrom`). Both `--resume` and `--rollback` continue the rollback: going forward
+   * from here could retire the old key while the new one is already deleted.
+   */
+  RollingBack: 'rolling-back',
 } as const;
 /** One of {@link JournalState}'s values. */
 export type JournalState = (typeof JournalState)[keyof typeof JournalState];
@@ -30,7 +35,11 @@ export interface RotationJournal {
   userName: string;
   userArn: string;
   oldAccessKeyId: string;
-  /** Key ids that existed before CreateAccessKey (to recognise an orphan if the run died mid-call). */
+  /**
+   * Key ids that existed right before CreateAccessKey (listed after the confirmation, under the lock), to recognise
+   * an orphan if the run died mid-call. A key is only ever taken for ours if it is not listed here and was created
+   * at or after `startedAt`.
+   */
   keyIdsBefore: string[];
   oldKeyAction: 'deactivate' | 'delete';
   newAccessKeyId?: string;
@@ -43,6 +52,8 @@ export interface RotationJournal {
   alsoUpdates?: string[];
   /** MFA device the rotation used for IAM calls (a resume uses it again). */
   mfaSerial?: string;
+  /** The state a rollback started from (set with state `rolling-back`). */
+  rollbackFrom?: Exclude<JournalState, 'rolling-back'>;
 }
 
 /** Paths of the journal and backup for one profile of one credentials file. */
@@ -71,7 +82,7 @@ export function serializeJournal(journal: RotationJournal): string {
 }
 
 /**
- * Parses a journal file's text.
+ * Parses a journal file's text. Journals of earlier versions (without `rolling-back`) are read as they are.
  * @throws {IamRotationError} `NO_ROTATION_IN_PROGRESS` when it is not a journal this version understands
  */
 export function parseJournal(text: string, file: string): RotationJournal {
@@ -93,7 +104,8 @@ export function parseJournal(text: string, file: string): RotationJournal {
     typeof j.backupFile !== 'string' ||
     typeof j.oldAccessKeyId !== 'string' ||
     typeof j.userName !== 'string' ||
-    !Array.isArray(j.keyIdsBefore)
+    !Array.isArray(j.keyIdsBefore) ||
+    (j.state === JournalState.RollingBack && !states.includes(j.rollbackFrom as string))
   ) {
     throw new IamRotationError(
       'NO_ROTATION_IN_PROGRESS',

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import {
+  decodeFileText,
   describeNonStaticProfile,
   type ProfileKeys,
   profilesWithKey,
@@ -98,8 +99,9 @@ export async function locateProfile(options: ProfileOptions = {}): Promise<Locat
   let realFile: string;
   try {
     realFile = await realpath(credentialsFile);
-    text = await readFile(realFile, 'utf8');
+    text = decodeFileText(await readFile(realFile), credentialsFile);
   } catch (e) {
+    if (e instanceof CredentialsFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new CredentialsFileError(

@@ -4,7 +4,7 @@ import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { createRotationSteps } from './awsSteps.js';
 import { readProfileKeys, replaceKeysInProfiles, type replaceProfileKeys } from './credentialsFile.js';
 import { formatAccessKeyCsv } from './csvExport.js';
-import { IamRotationError, KeyLimitError, RotationError } from './errors.js';
+import { CredentialsFileError, IamRotationError, KeyLimitError, RotationError } from './errors.js';
 import {
   JournalState,
   journalPaths,
@@ -99,8 +99,55 @@ const messageOf = (e: unknown) => {
 interface Context {
   steps: RotationSteps;
   logger: Logger;
+  /** Files whose `<file>.awskit-lock` guards every read–modify–write (the credentials file, the config file). */
+  lockFiles: string[];
   /** Signs the IAM calls instead of the old key (an MFA session). */
   iamAuth?: StaticCredentials;
+}
+
+/** How long a rotation waits for another one to finish its edit of the same credentials file. */
+const FILE_LOCK_WAIT_MS = 60_000;
+/**
+ * A key created more than this long before the run started is never taken for the run's own orphan, whatever the
+ * local clock says (CreateDate comes from AWS's clock).
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The real credentials file and (if it exists) the real config file, in a fixed order so locks never deadlock. */
+async function fileLockTargets(realCredentialsFile: string, configFile: string): Promise<string[]> {
+  const config = await realpath(configFile).catch(() => undefined);
+  return [...new Set([realCredentialsFile, ...(config ? [config] : [])])].sort();
+}
+
+/**
+ * Runs `fn` holding the per-file locks (not per profile: two rotations of different profiles of one file must not
+ * interleave their read–modify–write). Waits up to {@link FILE_LOCK_WAIT_MS} for another holder.
+ */
+async function withFileLocks<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+  const releases: Array<() => Promise<void>> = [];
+  try {
+    for (const f of ctx.lockFiles)
+      releases.push(await acquireLock(`${f}.awskit-lock`, { waitMs: FILE_LOCK_WAIT_MS, pollMs: 50 }));
+    return await fn();
+  } finally {
+    for (const release of releases.reverse()) await release().catch(() => {});
+  }
+}
+
+/** True when the error says the signing key is unknown to AWS (deleted). */
+const isRejectedKey = (e: unknown) =>
+  /InvalidClientTokenId|UnrecognizedClient/.test((unwrap(e) as { name?: string } | undefined)?.name ?? '');
+
+/** Runs an IAM call with the first signer AWS accepts (a key may already be deleted by an earlier attempt). */
+async function withAnySigner<T>(signers: StaticCredentials[], call: (c: StaticCredentials) => Promise<T>) {
+  for (const [i, signer] of signers.entries()) {
+    try {
+      return await call(signer);
+    } catch (e) {
+      if (!isRejectedKey(e) || i === signers.length - 1) throw e;
+    }
+  }
+  throw new Error('no signer');
 }
 
 /** Credentials for IAM calls: the MFA session if there is one, else the old key. */
@@ -186,10 +233,14 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   validateOptions(o);
   const paths = resolveProfilePaths(o);
   const { steps, logger } = buildSteps(o, paths.profile, paths.credentialsFile, paths.configFile);
-  const ctx: Context = { steps, logger };
 
   // 1. The profile and file must be usable before anything is created.
   const located = await locateProfile(o);
+  const ctx: Context = {
+    steps,
+    logger,
+    lockFiles: await fileLockTargets(located.realFile, located.configFile),
+  };
   const { journalFile, backupFile } = journalPaths(located.realFile, located.profile);
   const existing = await steps.readFile(journalFile).catch((e) => {
     if ((unwrap(e) as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -260,8 +311,12 @@ async function executeRotation(
   backupFile: string,
 ): Promise<RotationResult> {
   const { steps, logger } = ctx;
+  // The plan was made before the confirmation prompt: everything it assumed is checked again now.
+  const startedAt = (o.clock ?? systemClock).now();
+  const keyIdsBefore = await recheckKeys(ctx, o, plan, oldCreds);
+
   // 3. Make room under the 2-key limit (only a key the caller allowed us to delete).
-  if (plan.deleteFirstKeyId) {
+  if (plan.deleteFirstKeyId && keyIdsBefore.includes(plan.deleteFirstKeyId)) {
     try {
       await steps.deleteAccessKey(iamSigner(ctx, oldCreds), plan.userName, plan.deleteFirstKeyId);
       logger.debug('deleted key to make room', { key: maskKeyId(plan.deleteFirstKeyId) });
@@ -285,16 +340,11 @@ async function executeRotation(
     profile: located.profile,
     credentialsFile: located.realFile,
     backupFile,
-    startedAt: new Date((o.clock ?? systemClock).now()).toISOString(),
+    startedAt: new Date(startedAt).toISOString(),
     userName: plan.userName,
     userArn: plan.userArn,
     oldAccessKeyId: oldCreds.accessKeyId,
-    keyIdsBefore: [
-      plan.oldKey.accessKeyId,
-      ...(plan.otherKey && plan.otherKey.accessKeyId !== plan.deleteFirstKeyId
-        ? [plan.otherKey.accessKeyId]
-        : []),
-    ],
+    keyIdsBefore: keyIdsBefore.filter((id) => id !== plan.deleteFirstKeyId),
     oldKeyAction: plan.oldKeyAction,
     ...(plan.mfaSerial ? { mfaSerial: plan.mfaSerial } : {}),
     ...(plan.alsoUpdates.length ? { alsoUpdates: plan.alsoUpdates } : {}),
@@ -303,13 +353,19 @@ async function executeRotation(
   };
 
   try {
-    // 4. Backup + journal first, then the new key (recorded immediately).
-    await steps.writeFile(backupFile, located.text);
-    await steps.writeJournal(journalFile, serializeJournal(journal));
+    // 4. Backup + journal first, then the new key (recorded immediately). The file is read again here, under the
+    // file lock and after the confirmation: a backup taken before the prompt would be stale.
+    await withFileLocks(ctx, async () => {
+      const text = await steps.readFile(located.realFile);
+      assertHoldsKey(text, profilesOf(journal), oldCreds, located.credentialsFile);
+      await steps.writeFile(backupFile, text);
+      await steps.writeJournal(journalFile, serializeJournal(journal));
+    });
   } catch (e) {
     // Nothing exists in AWS yet: remove whatever part of backup/journal was written.
     await steps.removeFile(journalFile).catch(() => {});
     await steps.removeFile(backupFile).catch(() => {});
+    if (unwrap(e) instanceof IamRotationError) throw unwrap(e);
     throw new RotationError(
       'ROTATION_ROLLED_BACK',
       `Could not write the backup/journal next to ${located.credentialsFile}: ${messageOf(e)}`,
@@ -335,6 +391,86 @@ async function executeRotation(
   } catch (e) {
     if (e instanceof RotationError) throw e;
     return rollbackAfterFailure(ctx, journal, journalFile, oldCreds, e);
+  }
+}
+
+/**
+ * Lists the user's keys again right before acting (the plan's list is from before the prompt) and checks that the
+ * plan still holds: the old key exists, a key to prune is still Inactive, and no key appeared that would break the
+ * 2-key limit. Returns the ids that exist now (a leftover search never touches them).
+ *
+ * @throws {KeyLimitError} `KEY_LIMIT_REACHED`; {@link IamRotationError} `KEY_NOT_FOUND`
+ */
+async function recheckKeys(
+  ctx: Context,
+  o: RotateAccessKeyOptions,
+  plan: RotationPlan,
+  oldCreds: StaticCredentials,
+): Promise<string[]> {
+  let keys: AccessKeyInfo[];
+  try {
+    keys = await ctx.steps.listAccessKeys(iamSigner(ctx, oldCreds), plan.userName);
+  } catch (e) {
+    throw new RotationError(
+      'ROTATION_ROLLED_BACK',
+      `Could not list the keys of ${plan.userName}: ${messageOf(e)}`,
+      {
+        rolledBack: true,
+        failedStep: 'listAccessKeys',
+        cause: unwrap(e),
+        hint: 'Nothing was changed; your profile still has its old key.',
+      },
+    );
+  }
+  if (!keys.some((k) => k.accessKeyId === oldCreds.accessKeyId)) {
+    throw new IamRotationError(
+      'KEY_NOT_FOUND',
+      `Key ${maskKeyId(oldCreds.accessKeyId)} of profile "${plan.profile}" is no longer listed for user ${plan.userName}`,
+      {
+        hint: 'It was deleted while the rotation waited for confirmation; check `awskit iam keys`. Nothing was changed.',
+      },
+    );
+  }
+  const toDelete = keys.find((k) => k.accessKeyId === plan.deleteFirstKeyId);
+  if (toDelete && toDelete.status !== 'Inactive' && o.deleteKeyId !== toDelete.accessKeyId) {
+    // --prune-inactive only ever deletes an inactive key; it was re-activated since the plan was made.
+    throw new KeyLimitError(
+      'KEY_LIMIT_REACHED',
+      `Key ${maskKeyId(toDelete.accessKeyId)} of ${plan.userName} is Active again, so --prune-inactive will not delete it`,
+      {
+        hint: 'Someone re-activated it while the rotation waited for confirmation. Nothing was changed; deactivate it (or pass --delete-key <its id>) and run again.',
+      },
+    );
+  }
+  const remaining = keys.filter((k) => k.accessKeyId !== plan.deleteFirstKeyId);
+  if (remaining.length >= 2) {
+    const others = remaining.filter((k) => k.accessKeyId !== oldCreds.accessKeyId);
+    throw new KeyLimitError(
+      'KEY_LIMIT_REACHED',
+      `User ${plan.userName} has two access keys now (${others.map(describeKey).join(', ')} appeared while the rotation waited for confirmation)`,
+      {
+        hint: 'Nothing was changed. That key is not ours to delete: run again to get a fresh plan (--prune-inactive / --delete-key).',
+      },
+    );
+  }
+  return keys.map((k) => k.accessKeyId);
+}
+
+/**
+ * Checks that every profile in `profiles` still holds `key` (id and secret) in `text`.
+ *
+ * @throws {CredentialsFileError} `CREDENTIALS_FILE_CHANGED`
+ */
+function assertHoldsKey(text: string, profiles: string[], key: StaticCredentials, shown: string): void {
+  for (const p of profiles) {
+    const found = readProfileKeys(text, p);
+    if (found?.accessKeyId !== key.accessKeyId || found.secretAccessKey !== key.secretAccessKey) {
+      throw new CredentialsFileError(
+        'CREDENTIALS_FILE_CHANGED',
+        `Profile "${p}" in ${shown} no longer holds ${maskKeyId(key.accessKeyId)}: the file was changed by someone else`,
+        { hint: 'Nothing was changed by this run. Check the file and run the rotation again.' },
+      );
+    }
   }
 }
 
@@ -472,33 +608,50 @@ async function forward(
   const { steps, logger } = ctx;
   const newCreds = { accessKeyId: journal.newAccessKeyId!, secretAccessKey: journal.newSecretAccessKey! };
   if (journal.state === JournalState.Created) {
-    const current = await steps.readFile(journal.credentialsFile);
-    let edit: ReturnType<typeof replaceProfileKeys>;
-    try {
-      edit = replaceKeysInProfiles(current, profilesOf(journal), newCreds);
-    } catch (e) {
-      throw new StepFailure('writeFile', e);
-    }
-    // Journal the hash first: a rollback can then tell our write from anyone else's, even if we die right after.
-    journal.writtenSha256 = sha256(edit.text);
-    await steps.writeJournal(journalFile, serializeJournal(journal));
-    await steps.writeFile(journal.credentialsFile, edit.text);
-    // Read back through the SDK's own loader: the profile must now resolve to the new key.
-    const check = await steps.readFile(journal.credentialsFile);
-    const sdk = await loadSharedConfigFiles({
-      filepath: journal.credentialsFile,
-      configFilepath: `${journal.credentialsFile}.awskit-none`,
-      ignoreCache: true,
+    // Held from the re-read through the read-back check, for the file (not the profile): another rotation of
+    // another profile of this file would otherwise write its edit over ours, or ours over its.
+    await withFileLocks(ctx, async () => {
+      const current = await steps.readFile(journal.credentialsFile);
+      const backup = await steps.readFile(journal.backupFile);
+      if (current !== backup) {
+        // Someone else edited the file since the backup: the backup must be the exact text we replace, so that a
+        // rollback restoring it undoes our edit and nobody else's. The profile must still hold the old key.
+        const old = readProfileKeys(backup, journal.profile);
+        try {
+          if (!old) throw new Error(`the backup has no profile "${journal.profile}"`);
+          assertHoldsKey(current, profilesOf(journal), old, journal.credentialsFile);
+        } catch (e) {
+          throw new StepFailure('writeFile', e);
+        }
+        await steps.writeFile(journal.backupFile, current);
+      }
+      let edit: ReturnType<typeof replaceProfileKeys>;
+      try {
+        edit = replaceKeysInProfiles(current, profilesOf(journal), newCreds);
+      } catch (e) {
+        throw new StepFailure('writeFile', e);
+      }
+      // Journal the hash first: a rollback can then tell our write from anyone else's, even if we die right after.
+      journal.writtenSha256 = sha256(edit.text);
+      await steps.writeJournal(journalFile, serializeJournal(journal));
+      await steps.writeFile(journal.credentialsFile, edit.text);
+      // Read back through the SDK's own loader: the profile must now resolve to the new key.
+      const check = await steps.readFile(journal.credentialsFile);
+      const sdk = await loadSharedConfigFiles({
+        filepath: journal.credentialsFile,
+        configFilepath: `${journal.credentialsFile}.awskit-none`,
+        ignoreCache: true,
+      });
+      const holdsNewKey = (p: string) =>
+        readProfileKeys(check, p)?.accessKeyId === newCreds.accessKeyId &&
+        sdk.credentialsFile[p]?.aws_access_key_id === newCreds.accessKeyId;
+      if (!profilesOf(journal).every(holdsNewKey)) {
+        throw new StepFailure(
+          'writeFile',
+          new Error('the credentials file does not hold the new key after writing'),
+        );
+      }
     });
-    const holdsNewKey = (p: string) =>
-      readProfileKeys(check, p)?.accessKeyId === newCreds.accessKeyId &&
-      sdk.credentialsFile[p]?.aws_access_key_id === newCreds.accessKeyId;
-    if (!profilesOf(journal).every(holdsNewKey)) {
-      throw new StepFailure(
-        'writeFile',
-        new Error('the credentials file does not hold the new key after writing'),
-      );
-    }
     if (journal.exportCsvFile) {
       await steps.writeFile(journal.exportCsvFile, formatAccessKeyCsv(journal.userName, newCreds));
     }
@@ -655,8 +808,11 @@ function planFromJournal(journal: RotationJournal, journalFile: string): Rotatio
 }
 
 /**
- * Undoes a rotation described by a journal: delete the new key (or an orphan created before the journal recorded
- * it), restore the credentials file, remove journal and backup.
+ * Undoes a rotation described by a journal: bring the old key back (if it was retired), restore the credentials
+ * file, delete the new key (or an orphan this run created before the journal recorded it), remove journal and
+ * backup. The journal says `rolling-back` before the first side effect, so an interrupted rollback is continued
+ * (never resumed forward) by both `--rollback` and `--resume`. The backup goes last: it holds the old secret until
+ * the file holds the old key again.
  */
 async function rollback(
   ctx: Context,
@@ -665,13 +821,17 @@ async function rollback(
   oldCreds: StaticCredentials,
 ): Promise<void> {
   const { steps, logger } = ctx;
-  if (journal.state === JournalState.Verified && journal.newAccessKeyId && journal.newSecretAccessKey) {
-    // The old key may already be retired (we died during cleanup): bring it back before removing the new one.
-    const newCreds = ctx.iamAuth ?? {
-      accessKeyId: journal.newAccessKeyId,
-      secretAccessKey: journal.newSecretAccessKey,
-    };
-    const keys = await steps.listAccessKeys(newCreds, journal.userName);
+  const from = journal.state === JournalState.RollingBack ? journal.rollbackFrom : journal.state;
+  const newCreds =
+    journal.newAccessKeyId && journal.newSecretAccessKey
+      ? { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey }
+      : undefined;
+  // The old key signs while it works; the new one when the old is inactive (AWS rejects inactive keys).
+  const signers = ctx.iamAuth ? [ctx.iamAuth] : [oldCreds, ...(newCreds ? [newCreds] : [])];
+  let reactivate = false;
+  if (from === JournalState.Verified && newCreds) {
+    // The old key may already be retired (we died during cleanup): it must exist to be brought back.
+    const keys = await withAnySigner(signers, (c) => steps.listAccessKeys(c, journal.userName));
     const oldInfo = keys.find((k) => k.accessKeyId === journal.oldAccessKeyId);
     if (!oldInfo) {
       throw new IamRotationError(
@@ -680,35 +840,64 @@ async function rollback(
         { hint: 'Keep the new key (the profile already uses it) and run --resume to finish the cleanup.' },
       );
     }
-    if (oldInfo.status === 'Inactive') {
-      await steps.updateAccessKey(newCreds, journal.userName, journal.oldAccessKeyId, 'Active');
-      logger.debug('reactivated the old key', { key: maskKeyId(journal.oldAccessKeyId) });
-    }
+    reactivate = oldInfo.status === 'Inactive';
   }
+  if (journal.state !== JournalState.RollingBack) {
+    journal.rollbackFrom = journal.state;
+    journal.state = JournalState.RollingBack;
+    await steps.writeJournal(journalFile, serializeJournal(journal));
+  }
+  if (reactivate) {
+    await withAnySigner([...signers].reverse(), (c) =>
+      steps.updateAccessKey(c, journal.userName, journal.oldAccessKeyId, 'Active'),
+    );
+    logger.debug('reactivated the old key', { key: maskKeyId(journal.oldAccessKeyId) });
+  }
+  // The file first: once it holds the old (active) key again, the profile works whatever happens next.
+  await withFileLocks(ctx, async () => {
+    const backup = await steps.readFile(journal.backupFile);
+    const current = await steps.readFile(journal.credentialsFile);
+    if (current === backup) return;
+    const holdsOld = (text: string) =>
+      readProfileKeys(text, journal.profile)?.accessKeyId === oldCreds.accessKeyId;
+    const restored =
+      journal.writtenSha256 !== undefined && sha256(current) === journal.writtenSha256
+        ? backup // exactly our write: the backup is its pre-image (taken under the same lock), put it back
+        : holdsOld(current)
+          ? current // our write never happened, or someone put the old key back: leave their edits alone
+          : replaceKeysInProfiles(current, profilesOf(journal), oldCreds).text; // edited since: only the keys
+    if (restored === current) return;
+    await steps.writeFile(journal.credentialsFile, restored);
+    if (!holdsOld(await steps.readFile(journal.credentialsFile)))
+      throw new Error('the credentials file does not hold the old key after restoring it');
+  });
   let newId = journal.newAccessKeyId;
   if (!newId) {
-    // Died between CreateAccessKey and recording it: any key that was not there before is ours.
-    const keys = await steps.listAccessKeys(iamSigner(ctx, oldCreds), journal.userName);
-    newId = keys.find((k) => !journal.keyIdsBefore.includes(k.accessKeyId))?.accessKeyId;
+    // Died between CreateAccessKey and recording it. Ours is a key that was not listed right before the call and
+    // was created after the run started; a key someone else created is never touched.
+    const keys = await withAnySigner(signers, (c) => steps.listAccessKeys(c, journal.userName));
+    const since = Date.parse(journal.startedAt) - CLOCK_SKEW_MS;
+    const candidates = keys.filter(
+      (k) =>
+        k.accessKeyId !== journal.oldAccessKeyId &&
+        !journal.keyIdsBefore.includes(k.accessKeyId) &&
+        k.createDate !== undefined &&
+        k.createDate.getTime() >= since,
+    );
+    if (candidates.length === 1) newId = candidates[0]!.accessKeyId;
+    else if (candidates.length > 1)
+      logger.warn('more than one key could be the one this run created; none was deleted', {
+        keys: candidates.map((k) => maskKeyId(k.accessKeyId)),
+      });
   }
   if (newId) {
+    const id = newId;
     try {
-      await steps.deleteAccessKey(iamSigner(ctx, oldCreds), journal.userName, newId);
+      await withAnySigner(signers, (c) => steps.deleteAccessKey(c, journal.userName, id));
     } catch (e) {
       if (!isNoSuchEntity(e)) throw e;
     }
     logger.debug('deleted the new key', { key: maskKeyId(newId) });
-  }
-  const backup = await steps.readFile(journal.backupFile);
-  const current = await steps.readFile(journal.credentialsFile);
-  if (current !== backup) {
-    const restored =
-      journal.writtenSha256 !== undefined && sha256(current) === journal.writtenSha256
-        ? backup // nobody touched it since our write: put back the exact bytes
-        : readProfileKeys(current, journal.profile)?.accessKeyId === oldCreds.accessKeyId
-          ? current // our write never happened and someone else edited the file: leave it
-          : replaceKeysInProfiles(current, profilesOf(journal), oldCreds).text; // edited since: put only the keys back
-    if (restored !== current) await steps.writeFile(journal.credentialsFile, restored);
   }
   if (journal.exportCsvFile && newId) {
     // Remove the CSV only if it is ours (it holds the deleted key); never a file that was there before.
@@ -718,6 +907,57 @@ async function rollback(
   await steps.removeFile(journalFile);
   await steps.removeFile(journal.backupFile);
   logger.debug('rotation rolled back', { profile: journal.profile });
+}
+
+/**
+ * Before `--resume` retires the old key: the file must still hold the new key and the new key must still work.
+ * Otherwise (an interrupted rollback of an older version, a hand edit) retiring the old key would lock the profile
+ * out, and the backup would be deleted while it holds the only working secret.
+ *
+ * @throws {IamRotationError} `RESUME_UNSAFE`
+ */
+async function reverifyNewKey(
+  ctx: Context,
+  journal: RotationJournal,
+  newKey: StaticCredentials,
+  o: { verifyAttempts: number; verifyDelayMs: number },
+): Promise<void> {
+  const { steps } = ctx;
+  const text = await steps.readFile(journal.credentialsFile);
+  const holds = (p: string) => {
+    try {
+      return readProfileKeys(text, p)?.accessKeyId === newKey.accessKeyId;
+    } catch {
+      return false;
+    }
+  };
+  const missing = profilesOf(journal).filter((p) => !holds(p));
+  const hint =
+    'Nothing was changed; the old key was left as it is. Run `awskit iam rotate-key --rollback` to undo the rotation.';
+  if (missing.length) {
+    throw new IamRotationError(
+      'RESUME_UNSAFE',
+      `Profile${missing.length > 1 ? 's' : ''} ${missing.map((p) => `[${p}]`).join(', ')} no longer hold${missing.length > 1 ? '' : 's'} the new key ${maskKeyId(newKey.accessKeyId)}, so the old key ${maskKeyId(journal.oldAccessKeyId)} will not be retired`,
+      { hint },
+    );
+  }
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= o.verifyAttempts; attempt++) {
+    try {
+      const id = await steps.getCallerIdentity(newKey);
+      if (id.arn === journal.userArn) return;
+      lastError = new Error(`it answered as ${id.arn}`);
+      break;
+    } catch (e) {
+      lastError = e;
+      if (attempt < o.verifyAttempts) await steps.sleep(o.verifyDelayMs);
+    }
+  }
+  throw new IamRotationError(
+    'RESUME_UNSAFE',
+    `The new key ${maskKeyId(newKey.accessKeyId)} does not work (${messageOf(lastError)}), so the old key ${maskKeyId(journal.oldAccessKeyId)} will not be retired`,
+    { hint, cause: unwrap(lastError) },
+  );
 }
 
 async function rollbackAfterFailure(
@@ -801,9 +1041,10 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
   };
   const paths = resolveProfilePaths(o);
   const { steps, logger } = buildSteps(o, paths.profile, paths.credentialsFile, paths.configFile);
-  const ctx: Context = { steps, logger };
+  const ctx: Context = { steps, logger, lockFiles: [] };
   const realFile = await realpath(paths.credentialsFile).catch(() => paths.credentialsFile);
   const { journalFile } = journalPaths(realFile, paths.profile);
+  ctx.lockFiles = await fileLockTargets(realFile, paths.configFile);
   const text = await steps.readFile(journalFile).catch(() => undefined);
   if (text === undefined) {
     throw new IamRotationError(
@@ -833,10 +1074,13 @@ async function resumeFromJournal(
   const newKey = journal.newAccessKeyId
     ? { accessKeyId: journal.newAccessKeyId, secretAccessKey: journal.newSecretAccessKey ?? '' }
     : undefined;
-  const wantsRollback = o.action === 'rollback' || !newKey;
+  // An interrupted rollback is only ever continued: going forward could retire the old key after the new one was
+  // already deleted.
+  const wantsRollback = o.action === 'rollback' || !newKey || journal.state === JournalState.RollingBack;
   // Only a verified rotation can finish without the backup (the new key signs the retire call).
   if (!wantsRollback && journal.state === JournalState.Verified && newKey) {
     await startMfaSession(ctx, o.mfa, journal.mfaSerial, newKey);
+    await reverifyNewKey(ctx, journal, newKey, o);
     const result = await finish(ctx, journal, journalFile, undefined, newKey, undefined);
     return { action: 'resume', ...result };
   }

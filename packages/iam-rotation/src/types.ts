@@ -68,7 +68,7 @@ export interface RotationSteps {
     tokenCode: string,
     durationSeconds: number,
   ): Promise<StaticCredentials>;
-  /** Read a UTF-8 file. */
+  /** Read a UTF-8 file (bytes that are not UTF-8 are refused with `CREDENTIALS_FILE_INVALID`). */
   readFile(path: string): Promise<string>;
   /** Write a file atomically with mode 0600 (credentials file, backup, CSV). */
   writeFile(path: string, text: string): Promise<void>;
