@@ -8,6 +8,7 @@ export const LocalAwsErrorCode = {
   InvalidOptions: 'INVALID_OPTIONS',
   NoTestEndpoint: 'NO_TEST_ENDPOINT',
   InvalidFaultRules: 'INVALID_FAULT_RULES',
+  StartAborted: 'START_ABORTED',
 } as const;
 export type LocalAwsErrorCode = (typeof LocalAwsErrorCode)[keyof typeof LocalAwsErrorCode];
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,52 @@ const STAGE_DIRS: Record<InitStage, string> = {
   SHUTDOWN: 'shutdown.d',
 };
 const MAX_OUTPUT = 64 * 1024;
+/** How long a hung script may run before its process group is killed (LocalStack has no limit; we do). */
+export const DEFAULT_INIT_TIMEOUT_MS = 120_000;
+/** SIGTERM to SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+/** After a script exits, how long its output may still drain while a background child holds its stdout. */
+const DRAIN_MS = 500;
+
+/** Hook process groups still alive in this process (killed synchronously if we exit without cleaning up). */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+  });
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // the group is gone
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The caller's environment without any `AWS_*` variable: a session token, profile, `AWS_ENDPOINT_URL_<SERVICE>` or
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` from the user's shell would point hooks at real AWS or override the dummy
+ * keys.
+ */
+export function scrubbedHookEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) if (!/^AWS_/i.test(k)) env[k] = v;
+  return env;
+}
 
 /** Environment handed to init scripts: what a LocalStack container gives its hooks. */
 export interface HookEnvironment {
@@ -60,10 +106,15 @@ export class InitHookRunner {
     SHUTDOWN: false,
   };
   private shimDir?: string;
+  /** Process groups of scripts started by this runner (each script leads its own group). */
+  private readonly groups = new Set<number>();
+  private aborted = false;
 
   constructor(
     private readonly initDir: string | undefined,
     private readonly logger: Logger,
+    /** Per-script limit; 0 means none. */
+    private readonly timeoutMs: number = DEFAULT_INIT_TIMEOUT_MS,
   ) {}
 
   /** Finds the scripts of every stage so `/_localstack/init` lists them (UNKNOWN) before they run. */
@@ -116,7 +167,7 @@ exec aws --endpoint-url="$AWS_ENDPOINT_URL" "$@"
     if (list.length) {
       const shimDir = await this.shim();
       const env: NodeJS.ProcessEnv = {
-        ...process.env,
+        ...scrubbedHookEnv(),
         AWS_ENDPOINT_URL: hookEnv.endpoint,
         AWS_DEFAULT_REGION: hookEnv.region,
         AWS_REGION: hookEnv.region,
@@ -126,10 +177,11 @@ exec aws --endpoint-url="$AWS_ENDPOINT_URL" "$@"
         AWSKIT_LOCAL_ENDPOINT: hookEnv.endpoint,
         PATH: `${shimDir}:${process.env.PATH ?? ''}`,
       };
-      // A profile or session token from the user's shell would override the dummy keys.
-      delete env.AWS_PROFILE;
-      delete env.AWS_SESSION_TOKEN;
-      for (const script of list) await this.runScript(script, env);
+      for (const script of list) {
+        // After an abort, the scripts left are not started (shutdown.d runs through its own runner call).
+        if (this.aborted && stage !== InitStage.Shutdown) break;
+        await this.runScript(script, env);
+      }
     }
     this.completed[stage] = true;
     return list;
@@ -161,21 +213,61 @@ exec aws --endpoint-url="$AWS_ENDPOINT_URL" "$@"
       }
     }
     this.logger.info(`init: running ${script.stage} script ${script.name}`);
+    let timedOut = false;
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group, so a timeout or a stop kills the script and everything it started.
+      const child: ChildProcess = spawn(cmd, args, {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const pgid = child.pid;
+      if (pgid !== undefined) {
+        installExitHook();
+        this.groups.add(pgid);
+        liveGroups.add(pgid);
+      }
       const onData = (chunk: Buffer) => {
         const text = chunk.toString('utf8');
         script.output = (script.output + text).slice(-MAX_OUTPUT);
         for (const line of text.split('\n')) if (line.trim()) this.logger.info(`[${script.name}] ${line}`);
       };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      const timer =
+        this.timeoutMs > 0 && pgid !== undefined
+          ? setTimeout(() => {
+              timedOut = true;
+              this.logger.error(`init: ${script.name} timed out after ${this.timeoutMs} ms; killing it`);
+              void this.killGroup(pgid);
+            }, this.timeoutMs)
+          : undefined;
+      let settled = false;
+      const finish = (c: number | null) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        resolve(c);
+      };
       child.on('error', (err) => {
         script.output += `\n${err.message}`;
-        resolve(null);
+        finish(null);
       });
-      child.on('close', (c) => resolve(c));
+      child.on('close', (c) => finish(c));
+      // A background child that keeps the script's stdout open must not hold start-up: the script is done when
+      // it exits. Its leftovers keep running until the local AWS stops (then their group is killed).
+      child.on('exit', (c) => {
+        const drain = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish(c);
+        }, DRAIN_MS);
+        drain.unref();
+      });
     });
+    if (timedOut) script.output += `\ninit: timed out after ${this.timeoutMs} ms; killed`;
+    // Forget a group that is already empty (its id could be reused); one with leftovers is killed at dispose().
+    for (const g of this.groups) if (!groupAlive(g)) this.forget(g);
     script.exitCode = code;
     script.durationMs = Date.now() - started;
     script.state = code === 0 ? 'SUCCESSFUL' : 'ERROR';
@@ -186,7 +278,41 @@ exec aws --endpoint-url="$AWS_ENDPOINT_URL" "$@"
       );
   }
 
+  /** SIGTERM to a script's process group, SIGKILL after a grace period; resolves when the group is gone. */
+  private async killGroup(pgid: number): Promise<void> {
+    if (!killGroup(pgid, 'SIGTERM')) {
+      this.forget(pgid);
+      return;
+    }
+    const deadline = Date.now() + KILL_GRACE_MS;
+    while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    killGroup(pgid, 'SIGKILL');
+    this.forget(pgid);
+  }
+
+  private forget(pgid: number): void {
+    this.groups.delete(pgid);
+    liveGroups.delete(pgid);
+  }
+
+  /**
+   * Stops what is running: the current script (and its children) is killed and marked ERROR, and the scripts of
+   * the stages before SHUTDOWN that have not started are skipped.
+   */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await this.killAll();
+  }
+
+  /** Kills every process group a script left behind. */
+  async killAll(): Promise<void> {
+    await Promise.all([...this.groups].map((g) => this.killGroup(g)));
+  }
+
+  /** Kills leftover hook processes and removes the `awslocal` shim directory. */
   async dispose(): Promise<void> {
+    await this.killAll();
     if (this.shimDir) await rm(this.shimDir, { recursive: true, force: true });
+    this.shimDir = undefined;
   }
 }

@@ -5,7 +5,13 @@ import { AWSKIT_VERSION, type Logger, noopLogger } from '@awskit/core';
 import { type EdgeState, handleAwsRequest, proxy, type ServiceStatus, sendAwsError } from './edge';
 import { type Backend, startDynamoEmulator, startKinesisEmulator, startMotoServer } from './emulators';
 import { LocalAwsError, LocalAwsErrorCode } from './errors';
-import { InitHookRunner, type InitReport, type InitScript, InitStage } from './initHooks';
+import {
+  DEFAULT_INIT_TIMEOUT_MS,
+  InitHookRunner,
+  type InitReport,
+  type InitScript,
+  InitStage,
+} from './initHooks';
 import { createRequestGuard } from './requestGuard';
 import type { EdgeService } from './router';
 
@@ -32,6 +38,16 @@ export interface LocalAwsOptions {
   services?: EdgeService[];
   /** Delay of Kinesis/DynamoDB control-plane operations (create, split, ...). @default 100 */
   latencyMs?: number;
+  /**
+   * Longest an init script may run; then its process group (the script and everything it started) is killed and
+   * the script is marked ERROR. 0 means no limit. @default 120_000
+   */
+  initTimeoutMs?: number;
+  /**
+   * Aborts the start-up (e.g. on SIGINT/SIGTERM): the running hook is killed, the emulators are stopped,
+   * `shutdown.d` runs, temp dirs are removed, and the promise rejects with `START_ABORTED`.
+   */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -118,7 +134,18 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ALL.filter((s) => !wanted.has(s)).map((s) => [s, 'not enabled (services option)']),
     ),
   };
-  const hooks = new InitHookRunner(options.initDir, logger);
+  const initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
+  if (!Number.isInteger(initTimeoutMs) || initTimeoutMs < 0)
+    throw new LocalAwsError(LocalAwsErrorCode.InvalidOptions, `initTimeoutMs must be a whole number >= 0`, {
+      hint: 'Give milliseconds, or 0 for no limit.',
+    });
+  const { signal } = options;
+  const abortedError = () =>
+    new LocalAwsError(LocalAwsErrorCode.StartAborted, 'The local AWS start-up was aborted', {
+      hint: 'Nothing is left running: the emulators were stopped and shutdown.d ran.',
+    });
+  if (signal?.aborted) throw abortedError();
+  const hooks = new InitHookRunner(options.initDir, logger, initTimeoutMs);
   await hooks.discover();
   let moto: Backend | undefined;
   const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts ?? [] });
@@ -204,11 +231,17 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     for (const s of ALL) if (state.status[s] === 'running') state.status[s] = 'stopped';
   };
 
+  const starts: Promise<void>[] = [];
+  const onAbort = () => void hooks.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const checkAborted = () => {
+    if (signal?.aborted) throw abortedError();
+  };
   try {
     await hooks.run(InitStage.Boot, hookEnv);
+    checkAborted();
     const persist = options.persistDir;
     if (persist) await mkdir(persist, { recursive: true });
-    const starts: Promise<void>[] = [];
     if (wanted.has('kinesis'))
       starts.push(
         startKinesisEmulator({
@@ -258,15 +291,25 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         ),
       );
     await hooks.run(InitStage.Start, hookEnv);
+    checkAborted();
     const results = await Promise.allSettled(starts);
+    checkAborted();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await hooks.run(InitStage.Ready, hookEnv);
+    checkAborted();
   } catch (err) {
+    // Whatever started is stopped and cleaned up as on a normal stop, shutdown.d included.
+    await hooks.killAll();
+    await Promise.allSettled(starts);
+    await hooks.run(InitStage.Shutdown, hookEnv).catch(() => []);
     await stopAll();
+    server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await hooks.dispose();
     throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 
   let stopped: Promise<void> | undefined;
