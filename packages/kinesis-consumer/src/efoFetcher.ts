@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay, isAwskitError } from '@awskit/core';
 import { BatchQueue } from './batchQueue.js';
+import { callDeadline } from './deadline.js';
 import { EfoRegistrationError, KinesisConsumerErrorCode } from './errors.js';
 import { pinnedStart } from './records.js';
 import type {
@@ -124,7 +125,7 @@ class EfoShared {
     if (!name) throw new EfoRegistrationError('enhanced fan-out needs a consumerName or consumerARN');
     const streamARN =
       ctx.streamARN ??
-      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: ctx.streamName })))
+      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: ctx.streamName }), callDeadline()))
         .StreamDescriptionSummary!.StreamARN!;
     const timeout = this.options.registerTimeoutMs ?? EFO_DEFAULTS.registerTimeoutMs;
     const deadline = performance.now() + timeout;
@@ -134,6 +135,7 @@ class EfoShared {
       try {
         const d = await kinesis.send(
           new DescribeStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: name }),
+          callDeadline(),
         );
         status = d.ConsumerDescription?.ConsumerStatus;
         arn = d.ConsumerDescription?.ConsumerARN;
@@ -142,6 +144,7 @@ class EfoShared {
         try {
           const r = await kinesis.send(
             new RegisterStreamConsumerCommand({ StreamARN: streamARN, ConsumerName: name }),
+            callDeadline(),
           );
           ctx.logger.info('registered stream consumer', { consumerName: name, streamARN });
           status = r.Consumer?.ConsumerStatus;
@@ -181,6 +184,7 @@ class EfoShared {
                   ? { StreamARN: ctx.streamARN }
                   : { StreamName: ctx.streamName },
             ),
+            callDeadline(),
           );
           for (const s of r.Shards ?? [])
             if (s.SequenceNumberRange?.EndingSequenceNumber) out.add(s.ShardId!);
@@ -421,15 +425,16 @@ export class EfoFetcher implements ShardFetcher {
           ...(start.type === 'AT_TIMESTAMP' ? { Timestamp: start.timestamp } : {}),
           ...('sequenceNumber' in start ? { StartingSequenceNumber: start.sequenceNumber } : {}),
         }),
-        { abortSignal: this.abort.signal as never },
+        callDeadline(this.abort.signal),
       )
     ).ShardIterator;
     const records: _Record[] = [];
     let childShards: ChildShard[] | undefined;
     while (iterator) {
-      const r = await ctx.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }), {
-        abortSignal: this.abort.signal as never,
-      });
+      const r = await ctx.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: iterator }),
+        callDeadline(this.abort.signal),
+      );
       records.push(...(r.Records ?? []));
       if (r.ChildShards?.length) childShards = r.ChildShards;
       iterator = r.NextShardIterator;

@@ -10,6 +10,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { toAwskitError } from '@awskit/core';
+import { CALL_DEADLINE_MS, callDeadline } from './deadline.js';
 import { ConsumerAccessDeniedError, LeaseLostError, LeaseTableError } from './errors.js';
 import type { ExtendedSequenceNumber, Lease } from './types.js';
 
@@ -94,6 +95,8 @@ export interface LeaseTableOptions {
   client: DynamoDBClient;
   tableName: string;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Longest one DynamoDB call may take before it is aborted (clients without timeouts included). @default 10_000 */
+  callTimeoutMs?: number;
 }
 
 /**
@@ -104,6 +107,7 @@ export interface LeaseTableOptions {
 export class LeaseTable {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly callTimeoutMs: number;
   private readonly sleep: LeaseTableOptions['sleep'];
   /** DynamoDB calls made (for the lease-table-writes benchmark and stats). */
   readonly calls = { reads: 0, writes: 0 };
@@ -121,7 +125,13 @@ export class LeaseTable {
     else this.handoffSeen.delete(leaseKey);
   }
 
+  /** `{ abortSignal }` for one lease-table call (see `callTimeoutMs`). */
+  private deadline() {
+    return callDeadline(undefined, this.callTimeoutMs);
+  }
+
   constructor(options: LeaseTableOptions) {
+    this.callTimeoutMs = options.callTimeoutMs ?? CALL_DEADLINE_MS;
     this.client = options.client;
     this.tableName = options.tableName;
     this.sleep = options.sleep;
@@ -173,6 +183,7 @@ export class LeaseTable {
           },
           ...(update.noteHandoff ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
+        this.deadline(),
       );
       if (update.noteHandoff) this.noteHandoff(leaseKey, r.Attributes);
       return counter + 1;
@@ -188,7 +199,10 @@ export class LeaseTable {
   async ensureTable(signal?: AbortSignal): Promise<boolean> {
     let created = false;
     try {
-      const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      const d = await this.client.send(
+        new DescribeTableCommand({ TableName: this.tableName }),
+        this.deadline(),
+      );
       if (d.Table?.TableStatus === 'ACTIVE') return false;
     } catch (e) {
       if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
@@ -200,6 +214,7 @@ export class LeaseTable {
             KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
             BillingMode: 'PAY_PER_REQUEST',
           }),
+          this.deadline(),
         );
         created = true;
       } catch (e2) {
@@ -209,7 +224,10 @@ export class LeaseTable {
     }
     for (let i = 0; i < 600; i++) {
       try {
-        const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+        const d = await this.client.send(
+          new DescribeTableCommand({ TableName: this.tableName }),
+          this.deadline(),
+        );
         if (d.Table?.TableStatus === 'ACTIVE') return created;
       } catch (e) {
         if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
@@ -228,6 +246,7 @@ export class LeaseTable {
         this.calls.reads++;
         const r = await this.client.send(
           new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+          this.deadline(),
         );
         for (const it of r.Items ?? []) {
           // KCL 3.5 single-table mode stores worker metrics and coordinator rows here too.
@@ -252,6 +271,7 @@ export class LeaseTable {
           Key: { leaseKey: { S: leaseKey } },
           ConsistentRead: true,
         }),
+        this.deadline(),
       );
       return r.Item ? leaseFromItem(r.Item) : undefined;
     } catch (e) {
@@ -269,6 +289,7 @@ export class LeaseTable {
           Item: leaseToItem(lease),
           ConditionExpression: 'attribute_not_exists(leaseKey)',
         }),
+        this.deadline(),
       );
       return true;
     } catch (e) {
@@ -326,6 +347,7 @@ export class LeaseTable {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
+        this.deadline(),
       );
       return r.Attributes
         ? leaseFromItem(r.Attributes)
@@ -353,6 +375,7 @@ export class LeaseTable {
           ConditionExpression: 'leaseOwner = :victim AND attribute_not_exists(awskitHandoffTo)',
           ExpressionAttributeValues: { ':to': { S: requester }, ':victim': { S: victim } },
         }),
+        this.deadline(),
       );
       return true;
     } catch (e) {
@@ -463,6 +486,7 @@ export class LeaseTable {
           ConditionExpression: 'leaseCounter = :cur',
           ExpressionAttributeValues: { ':cur': { N: String(expectedCounter) } },
         }),
+        this.deadline(),
       );
       return true;
     } catch (e) {

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay } from '@awskit/core';
 import { BatchQueue } from './batchQueue.js';
+import { callDeadline } from './deadline.js';
 import { pinnedStart } from './records.js';
 import type {
   FetchedBatch,
@@ -79,9 +80,10 @@ export class PollingFetcher implements ShardFetcher {
     if (start.type === 'AT_TIMESTAMP') input.Timestamp = start.timestamp;
     if (start.type === 'AT_SEQUENCE_NUMBER' || start.type === 'AFTER_SEQUENCE_NUMBER')
       input.StartingSequenceNumber = start.sequenceNumber;
-    const r = await this.ctx.kinesis.send(new GetShardIteratorCommand(input), {
-      abortSignal: this.abort.signal as never,
-    });
+    const r = await this.ctx.kinesis.send(
+      new GetShardIteratorCommand(input),
+      callDeadline(this.abort.signal),
+    );
     return r.ShardIterator!;
   }
 
@@ -118,7 +120,7 @@ export class PollingFetcher implements ShardFetcher {
           lastCall = performance.now();
           const r = await this.ctx.kinesis.send(
             new GetRecordsCommand({ ShardIterator: iterator, Limit: this.opts.maxRecordsPerFetch }),
-            { abortSignal: signal as never },
+            callDeadline(signal),
           );
           failures = 0;
           const records = r.Records ?? [];

@@ -1,4 +1,5 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { callDeadline } from './deadline.js';
 import { type InitialPosition, type Lease, SentinelCheckpoint } from './types.js';
 
 /** The sentinel checkpoint new root leases start at. */
@@ -112,6 +113,7 @@ export async function listAllShards(
           ? { NextToken: token }
           : { StreamName: stream.streamARN ? undefined : stream.streamName, StreamARN: stream.streamARN },
       ),
+      callDeadline(),
     );
     shards.push(...(r.Shards ?? []));
     token = r.NextToken;

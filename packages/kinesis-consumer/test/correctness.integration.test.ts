@@ -2,9 +2,11 @@
  * Regression tests for the consumer-correctness review (issue 12): each scenario broke "nothing lost, one worker per
  * shard" before its fix. Faults are injected into real SDK calls against the local AWS by client middleware.
  */
-import { ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { noopLogger, noopMetrics } from '@awskit/core';
-import { createTestStream, uniqueName } from '@awskit/local/testing';
+import { startFaultProxy } from '@awskit/local';
+import { createTestStream, localAwsEndpoint, uniqueName } from '@awskit/local/testing';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConsumerRecord, KinesisConsumer, RecordProcessor } from '../src/index.js';
 import { type HeldLease, LeaseCoordinator } from '../src/leaseCoordinator.js';
@@ -197,6 +199,54 @@ describe('a hung DynamoDB call does not keep a worker delivering a shard it lost
     expect(acquiredByB.has(otherShard)).toBe(false);
     expect(deliveries.some((d) => d.shard === otherShard)).toBe(true);
   });
+});
+
+describe('a hung Kinesis call on a client without timeouts does not stall a shard forever (defect 4)', () => {
+  for (const mode of ['polling', 'efo'] as const)
+    it(`${mode}: the consumer's own call deadline aborts it and reading goes on`, async () => {
+      const c = await clients();
+      const stream = await createTestStream(c.kinesis, { shardCount: 1 });
+      // The first read call (GetRecords / DescribeStreamConsumer) through this proxy never answers.
+      const proxy = await startFaultProxy({
+        target: localAwsEndpoint(),
+        rules: [
+          {
+            kind: 'hang',
+            service: 'kinesis',
+            operation: mode === 'polling' ? 'GetRecords' : 'DescribeStreamConsumer',
+            maxTimes: 1,
+          },
+        ],
+        seed: 1,
+      });
+      cleanups.push(() => void proxy.close());
+      // A user's client with no timeouts at all.
+      const bare = new KinesisClient({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        requestHandler: new NodeHttpHandler(),
+      });
+      const seen: string[] = [];
+      const w = newConsumer(
+        { kinesis: bare, dynamo: c.dynamo },
+        {
+          streamName: stream,
+          applicationName: appName(),
+          initialPosition: 'TRIM_HORIZON',
+          mode,
+          efo: { minTimeBetweenSubscribesMs: 100 },
+          processor: (rs) => {
+            seen.push(...rs.map(text));
+          },
+        },
+      );
+      running.push(w);
+      await put(c.kinesis, stream, [{ key: 'k', data: 'through' }]);
+      await w.start();
+      await waitFor('the record is read after the hung call', () => seen.includes('through'), 25_000);
+      expect(proxy.counts().hang).toBe(1);
+    }, 45_000);
 });
 
 describe('never two consumers of one shard in one worker (defect 5)', () => {
