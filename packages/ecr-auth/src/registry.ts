@@ -30,15 +30,22 @@ const SUFFIX_PARTITION: Record<string, EcrPartition> = {
 
 /**
  * Extracts the host name the way the Go helper does: strip one leading `https://`, then read the URL authority
- * (drop user info, port and any path/query). Other schemes are not stripped, so `http://…` is rejected as upstream.
+ * (drop port and any path/query). Other schemes are not stripped, so `http://…` is rejected as upstream. Inputs
+ * that URL parsers disagree about are refused rather than guessed: user info (`user@host`), backslashes (a WHATWG
+ * parser reads `\` as `/`, Go does not) and whitespace anywhere (callers trim protocol newlines themselves).
  */
 function hostnameOf(input: string): string {
-  let s = input.trim();
+  if (/\s/.test(input)) throw new InvalidRegistryError(input, 'whitespace is not allowed');
+  if (input.includes('\\')) throw new InvalidRegistryError(input, 'backslashes are not allowed');
+  let s = input;
   if (s.startsWith('https://')) s = s.slice('https://'.length);
   const end = s.search(/[/?#]/);
   let authority = end === -1 ? s : s.slice(0, end);
-  const at = authority.lastIndexOf('@');
-  if (at !== -1) authority = authority.slice(at + 1);
+  if (authority.includes('@')) {
+    // The user info may be a password: never echo it.
+    const shown = `${input.startsWith('https://') ? 'https://' : ''}***@${s.slice(authority.lastIndexOf('@') + 1)}`;
+    throw new InvalidRegistryError(shown, 'user info (user@host) is not allowed');
+  }
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
     return close === -1 ? authority : authority.slice(1, close);

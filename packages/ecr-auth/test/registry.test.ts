@@ -73,13 +73,25 @@ const VALID: Array<[string, Partial<ReturnType<typeof parseRegistry>>]> = [
   ['ecr-public.aws.com', { service: 'ecr-public', host: 'ecr-public.aws.com' }],
   ['https://public.ecr.aws/amazonlinux', { service: 'ecr-public', host: 'public.ecr.aws' }],
   ['https://ecr-public.aws.com/amazonlinux', { service: 'ecr-public', host: 'ecr-public.aws.com' }],
-  // Go's url.Hostname() drops the port and user info.
+  // Go's url.Hostname() drops the port.
   [
     '123456789012.dkr.ecr.eu-west-1.amazonaws.com:443/repo',
     { host: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', region: 'eu-west-1' },
   ],
-  // Docker passes the server URL with surrounding whitespace trimmed; so do we.
-  ['  123456789012.dkr.ecr.eu-west-1.amazonaws.com\n', { region: 'eu-west-1' }],
+];
+
+// Regression (issue 14 item 12): inputs whose host another URL parser (Docker's, a browser's) may read differently
+// from ours. Refused instead of guessed: user info, backslashes, any whitespace (the credential helper trims the
+// protocol's trailing newline itself).
+const AMBIGUOUS: Array<[string, RegExp]> = [
+  ['https://user@123456789012.dkr.ecr.us-east-1.amazonaws.com', /user info/],
+  ['user:pass@123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/', /user info/],
+  ['https://123456789012.dkr.ecr.us-east-1.amazonaws.com@evil.example.com', /user info/],
+  ['https://123456789012.dkr.ecr.us-east-1.amazonaws.com\\@evil.example.com', /backslash/],
+  ['123456789012.dkr.ecr.us-east-1.amazonaws.com\\repo', /backslash/],
+  ['  123456789012.dkr.ecr.eu-west-1.amazonaws.com\n', /whitespace/],
+  ['123456789012.dkr.ecr.eu-west-1.amazonaws.com /repo', /whitespace/],
+  ['123456789012.dkr.ecr.eu-west-1\t.amazonaws.com', /whitespace/],
 ];
 
 const INVALID = [
@@ -112,6 +124,15 @@ const INVALID = [
   '',
 ];
 
+function tryCatch(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('parseRegistry', () => {
   it.each(VALID)('accepts %s', (input, expected) => {
     expect(parseRegistry(input)).toMatchObject(expected);
@@ -130,8 +151,30 @@ describe('parseRegistry', () => {
     expect(tryParseRegistry(input)).toBeUndefined();
   });
 
+  it.each(AMBIGUOUS)('rejects %j, saying why', (input, reason) => {
+    let err: unknown;
+    try {
+      parseRegistry(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidRegistryError);
+    expect((err as Error).message).toMatch(reason);
+    expect(tryParseRegistry(input)).toBeUndefined();
+  });
+
+  it('never echoes the user info (it may be a password)', () => {
+    const err = tryCatch(() =>
+      parseRegistry('https://AWS:s3cretPassw0rd@123456789012.dkr.ecr.us-east-1.amazonaws.com'),
+    );
+    expect(err).toBeInstanceOf(InvalidRegistryError);
+    expect(String((err as Error).message)).not.toContain('s3cretPassw0rd');
+    expect(String((err as InvalidRegistryError).input)).not.toContain('s3cretPassw0rd');
+    expect((err as Error).message).toContain('***@123456789012.dkr.ecr.us-east-1.amazonaws.com');
+  });
+
   it('returns host and serverUrl without path or port', () => {
-    const r = parseRegistry('https://user@123456789012.dkr.ecr.ap-south-1.amazonaws.com:5000/v2/x?y#z');
+    const r = parseRegistry('https://123456789012.dkr.ecr.ap-south-1.amazonaws.com:5000/v2/x?y#z');
     expect(r.host).toBe('123456789012.dkr.ecr.ap-south-1.amazonaws.com');
     expect(r.serverUrl).toBe('https://123456789012.dkr.ecr.ap-south-1.amazonaws.com');
   });
