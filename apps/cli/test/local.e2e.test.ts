@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,3 +142,64 @@ describe('awskit local up --faults', () => {
     expect(missing.stderr).toContain('Cannot read the fault file');
   });
 });
+
+describe('awskit local up: signals during start-up and exposure (issue 14 items 6-8)', () => {
+  it('on SIGTERM while a ready.d hook hangs: kills the hook and its children, runs shutdown.d and exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'awskit-cli-hooks-'));
+    const pidFile = join(dir, 'pids');
+    const marker = join(dir, 'shutdown-ran');
+    mkdirSync(join(dir, 'ready.d'));
+    mkdirSync(join(dir, 'shutdown.d'));
+    writeFileSync(
+      join(dir, 'ready.d', '01-hangs.sh'),
+      `#!/usr/bin/env bash\n(trap '' TERM; exec sleep 600) &\necho "$! $$" > ${pidFile}\nsleep 600\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(dir, 'shutdown.d', '01-bye.sh'), `#!/usr/bin/env bash\necho bye > ${marker}\n`, {
+      mode: 0o755,
+    });
+    const run = startCli(
+      ['local', 'up', '--port', '0', '--services', 'dynamodb', '--init-dir', dir],
+      /never printed/,
+    );
+    run.ready.catch(() => {});
+    expect(
+      await waitFor(
+        () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().split(' ').length === 2,
+        30_000,
+      ),
+    ).toBe(true);
+    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+    try {
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+      expect(await waitFor(() => pids.every((p) => !alive(p) || zombie(p)))).toBe(true);
+    } finally {
+      for (const p of pids)
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {}
+    }
+  });
+
+  it('warns that --host 0.0.0.0 exposes the local AWS to the network', async () => {
+    const run = startCli(
+      ['local', 'up', '--port', '0', '--host', '0.0.0.0', '--services', 'dynamodb'],
+      /Ctrl-C/,
+    );
+    await run.ready;
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output().stderr).toMatch(/--host 0\.0\.0\.0: the local AWS has no authentication/);
+  });
+});
+
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
+  } catch {
+    return true;
+  }
+}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isAwskitError } from '@awskit/core';
 import type { Command } from 'commander';
 import { cliLogger, ExitCode, globalFlags, output, UsageError } from '../context';
 
@@ -15,7 +16,21 @@ export function registerLocal(program: Command): void {
       'Start Kinesis (kinesis-local), DynamoDB (dynalite) and IAM/STS/ECR (moto, if python3 has it) behind one endpoint,\nrun init hooks, and keep running until Ctrl-C.',
     )
     .option('-p, --port <port>', 'edge port (0 = any free port)', '4566')
-    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'interface to bind; anything but loopback exposes the local AWS (no auth) to the network',
+      '127.0.0.1',
+    )
+    .option(
+      '--allowed-host <name>',
+      'extra Host name accepted while bound to loopback (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--init-timeout <ms>',
+      'longest an init script may run before it is killed (0 = no limit)',
+      '120000',
+    )
     .option(
       '--init-dir <dir>',
       'LocalStack-style init directory with boot.d/start.d/ready.d/shutdown.d scripts',
@@ -47,6 +62,9 @@ Examples:
 
 Clients find it with AWSKIT_LOCAL=1 (or --local, or AWS_ENDPOINT_URL=http://127.0.0.1:4566).
 Health: GET /_localstack/health   Init hooks: GET /_localstack/init
+Security: every emulator listens on 127.0.0.1 only; the edge refuses a Host that is not a loopback name (DNS
+rebinding) unless --host binds another interface, and always refuses cross-site browser requests. Init scripts
+run in their own process group with no AWS_* variables from your shell, and are killed after --init-timeout.
 
 Fault injection (--faults): clients use the proxy endpoint printed at start; it forwards to the local AWS and,
 per rule, injects a fault into matching calls. The seed is printed: pass it back with --faults-seed to replay.
@@ -80,6 +98,8 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
           faults?: string;
           faultsPort: string;
           faultsSeed?: string;
+          allowedHost?: string[];
+          initTimeout: string;
         },
         cmd: Command,
       ) => {
@@ -97,6 +117,11 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
               `Unknown service "${s}" in --services`,
               `Choose from ${SERVICES.join(', ')}.`,
             );
+        const initTimeoutMs = Number(opts.initTimeout);
+        if (!Number.isInteger(initTimeoutMs) || initTimeoutMs < 0)
+          throw new UsageError(
+            `--init-timeout must be milliseconds (0 = no limit), got "${opts.initTimeout}"`,
+          );
         const faultsPort = Number(opts.faultsPort);
         if (!Number.isInteger(faultsPort) || faultsPort < 0 || faultsPort > 65535)
           throw new UsageError(`--faults-port must be a port number, got "${opts.faultsPort}"`);
@@ -110,21 +135,55 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
           );
         if (!opts.faults && (opts.faultsSeed !== undefined || opts.faultsPort !== '0'))
           throw new UsageError('--faults-port and --faults-seed need --faults <file>');
-        const { startLocalAws, startFaultProxy, parseFaultConfig } = await import('@awskit/local');
+        const { startLocalAws, startFaultProxy, parseFaultConfig, isLoopbackHostname } = await import(
+          '@awskit/local'
+        );
         // Read and check the fault file before starting anything, so a typo costs no emulator start.
         const faults = opts.faults ? await readFaultFile(opts.faults, parseFaultConfig) : undefined;
         const logger = cliLogger(flags);
+        if (!isLoopbackHostname(opts.host))
+          logger.warn(
+            `--host ${opts.host}: the local AWS has no authentication; anyone who can reach this interface can read, write and reset it. Bind 127.0.0.1 unless you mean it.`,
+          );
         const started = Date.now();
-        const aws = await startLocalAws({
-          port,
-          host: opts.host,
-          region: flags.region ?? 'us-east-1',
-          latencyMs: Number(opts.latencyMs),
-          logger,
-          ...(opts.initDir ? { initDir: opts.initDir } : {}),
-          ...(opts.persistDir ? { persistDir: opts.persistDir } : {}),
-          ...(services ? { services: services as (typeof SERVICES)[number][] } : {}),
-        });
+        // A signal during start-up aborts it: the running hook is killed, shutdown.d runs, nothing is left behind.
+        const abort = new AbortController();
+        let startupSignal: NodeJS.Signals | undefined;
+        const onStartupSignal = (sig: NodeJS.Signals) => {
+          startupSignal = sig;
+          if (!flags.quiet)
+            process.stderr.write(
+              `\n${sig === 'SIGINT' ? 'interrupted' : 'terminated'} during start-up: stopping...\n`,
+            );
+          abort.abort();
+        };
+        process.once('SIGINT', onStartupSignal);
+        process.once('SIGTERM', onStartupSignal);
+        let aws: Awaited<ReturnType<typeof startLocalAws>>;
+        try {
+          aws = await startLocalAws({
+            port,
+            host: opts.host,
+            region: flags.region ?? 'us-east-1',
+            latencyMs: Number(opts.latencyMs),
+            logger,
+            initTimeoutMs,
+            signal: abort.signal,
+            ...(opts.allowedHost?.length ? { allowedHosts: opts.allowedHost } : {}),
+            ...(opts.initDir ? { initDir: opts.initDir } : {}),
+            ...(opts.persistDir ? { persistDir: opts.persistDir } : {}),
+            ...(services ? { services: services as (typeof SERVICES)[number][] } : {}),
+          });
+        } catch (err) {
+          if (startupSignal && isAwskitError(err, 'START_ABORTED')) {
+            process.exitCode = ExitCode.Ok;
+            return;
+          }
+          throw err;
+        } finally {
+          process.off('SIGINT', onStartupSignal);
+          process.off('SIGTERM', onStartupSignal);
+        }
         const seed = faultsSeed ?? faults?.seed;
         const proxy = faults
           ? await startFaultProxy({
