@@ -10,6 +10,7 @@ import {
   createClient,
   type Logger,
   noopLogger,
+  resolveEndpoint,
   resolveServiceConfig,
   systemClock,
 } from '@awskit/core';
@@ -67,6 +68,29 @@ interface AwsCredentialIdentity {
   expiration?: Date;
 }
 
+/**
+ * The endpoint URL a service's client will use (`undefined` for AWS's own), for cache keys. Resolution failures
+ * are left to the real call to report.
+ */
+async function endpointOf(
+  service: 'sts' | 'ecr' | 'ecrpublic',
+  options: EcrClientOptions,
+  region: string,
+): Promise<string | undefined> {
+  if (options.endpoint) return options.endpoint;
+  return (await resolveEndpoint(service, { ...options, region }).catch(() => undefined))?.url;
+}
+
+/** The principal hash of an identity (from the cache, or computed from its ARN). */
+function principalOf(identity: CallerIdentity): string {
+  if (identity.principal) return identity.principal;
+  if (identity.arn) return principalHash(identity.arn);
+  throw new EcrAuthError(
+    EcrAuthErrorCode.NoAuthorizationData,
+    'The caller identity has neither an ARN nor a principal',
+  );
+}
+
 function isProvider(c: NonNullable<ClientOptions['credentials']>): c is () => Promise<AwsCredentialIdentity> {
   return typeof c === 'function';
 }
@@ -120,15 +144,15 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
   return {
     async getCallerIdentity(): Promise<CallerIdentity> {
       const creds = await resolveCredentials();
-      const key = cache ? identityCacheKey(creds) : undefined;
+      const region = clientOptions.region ?? ECR_PUBLIC_REGION;
+      const key = cache ? identityCacheKey(creds, await endpointOf('sts', clientOptions, region)) : undefined;
       if (cache && key) {
         const hit = await cache.getIdentity(key).catch(() => undefined);
         if (hit && hit.expiresAt > clock.now()) {
           logger.debug('caller identity from cache', { account: hit.account });
-          return { arn: hit.arn, account: hit.account };
+          return { principal: hit.principal, account: hit.account };
         }
       }
-      const region = clientOptions.region ?? ECR_PUBLIC_REGION;
       let out: { Arn?: string; Account?: string };
       try {
         const sts = await client(STSClient, region);
@@ -141,13 +165,17 @@ export function createSdkTokenSource(options: SdkTokenSourceOptions = {}): Token
           EcrAuthErrorCode.NoAuthorizationData,
           'STS GetCallerIdentity returned no ARN/account',
         );
-      const identity = { arn: out.Arn, account: out.Account };
+      const identity = { arn: out.Arn, account: out.Account, principal: principalHash(out.Arn) };
       logger.debug('caller identity from STS', { account: identity.account });
       if (cache && key) {
         const now = clock.now();
         const credExpiry = creds.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
         await cache
-          .setIdentity(key, { ...identity, expiresAt: Math.min(credExpiry, now + IDENTITY_TTL_MS) })
+          .setIdentity(key, {
+            principal: identity.principal,
+            account: identity.account,
+            expiresAt: Math.min(credExpiry, now + IDENTITY_TTL_MS),
+          })
           .catch((e: Error) => logger.warn('could not write the ECR token cache', { error: e.message }));
       }
       return identity;
@@ -333,21 +361,30 @@ export async function getAuthorization(options: GetAuthorizationOptions = {}): P
   const identity = await source.getCallerIdentity().catch((e: unknown) => {
     throw explainAwsError(e, { operation: 'GetCallerIdentity', region });
   });
-  const principal = principalHash(identity.arn);
+  const principal = principalOf(identity);
+  const endpoint = options.tokenSource
+    ? options.endpoint
+    : await endpointOf(options.public ? 'ecrpublic' : 'ecr', clientOptionsOf(options), region);
   const ids = options.public ? [] : registryIds.length ? [...new Set(registryIds)] : [identity.account];
   const wanted: Wanted[] = options.public
     ? [
         {
           service: 'ecr-public',
           region,
-          key: tokenCacheKey({ principalArn: identity.arn, service: 'ecr-public', region }),
+          key: tokenCacheKey({ principal, service: 'ecr-public', region, ...(endpoint ? { endpoint } : {}) }),
         },
       ]
     : ids.map((registryId) => ({
         service: 'ecr' as const,
         registryId,
         region,
-        key: tokenCacheKey({ principalArn: identity.arn, service: 'ecr', region, registryId }),
+        key: tokenCacheKey({
+          principal,
+          service: 'ecr',
+          region,
+          registryId,
+          ...(endpoint ? { endpoint } : {}),
+        }),
       }));
 
   const results = new Map<Wanted, EcrAuthorization>();
@@ -515,9 +552,7 @@ export async function listCachedAuthorizations(
     options.tokenSource ?? createSdkTokenSource({ ...clientOptionsOf(options), cache, clock, logger });
   const identity = await source.getCallerIdentity();
   const now = clock.now();
-  return (await cache.listTokens(principalHash(identity.arn)))
-    .filter((e) => e.expiresAt > now)
-    .map(fromEntry);
+  return (await cache.listTokens(principalOf(identity))).filter((e) => e.expiresAt > now).map(fromEntry);
 }
 
 /** Options for {@link resolveDefaultRegistry}. */

@@ -22,9 +22,13 @@ export interface TokenCacheEntry {
   expiresAt: number;
 }
 
-/** A cached caller identity, keyed by a hash of the access key id (never the key itself). */
+/**
+ * A cached caller identity, keyed by a hash of the endpoint and the access key id (never the key itself). The
+ * principal ARN is stored only as its {@link principalHash}.
+ */
 export interface IdentityCacheEntry {
-  arn: string;
+  /** {@link principalHash} of the principal ARN (the ARN itself is never written). */
+  principal: string;
   account: string;
   /** Epoch ms after which the mapping is not trusted (the credentials' expiry, at most 12 h). */
   expiresAt: number;
@@ -49,27 +53,48 @@ export function principalHash(principalArn: string): string {
 }
 
 /**
- * The cache key of a token: a sha256 over principal ARN, service, region and registry id. Keyed by the principal
- * rather than the access key (amazon-ecr-credential-helper #269), so a new session of the same assumed role or SSO
- * user hits the cache. Holds no key material and reveals nothing without the inputs.
+ * The cache key of a token: a sha256 over the endpoint, the principal (hash), service, region and registry id.
+ * Keyed by the principal rather than the access key (amazon-ecr-credential-helper #269), so a new session of the
+ * same assumed role or SSO user hits the cache; and by the ECR endpoint, so a token from a local emulator is never
+ * served for the real registry (or the reverse). Holds no key material and reveals nothing without the inputs.
  */
 export function tokenCacheKey(input: {
-  principalArn: string;
+  /** {@link principalHash} of the caller's ARN. */
+  principal: string;
   service: EcrService;
   region: string;
   registryId?: string;
+  /** ECR endpoint URL; `undefined` for AWS's own endpoint. */
+  endpoint?: string;
 }): string {
   return sha256(
-    JSON.stringify([CACHE_VERSION, input.principalArn, input.service, input.region, input.registryId ?? '']),
+    JSON.stringify([
+      CACHE_VERSION,
+      'token',
+      input.endpoint ?? '',
+      input.principal,
+      input.service,
+      input.region,
+      input.registryId ?? '',
+    ]),
   );
 }
 
-/** The cache key of an identity: sha256 of the access key id (+ session token hash). The key id is not recoverable. */
-export function identityCacheKey(credentials: { accessKeyId: string; sessionToken?: string }): string {
+/**
+ * The cache key of an identity: sha256 of the STS endpoint, the access key id and a hash of the session token. The
+ * key id is not recoverable; the endpoint is part of the key because the same key answers as different principals
+ * at different endpoints (a real key sent to a local emulator maps to the emulator's account).
+ */
+export function identityCacheKey(
+  credentials: { accessKeyId: string; sessionToken?: string },
+  /** STS endpoint URL; `undefined` for AWS's own endpoint. */
+  endpoint?: string,
+): string {
   return sha256(
     JSON.stringify([
       CACHE_VERSION,
       'identity',
+      endpoint ?? '',
       credentials.accessKeyId,
       credentials.sessionToken ? sha256(credentials.sessionToken) : '',
     ]),
@@ -138,7 +163,8 @@ function validToken(v: unknown): v is { version: number; entry: TokenCacheEntry 
 function validIdentity(v: unknown): v is { version: number; entry: IdentityCacheEntry } {
   if (!isObject(v) || v.version !== CACHE_VERSION || !isObject(v.entry)) return false;
   const e = v.entry;
-  return typeof e.arn === 'string' && typeof e.account === 'string' && typeof e.expiresAt === 'number';
+  // An entry of the earlier format (clear-text `arn`) fails this and is deleted on first read.
+  return typeof e.principal === 'string' && typeof e.account === 'string' && typeof e.expiresAt === 'number';
 }
 
 /**

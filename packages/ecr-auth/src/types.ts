@@ -54,10 +54,15 @@ export interface EcrAuthorization {
   fromCache: boolean;
 }
 
-/** The caller, from STS GetCallerIdentity. */
+/** The caller, from STS GetCallerIdentity (or the identity cache). At least one of `arn` and `principal` is set. */
 export interface CallerIdentity {
-  /** Principal ARN (`arn:aws:iam::…:user/x`, `arn:aws:sts::…:assumed-role/Role/session`). */
-  arn: string;
+  /**
+   * Principal ARN (`arn:aws:iam::…:user/x`, `arn:aws:sts::…:assumed-role/Role/session`). Absent when the identity
+   * came from the cache, which stores only its hash.
+   */
+  arn?: string;
+  /** `principalHash(arn)`. @default computed from `arn` */
+  principal?: string;
   /** 12-digit account id. */
   account: string;
 }
