@@ -94,6 +94,49 @@ describe('awskit iam rotate-key', () => {
     expect(shown.stdout).toContain(secret2);
   });
 
+  // Issue 14: the resume/rollback paths (debug logging on) print no secret either.
+  it('--resume and --rollback of an interrupted rotation print no secret, even with --verbose', async () => {
+    /** An interrupted rotation: a new key exists and is journaled ('created'), the file still holds the old one. */
+    const interrupted = async () => {
+      const s = await setup();
+      const k = (await admin.send(new CreateAccessKeyCommand({ UserName: s.userName }))).AccessKey!;
+      const backupFile = `${s.credentials}.awskit-backup.work`;
+      writeFileSync(backupFile, s.text, { mode: 0o600 });
+      const journal = {
+        version: 1,
+        state: 'created',
+        profile: 'work',
+        credentialsFile: s.credentials,
+        backupFile,
+        startedAt: new Date().toISOString(),
+        userName: s.userName,
+        userArn: `arn:aws:iam::123456789012:user/${s.userName}`,
+        oldAccessKeyId: s.keyId,
+        keyIdsBefore: [s.keyId],
+        oldKeyAction: 'deactivate',
+        newAccessKeyId: k.AccessKeyId!,
+        newSecretAccessKey: k.SecretAccessKey!,
+      };
+      writeFileSync(`${s.credentials}.awskit-rotate.work.json`, JSON.stringify(journal), { mode: 0o600 });
+      return { ...s, newSecret: k.SecretAccessKey! };
+    };
+    const r = await interrupted();
+    const rolledBack = r.iam(['rotate-key', '--rollback', '--verbose']);
+    expect(rolledBack.code, rolledBack.stderr).toBe(0);
+    expect(rolledBack.stdout).toContain('Rolled back');
+    expect(readFileSync(r.credentials, 'utf8')).toBe(r.text);
+    for (const secret of [r.secret, r.newSecret])
+      expect(rolledBack.stdout + rolledBack.stderr).not.toContain(secret);
+
+    const f = await interrupted();
+    const resumed = f.iam(['rotate-key', '--resume', '--verbose', '--verify-delay-ms', '10']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('Finished the rotation');
+    expect(readFileSync(f.credentials, 'utf8')).toContain(f.newSecret);
+    for (const secret of [f.secret, f.newSecret])
+      expect(resumed.stdout + resumed.stderr).not.toContain(secret);
+  });
+
   it('--mfa-code signs with an MFA session; --mfa without a terminal is a usage error', async () => {
     const s = await setup();
     expect(s.iam(['rotate-key', '--yes', '--mfa'], '').code).toBe(2);
