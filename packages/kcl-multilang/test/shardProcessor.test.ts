@@ -14,7 +14,7 @@ const SHARD = 'shardId-000000000000';
 const RECORDER = join(FIXTURES, 'recorder.cjs');
 
 /** A checkpointer that records positions and can be told to refuse. */
-function fakeCheckpointer(refuse?: () => Error) {
+function fakeCheckpointer(refuse?: () => Error | undefined) {
   const calls: (ExtendedSequenceNumber | undefined)[] = [];
   const cp: Checkpointer = {
     checkpoint: async (p) => {
