@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerEcr } from './ecr';
 import { registerEnv } from './env';
 import { registerIam } from './iam';
+import { registerKcl } from './kcl';
 import { registerKinesisPut } from './kinesisPut';
 import { registerKinesisTail } from './kinesisTail';
 import { registerLocal } from './local';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
     .description('Put records into and tail Kinesis streams (KPL-style producer, KCL-style consumer)');
   registerKinesisPut(kinesis);
   registerKinesisTail(kinesis);
+  registerKcl(program);
   registerEcr(program);
   registerIam(program);
   registerLocalstack(program);
