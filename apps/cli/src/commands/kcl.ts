@@ -18,14 +18,20 @@ export function registerKcl(program: Command): void {
   kcl
     .command('run')
     .description(
-      'Consume a stream with a KCL .properties file: one child process per leased shard (executableName), spoken to\nover stdin/stdout with the KCL MultiLang protocol; leases and checkpoints in the KCL lease table.',
+      'Consume a stream with a KCL .properties file: one child process per leased shard (executableName), spoken to over stdin/stdout with the KCL MultiLang protocol; leases and checkpoints in the KCL lease table.',
     )
     .argument('[file]', 'the .properties file (same as -p)')
     .option('-p, --properties <file>', 'the KCL .properties file (as for kcl-bootstrap / MultiLangDaemon)')
-    .option('--processing-timeout <ms>', 'kill a processor silent this long and restart its shard (default: timeoutInSeconds, else 300000)')
+    .option(
+      '--processing-timeout <ms>',
+      'kill a processor silent this long and restart its shard (default: timeoutInSeconds, else 300000)',
+    )
     .option('-j, --java <path>', 'accepted for kcl-bootstrap compatibility; ignored (no Java needed)')
     .option('-c, --jar-path <dir>', 'accepted for kcl-bootstrap compatibility; ignored')
-    .option('-l, --log-configuration <file>', 'accepted for kcl-bootstrap compatibility; ignored (use -v / -q)')
+    .option(
+      '-l, --log-configuration <file>',
+      'accepted for kcl-bootstrap compatibility; ignored (use -v / -q)',
+    )
     .option('-e, --execute', 'accepted for kcl-bootstrap compatibility; always runs')
     .addHelpText(
       'after',
@@ -53,7 +59,9 @@ Examples:
       if (opts.processingTimeout !== undefined) {
         processingTimeoutMs = Number(opts.processingTimeout);
         if (!Number.isInteger(processingTimeoutMs) || processingTimeoutMs <= 0)
-          throw new UsageError(`--processing-timeout must be a positive integer (ms), got "${opts.processingTimeout}"`);
+          throw new UsageError(
+            `--processing-timeout must be a positive integer (ms), got "${opts.processingTimeout}"`,
+          );
       }
       for (const [flag, v] of [
         ['--java', opts.java],
