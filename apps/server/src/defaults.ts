@@ -9,4 +9,12 @@ export const SERVER_DEFAULTS = {
   /** The server holds less than the producer's 64 MiB default: it answers 429 long before memory is a worry. */
   maxBufferedBytes: 32 * 1024 * 1024,
   workers: 1,
+  /** A request (headers and body) not complete within this is answered 408 and its socket closed. */
+  requestTimeoutMs: 30_000,
+  /** Open dashboard event streams; more are answered 503. */
+  maxSseClients: 100,
+  /** An event-stream client with more than this waiting to be sent is not reading: it is dropped. */
+  sseMaxBufferedBytes: 1024 * 1024,
+  /** How long a /readyz result is reused (concurrent checks share one run as well). */
+  readyCacheMs: 2_000,
 } as const;

@@ -6,6 +6,27 @@ import type { Problem } from './errors.js';
 const MAX_PARTITION_KEY_CHARS = 256;
 const MAX_RECORD_BYTES = 1_048_576;
 
+/** Deepest JSON nesting an event may have; deeper bodies are a 400 (they would overflow the stack later). */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `text` nests arrays/objects deeper than `max` (a linear scan that skips strings; no parsing). */
+export function jsonDepthExceeds(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** How the partition key of each record is chosen. */
 export type PartitionKeySource =
   | { kind: 'fixed'; value: string }
@@ -105,6 +126,13 @@ export function parseBody(
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.trim();
       if (!line) continue;
+      if (jsonDepthExceeds(line)) {
+        problems.push({
+          path: `line ${i + 1}`,
+          message: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels`,
+        });
+        continue;
+      }
       try {
         items.push({ value: JSON.parse(line), text: line });
       } catch (e) {

@@ -1,3 +1,4 @@
+import { isLoopbackHostname } from '@awskit/local';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { type Problem, ServerOptionsError } from './errors.js';
 import type { ServerOptions } from './types.js';
@@ -26,8 +27,17 @@ export function validateServerOptions(o: ServerOptions): void {
   int('maxRecordsPerRequest', o.maxRecordsPerRequest, 1, 1_000_000);
   int('retryAfterSeconds', o.retryAfterSeconds, 0, 3_600);
   int('dashboardIntervalMs', o.dashboardIntervalMs, 100, 60_000);
+  int('requestTimeoutMs', o.requestTimeoutMs, 100, 3_600_000);
+  int('maxSseClients', o.maxSseClients, 1, 100_000);
+  int('sseMaxBufferedBytes', o.sseMaxBufferedBytes, 1, 1024 * 1024 * 1024);
+  int('readyCacheMs', o.readyCacheMs, 0, 3_600_000);
   if (o.host !== undefined && (typeof o.host !== 'string' || !o.host))
     bad('host', 'must be a host name or address');
+  else if (o.host !== undefined && !isLoopbackHostname(o.host) && !o.token && o.insecure !== true)
+    bad(
+      'host',
+      `"${o.host}" exposes ingest and the dashboard to the network without a token: set a token (--token / AWSKIT_SERVER_TOKEN), or pass --insecure (insecure: true) if you really mean it`,
+    );
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token.length < 8))
     bad('token', 'must be at least 8 characters');
   if (o.partitionKeyField !== undefined && (typeof o.partitionKeyField !== 'string' || !o.partitionKeyField))

@@ -12,13 +12,14 @@ import {
   toAwskitError,
 } from '@awskit/core';
 import { KinesisProducer } from '@awskit/kinesis-producer';
+import { createRequestGuard, isLoopbackHostname } from '@awskit/local';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { bearerToken, tokenMatches } from './auth.js';
 import { ConsumerPool, errorText } from './consumers.js';
 import { DashboardStateBuilder, type IngestStream } from './dashboardState.js';
 import { SERVER_DEFAULTS } from './defaults.js';
 import { type Problem, ServerError } from './errors.js';
-import { parseBody, partitionKeySource, toUserRecords } from './ingest.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, parseBody, partitionKeySource, toUserRecords } from './ingest.js';
 import { validateServerOptions } from './options.js';
 import { RateMeter } from './rate.js';
 import type { DashboardState, ServerOptions } from './types.js';
@@ -63,6 +64,16 @@ const NDJSON_TYPES = [
   'application/x-jsonlines',
 ];
 const READY_TIMEOUT_MS = 3_000;
+/** Kinesis stream names have up to 128 characters; the router's default parameter limit is 100. */
+const MAX_PARAM_LENGTH = 1_024;
+const PLUS_JSON = /^application\/[a-z0-9!#$&^_.-]+\+json$/i;
+
+/** One readiness check as shown on /readyz: never the AWS error text (it names accounts, ARNs, principals). */
+interface ReadyCheck {
+  ok: boolean;
+  /** A short code (`STREAM_NOT_FOUND`, `ACCESS_DENIED`, `stream is CREATING`...). */
+  error?: string;
+}
 
 function loadDashboard(): Map<string, { body: string; type: string }> {
   const dir = new URL('../dashboard/', import.meta.url);
@@ -144,8 +155,43 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   let closing = false;
 
   const dashboard = loadDashboard();
-  const app = Fastify({ logger: false, bodyLimit: o.bodyLimitBytes, return503OnClosing: true });
+  if (!isLoopbackHostname(o.host) && !options.token)
+    logger.warn(
+      `!!! SERVING ON ${o.host} WITHOUT A TOKEN (--insecure): anyone who can reach this interface can ingest into ${[...streams.keys()].join(', ') || 'your streams'} and read the dashboard. Set --token unless this network is yours alone. !!!`,
+    );
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimitBytes,
+    return503OnClosing: true,
+    // A slow or stalled client is answered 408 and closed; Node checks open requests once a second.
+    requestTimeout: o.requestTimeoutMs,
+    http: {
+      requestTimeout: o.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, o.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, o.requestTimeoutMs),
+    },
+    // close() has already drained ingest and flushed the producers: drop whatever connection is still open.
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
   app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // JSON and application/*+json: refuse deep nesting before parsing (deep values overflow the stack later on).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  const parseJson: ReturnType<typeof app.getDefaultJsonParser> = (req, body, done) => {
+    if (jsonDepthExceeds(String(body), MAX_JSON_DEPTH))
+      return done(
+        Object.assign(new Error(`JSON is nested deeper than ${MAX_JSON_DEPTH} levels`), {
+          statusCode: 400,
+          code: 'JSON_TOO_DEEP',
+        }),
+        undefined,
+      );
+    defaultJson(req, body, done);
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser(PLUS_JSON, { parseAs: 'string' }, parseJson);
+  const guard = createRequestGuard({ boundHost: o.host });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
@@ -162,6 +208,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
       return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', err.message, {
         hint: 'Send application/json (an array of events) or application/x-ndjson (one event per line).',
       });
+    if (err.code === 'JSON_TOO_DEEP') return sendError(reply, 400, 'INVALID_BODY', err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       return sendError(reply, err.statusCode, 'BAD_REQUEST', err.message);
     logger.error('request failed', { error: errorText(err) });
@@ -171,14 +218,25 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
     sendError(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url}`),
   );
 
+  const authorized = (
+    req: { method: string; headers: { authorization?: string }; query: unknown },
+    path: string,
+  ) => {
+    if (!options.token) return true;
+    const q = req.query as Record<string, string | undefined> | undefined;
+    const presented =
+      bearerToken(req.headers.authorization) ??
+      (req.method === 'GET' && path.startsWith('/api/') ? q?.token : undefined);
+    return tokenMatches(options.token, presented);
+  };
+
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0]!;
+    // DNS rebinding (a foreign Host while bound to loopback) and cross-site browser requests, before anything else.
+    const rejected = guard(req.headers);
+    if (rejected) return sendError(reply, rejected.status, rejected.code, rejected.message);
     if (options.token && !PUBLIC_PATHS.has(path)) {
-      const q = req.query as Record<string, string | undefined> | undefined;
-      const presented =
-        bearerToken(req.headers.authorization) ??
-        (req.method === 'GET' && path.startsWith('/api/') ? q?.token : undefined);
-      if (!tokenMatches(options.token, presented)) {
+      if (!authorized(req, path)) {
         reply.header('www-authenticate', 'Bearer');
         return sendError(reply, 401, 'UNAUTHORIZED', 'Missing or wrong bearer token', {
           hint: 'Send `Authorization: Bearer <token>` (the token given with --token or AWSKIT_SERVER_TOKEN).',
@@ -200,8 +258,17 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
-    const checks: Record<string, { ok: boolean; error?: string }> = {};
+  // One check at a time, reused for readyCacheMs: N probes cost one DescribeStreamSummary per stream, not N.
+  let readyCache: { at: number; checks: Record<string, ReadyCheck> } | undefined;
+  let readyRun: Promise<Record<string, ReadyCheck>> | undefined;
+  const failure = (name: string, e: unknown, service: 'kinesis' | 'dynamodb'): ReadyCheck => {
+    const err = toAwskitError(e, { service });
+    // The AWS text (account ids, ARNs, principals) goes to the log, never into the public answer.
+    logger.warn(`readiness check ${name} failed`, { error: err.message });
+    return { ok: false, error: err.code };
+  };
+  const runChecks = async (): Promise<Record<string, ReadyCheck>> => {
+    const checks: Record<string, ReadyCheck> = {};
     const signal = () => AbortSignal.timeout(READY_TIMEOUT_MS);
     const names = new Set([...streams.keys(), ...pools.map((p) => p.stream)]);
     await Promise.all([
@@ -216,7 +283,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
               ? { ok: true }
               : { ok: false, error: `stream is ${status}` };
         } catch (e) {
-          checks[`kinesis:${name}`] = { ok: false, error: toAwskitError(e, { service: 'kinesis' }).message };
+          checks[`kinesis:${name}`] = failure(`kinesis:${name}`, e, 'kinesis');
         }
       }),
       (async () => {
@@ -228,15 +295,35 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
           else await dynamo.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: signal() });
           checks.dynamodb = { ok: true };
         } catch (e) {
-          checks.dynamodb = { ok: false, error: toAwskitError(e, { service: 'dynamodb' }).message };
+          checks.dynamodb = failure('dynamodb', e, 'dynamodb');
         }
       })(),
     ]);
+    return checks;
+  };
+  const awsChecks = async (): Promise<Record<string, ReadyCheck>> => {
+    if (readyCache && Date.now() - readyCache.at < o.readyCacheMs) return readyCache.checks;
+    readyRun ??= runChecks()
+      .then((checks) => {
+        readyCache = { at: Date.now(), checks };
+        return checks;
+      })
+      .finally(() => {
+        readyRun = undefined;
+      });
+    return readyRun;
+  };
+
+  app.get('/readyz', async (req, reply) => {
+    const checks: Record<string, ReadyCheck> = { ...(await awsChecks()) };
     if (pools.length)
       checks.consumers = consumersStarted ? { ok: true } : { ok: false, error: 'consumers not started' };
     if (closing) checks.server = { ok: false, error: 'shutting down' };
     const ready = Object.values(checks).every((c) => c.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    const status = ready ? 'ready' : 'not ready';
+    reply.header('cache-control', 'no-store').code(ready ? 200 : 503);
+    // With a token, only its holders see which check failed; everyone else gets ok/failed.
+    return authorized(req, '/readyz') ? reply.send({ status, checks }) : reply.send({ status });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -252,16 +339,34 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   // Live dashboard: one timer builds the state once per tick and writes it to every open event stream.
   const sseClients = new Set<ServerResponse>();
   let sseTimer: NodeJS.Timeout | undefined;
+  /** Writes to an event-stream client, or drops it when it is not reading (its backlog is over the limit). */
+  const sseWrite = (c: ServerResponse, payload: string) => {
+    if (c.destroyed || !sseClients.has(c)) return;
+    if (c.writableLength > o.sseMaxBufferedBytes) {
+      sseClients.delete(c);
+      metrics.increment('awskit_server_sse_dropped_total', 1, { reason: 'slow' });
+      logger.warn('dropped a dashboard client that does not read', { bufferedBytes: c.writableLength });
+      c.destroy();
+      return;
+    }
+    c.write(payload);
+  };
   const broadcast = async () => {
     if (sseClients.size === 0) return;
     try {
       const payload = `event: state\ndata: ${JSON.stringify(await builder.build())}\n\n`;
-      for (const c of sseClients) c.write(payload);
+      for (const c of sseClients) sseWrite(c, payload);
     } catch (e) {
       logger.warn('dashboard state failed', { error: errorText(e) });
     }
   };
   app.get('/api/events', (req, reply) => {
+    if (sseClients.size >= o.maxSseClients) {
+      reply.header('retry-after', String(o.retryAfterSeconds * 5));
+      return sendError(reply, 503, 'TOO_MANY_CLIENTS', `${o.maxSseClients} dashboards are open already`, {
+        hint: 'Close another dashboard tab, or poll /api/state.',
+      });
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -274,7 +379,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
     sseClients.add(res);
     req.raw.on('close', () => sseClients.delete(res));
     void builder.build().then(
-      (s) => res.write(`event: state\ndata: ${JSON.stringify(s)}\n\n`),
+      (s) => sseWrite(res, `event: state\ndata: ${JSON.stringify(s)}\n\n`),
       () => {},
     );
     if (!sseTimer) {

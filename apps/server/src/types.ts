@@ -40,8 +40,15 @@ export interface ConsumeOptions {
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
-  /** Interface to bind; set `0.0.0.0` only behind a token and a firewall. @default '127.0.0.1' */
+  /**
+   * Interface to bind. A non-loopback interface needs `token` (or `insecure: true`, which logs a loud warning).
+   * While bound to loopback, requests must name a loopback host (DNS-rebinding guard); cross-site browser requests
+   * are refused on any interface.
+   * @default '127.0.0.1'
+   */
   host?: string;
+  /** Accept a non-loopback `host` without a token (anyone who can reach it can ingest). @default false */
+  insecure?: boolean;
   /** Port; 0 picks a free one. @default 8080 */
   port?: number;
   /** How AWS clients are built (profile, region, endpoint, local...). @default {} (the usual AWS resolution) */
@@ -64,6 +71,14 @@ export interface ServerOptions {
   consume?: ConsumeOptions;
   /** How often the dashboard state is pushed over SSE. @default 1_000 */
   dashboardIntervalMs?: number;
+  /** A request (headers and body) not complete within this is answered 408 and closed. @default 30_000 */
+  requestTimeoutMs?: number;
+  /** Most open dashboard event streams; more are answered 503. @default 100 */
+  maxSseClients?: number;
+  /** An event-stream client with more than this many bytes waiting is dropped. @default 1_048_576 */
+  sseMaxBufferedBytes?: number;
+  /** How long a `/readyz` result is reused; concurrent probes share one check. @default 2_000 */
+  readyCacheMs?: number;
   /** @default noopLogger */
   logger?: Logger;
   /** Registry producers, consumers and the server write to; served at `/metrics`. @default a new registry */
