@@ -52,7 +52,14 @@ export class ChildSession {
     this.o = options;
     this.shardId = options.shardId;
     const [file, ...args] = options.command;
-    this.proc = spawn(file!, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Own process group: a Ctrl-C in the terminal reaches only the daemon, which then gives each child its
+    // shutdownRequested. A child outliving a killed daemon still ends: its stdin closes.
+    this.proc = spawn(file!, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     let markClosed!: () => void;
     this.closed = new Promise<void>((resolve) => {
       markClosed = resolve;

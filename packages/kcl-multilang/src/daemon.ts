@@ -208,7 +208,6 @@ export class MultiLangDaemon {
       // A LeaseLostError thrown to restart a shard is not an error worth a line; the rest is.
       this.logger.warn('consumer error', { shardId, error: e instanceof Error ? e.message : String(e) });
     });
-    consumer.on('leaseAcquired', (shardId) => this.logger.info('lease acquired', { shardId }));
     consumer.on('leaseLost', (shardId) => this.logger.info('lease lost', { shardId }));
     consumer.on('shardEnded', (shardId, children) => this.logger.info('shard ended', { shardId, children }));
     this.consumer = consumer;
