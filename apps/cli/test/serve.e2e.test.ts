@@ -5,7 +5,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
 import { createTestStream, localAwsEndpoint, testClientOptions } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
-import { startCli } from './helpers';
+import { runCli, startCli } from './helpers';
 
 describe('awskit serve (bundled CLI against the local AWS)', () => {
   it('ingests over HTTP, runs the handler module on every event, and stops cleanly on SIGTERM', async () => {
@@ -58,5 +58,53 @@ describe('awskit serve (bundled CLI against the local AWS)', () => {
     expect((await fetch(new URL('/healthz', url))).status).toBe(200);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
+  });
+});
+
+describe('awskit serve --host (issue 14 item 11)', () => {
+  it('refuses a non-loopback --host without --token as a usage error, naming --insecure', () => {
+    const r = runCli([
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+      '--stream',
+      'orders',
+      '--region',
+      'us-east-1',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/host: "0\.0\.0\.0" exposes ingest/);
+    expect(r.stderr).toContain('--insecure');
+  });
+
+  it('with --insecure it starts on 0.0.0.0 and warns loudly', async () => {
+    const kinesis = await createClient(KinesisClient, testClientOptions());
+    const stream = await createTestStream(kinesis);
+    kinesis.destroy();
+    const run = startCli(
+      [
+        'serve',
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--insecure',
+        '--stream',
+        stream,
+        '--endpoint-url',
+        localAwsEndpoint(),
+        '--region',
+        'us-east-1',
+      ],
+      /Ctrl-C/,
+      { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    );
+    await run.ready;
+    run.child.kill('SIGTERM');
+    const code = await run.exited;
+    expect(run.output().stderr).toMatch(/WITHOUT A TOKEN/);
+    expect(code, JSON.stringify(run.output())).toBe(0);
   });
 });

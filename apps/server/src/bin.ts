@@ -17,6 +17,7 @@ Usage: awskit-server [options]          (same as \`awskit serve\`)
   --host <addr>              interface (default 127.0.0.1)
   --port <n>                 port (default 8080)
   --token <token>            require Authorization: Bearer <token> (env AWSKIT_SERVER_TOKEN)
+  --insecure                 allow a non-loopback --host without --token (prints a loud warning)
   --body-limit <bytes>       largest request body (default 5 MiB)
   --profile, --region, --endpoint-url, --local   AWS resolution as everywhere in awskit
   --demo                     start a local AWS, my-event-dev, a demo handler, two workers and a demo load
@@ -37,6 +38,7 @@ function parseFlags() {
         host: { type: 'string' },
         port: { type: 'string' },
         token: { type: 'string' },
+        insecure: { type: 'boolean' },
         'body-limit': { type: 'string' },
         profile: { type: 'string' },
         region: { type: 'string' },
@@ -76,6 +78,7 @@ try {
       ...(values.host ? { host: values.host } : {}),
       ...(values.port ? { port: values.port } : {}),
       ...(values.token ? { token: values.token } : {}),
+      ...(values.insecure ? { insecure: true } : {}),
       ...(values['body-limit'] ? { bodyLimit: values['body-limit'] } : {}),
       ...(values.profile ? { profile: values.profile } : {}),
       ...(values.region ? { region: values.region } : {}),

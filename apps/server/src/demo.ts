@@ -43,6 +43,8 @@ export interface DemoOptions {
   loadPerSecond?: number;
   /** Bearer token for the server. */
   token?: string;
+  /** Allow a non-loopback `host` without a token (see `ServerOptions.insecure`). @default false */
+  insecure?: boolean;
   /** @default noopLogger */
   logger?: Logger;
 }
@@ -116,6 +118,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       },
       logger,
       ...(options.token ? { token: options.token } : {}),
+      ...(options.insecure ? { insecure: true } : {}),
     });
     const srv = server;
     let sent = 0;

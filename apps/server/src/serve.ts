@@ -13,6 +13,8 @@ export interface ServeFlags {
   port?: string;
   stream?: string[];
   token?: string;
+  /** Allow a non-loopback host without a token. */
+  insecure?: boolean;
   handler?: string;
   consume?: string;
   workers?: string;
@@ -77,6 +79,7 @@ export async function serveFromFlags(
       ...(loadRate !== undefined ? { loadPerSecond: loadRate } : {}),
       load: flags.load ?? true,
       ...(token ? { token } : {}),
+      ...(flags.insecure ? { insecure: true } : {}),
       ...(logger ? { logger } : {}),
     });
     return {
@@ -129,6 +132,7 @@ export async function serveFromFlags(
     clientOptions,
     streams,
     ...(token ? { token } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
     ...(bodyLimit !== undefined ? { bodyLimitBytes: bodyLimit } : {}),
     ...((flags.partitionKeyField ?? e.partitionKeyField)
       ? { partitionKeyField: flags.partitionKeyField ?? e.partitionKeyField }

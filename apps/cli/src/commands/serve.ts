@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { cliLogger, ExitCode, type GlobalFlags, globalFlags, output } from '../context';
+import { cliLogger, ExitCode, type GlobalFlags, globalFlags, output, UsageError } from '../context';
 
 /** The part of `@awskit/server` this command uses (loaded lazily: fastify and the SDK stay out of `--help`). */
 interface ServerModule {
@@ -41,6 +41,7 @@ interface ServeOpts {
   host?: string;
   port?: string;
   token?: string;
+  insecure?: boolean;
   bodyLimit?: string;
   demo?: boolean;
   load: boolean;
@@ -61,7 +62,12 @@ async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
       ...(flags.local ? { local: true } : {}),
     },
     { logger: cliLogger(flags) },
-  );
+  ).catch((e: unknown) => {
+    // Bad flags (including a non-loopback --host without --token) are usage errors: exit 2.
+    const err = e as { code?: string; message?: string; hint?: string };
+    if (err?.code === 'INVALID_OPTIONS') throw new UsageError(err.message ?? String(e), err.hint);
+    throw e;
+  });
   output(
     flags,
     () =>
@@ -92,7 +98,11 @@ function addServeOptions(cmd: Command): Command {
   return cmd
     .option('--host <addr>', 'interface to bind (env AWSKIT_SERVER_HOST)', undefined)
     .option('--port <n>', 'port, 0 = any free port (env AWSKIT_SERVER_PORT; default 8080)')
-    .option('--token <token>', 'require Authorization: Bearer <token> (env AWSKIT_SERVER_TOKEN)');
+    .option('--token <token>', 'require Authorization: Bearer <token> (env AWSKIT_SERVER_TOKEN)')
+    .option(
+      '--insecure',
+      'allow a non-loopback --host without --token (anyone on the network can ingest; prints a warning)',
+    );
 }
 
 /** `awskit serve` (HTTP ingest, consumer workers, dashboard) and `awskit demo` (the same on a local AWS). */
