@@ -45,10 +45,11 @@ async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
   timeoutMs = 30_000,
+  context: () => string = () => '',
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${context().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -79,17 +79,21 @@ Examples:
         ...(processingTimeoutMs !== undefined ? { processingTimeoutMs } : {}),
       });
       let signal: NodeJS.Signals | undefined;
+      let signalAt = 0;
       let stopped!: () => void;
       const stop = new Promise<void>((resolve) => {
         stopped = resolve;
       });
       const onSignal = (s: NodeJS.Signals) => {
         if (signal) {
+          // The same signal to the process and its group (timeout(1), some supervisors) arrives twice at once.
+          if (performance.now() - signalAt < 1_000) return;
           // A second signal: do not wait for the processors any longer.
           logger.warn(`${s} again: exiting without waiting for the record processors`);
           process.exit(ExitCode.Interrupted);
         }
         signal = s;
+        signalAt = performance.now();
         logger.info(`${s}: stopping (processors get shutdownRequested, then leases are released)`);
         stopped();
       };
