@@ -205,7 +205,6 @@ export class MultiLangDaemon {
     };
     const consumer = new KinesisConsumer(consumerOptions);
     consumer.on('error', (e, shardId) => {
-      // A LeaseLostError thrown to restart a shard is not an error worth a line; the rest is.
       this.logger.warn('consumer error', { shardId, error: e instanceof Error ? e.message : String(e) });
     });
     consumer.on('leaseLost', (shardId) => this.logger.info('lease lost', { shardId }));

@@ -59,7 +59,7 @@ export function checkpointErrorName(e: unknown): string {
  * The consumer's `RecordProcessor` for one shard, bridged to a MultiLang child process: each callback becomes
  * one protocol action, answered by the child's `status`; checkpoint requests on the way go to the consumer's
  * checkpointer. A child that fails (exit, timeout, protocol error) is killed and counted, and the shard is handed
- * back so it restarts from its checkpoint with a new child (see {@link MultiLangShardProcessor.fail}).
+ * back so it restarts from its checkpoint with a new child (see `restart`).
  */
 export class MultiLangShardProcessor implements RecordProcessor {
   private readonly shardId: string;
@@ -236,7 +236,7 @@ export class MultiLangShardProcessor implements RecordProcessor {
     this.initialized = false;
     if (e instanceof ChildProcessFailedError) {
       this.c.onChildFailed(e);
-      this.c.logger.error('record processor failed; the shard restarts from its checkpoint', {
+      this.c.logger.error('record processor failed', {
         shardId: this.shardId,
         action: e.action,
         reason: e.reason,
