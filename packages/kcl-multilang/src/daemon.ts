@@ -229,7 +229,8 @@ export class MultiLangDaemon {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      await this.consumer?.stop();
+      if (!this.consumer) return;
+      await this.consumer.stop();
       const left = [...this.children];
       for (const c of left) c.kill();
       await Promise.all(left.map((c) => c.closed));
