@@ -280,3 +280,36 @@ describe('MultiLangDaemon with aws-kcl processors on the local AWS', () => {
     },
   );
 });
+
+describe('MultiLangDaemon restart semantics', () => {
+  it('a restarted processor gets every record after the checkpoint again, not only the batch that failed', async () => {
+    const stream = await createTestStream(kinesis, { shardCount: 1 });
+    const app = uniqueName('kclml');
+    const out = eventFile();
+    // Never checkpoints in processRecords: the lease checkpoint stays TRIM_HORIZON.
+    const { daemon, started } = startDaemon(
+      properties(stream, app),
+      {
+        KCL_TEST_OUT: out,
+        KCL_TEST_CHECKPOINT: 'none',
+        KCL_TEST_CRASH_ON: 'r7',
+      },
+      'w1',
+    );
+    await started;
+    const first = Array.from({ length: 5 }, (_, i) => ({ key: 'k', data: `r${i}` }));
+    await put(stream, first);
+    await waitFor('first batch processed', () => processed(readEvents(out)).length >= 5);
+    const second = Array.from({ length: 5 }, (_, i) => ({ key: 'k', data: `r${i + 5}` }));
+    await put(stream, second);
+    await waitFor('r9 processed', () => processed(readEvents(out)).some((r) => r.data === 'r9'), 40_000);
+    const ev = readEvents(out);
+    const inits = ev.filter((e) => e.action === 'initialize');
+    expect(inits.map((e) => e.sequenceNumber)).toEqual(['TRIM_HORIZON', 'TRIM_HORIZON']);
+    const secondChild = processed(ev)
+      .filter((r) => r.pid === inits[1]!.pid)
+      .map((r) => r.data);
+    expect(secondChild).toEqual([...first, ...second].map((i) => i.data));
+    expect(daemon.stats().childFailures.exit).toBe(1);
+  });
+});
