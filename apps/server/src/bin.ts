@@ -91,7 +91,6 @@ try {
     },
     { logger },
   );
-  process.stdout.write(`dashboard: ${serving.url}\n${serving.details.map((d) => `  ${d}\n`).join('')}`);
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);
@@ -104,6 +103,8 @@ try {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Announced only once a signal is handled: whoever reads the URL may send Ctrl-C at once.
+  process.stdout.write(`dashboard: ${serving.url}\n${serving.details.map((d) => `  ${d}\n`).join('')}`);
 } catch (e) {
   process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
   if (isAwskitError(e) && e.hint) process.stderr.write(`hint: ${e.hint}\n`);

@@ -159,6 +159,12 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
         };
         process.once('SIGINT', onStartupSignal);
         process.once('SIGTERM', onStartupSignal);
+        // The start-up handlers stay until the run-phase ones are in place: a signal is never left to the default
+        // action (killing the CLI without stopping the emulators), not even between the two phases.
+        const dropStartupHandlers = () => {
+          process.off('SIGINT', onStartupSignal);
+          process.off('SIGTERM', onStartupSignal);
+        };
         let aws: Awaited<ReturnType<typeof startLocalAws>>;
         try {
           aws = await startLocalAws({
@@ -175,14 +181,12 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
             ...(services ? { services: services as (typeof SERVICES)[number][] } : {}),
           });
         } catch (err) {
+          dropStartupHandlers();
           if (startupSignal && isAwskitError(err, 'START_ABORTED')) {
             process.exitCode = ExitCode.Ok;
             return;
           }
           throw err;
-        } finally {
-          process.off('SIGINT', onStartupSignal);
-          process.off('SIGTERM', onStartupSignal);
         }
         const seed = faultsSeed ?? faults?.seed;
         const proxy = faults
@@ -194,45 +198,22 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
               logger,
               ...(seed !== undefined ? { seed } : {}),
             }).catch(async (err: unknown) => {
+              dropStartupHandlers();
               await aws.stop();
               throw err;
             })
           : undefined;
+        if (startupSignal) {
+          // The signal came as the last emulator (or the proxy) finished starting: stop what started.
+          dropStartupHandlers();
+          await proxy?.close();
+          await aws.stop();
+          process.exitCode = ExitCode.Ok;
+          return;
+        }
         const clientEndpoint = proxy?.endpoint ?? aws.endpoint;
         const svc = aws.services();
         const failed = aws.initScripts().filter((s) => s.state === 'ERROR');
-        output(
-          flags,
-          () =>
-            [
-              `awskit local AWS ready in ${Date.now() - started} ms at ${aws.endpoint}`,
-              ...Object.entries(svc).map(([name, status]) => `  ${name.padEnd(9)} ${status}`),
-              ...aws.initScripts().map((s) => `  hook ${s.stage.toLowerCase()}/${s.name}: ${s.state}`),
-              ...(proxy
-                ? [
-                    '',
-                    `fault proxy at ${proxy.endpoint} -> ${aws.endpoint}: ${faults!.rules.length} rule(s), seed ${proxy.seed}`,
-                    `  replay this run with --faults-seed ${proxy.seed}`,
-                  ]
-                : []),
-              '',
-              `Use it: export AWS_ENDPOINT_URL=${clientEndpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${aws.region}`,
-              proxy
-                ? '   (the fault proxy; AWSKIT_LOCAL=1 and --local reach the local AWS without faults). Ctrl-C stops it.'
-                : '   or: AWSKIT_LOCAL=1 (awskit commands), --local (one command). Ctrl-C stops it.',
-            ].join('\n'),
-          {
-            endpoint: aws.endpoint,
-            region: aws.region,
-            services: svc,
-            init: aws.init(),
-            ...(proxy
-              ? { faults: { endpoint: proxy.endpoint, seed: proxy.seed, rules: faults!.rules.length } }
-              : {}),
-          },
-        );
-        if (failed.length)
-          logger.warn(`${failed.length} init script(s) failed: ${failed.map((s) => s.name).join(', ')}`);
         await new Promise<void>((resolve) => {
           let stopping = false;
           const stop = (why: string, code: number) => {
@@ -242,7 +223,9 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
             if (proxy && !flags.quiet) {
               const injected = Object.entries(proxy.counts()).filter(([, n]) => n > 0);
               process.stderr.write(
-                `faults injected (seed ${proxy.seed}): ${injected.length ? injected.map(([k, n]) => `${k}=${n}`).join(' ') : 'none'}\n`,
+                `faults injected (seed ${proxy.seed}): ${
+                  injected.length ? injected.map(([k, n]) => `${k}=${n}`).join(' ') : 'none'
+                }\n`,
               );
             }
             (proxy ? proxy.close() : Promise.resolve())
@@ -254,6 +237,48 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
           };
           process.once('SIGINT', () => stop('interrupted', ExitCode.Ok));
           process.once('SIGTERM', () => stop('terminated', ExitCode.Ok));
+          dropStartupHandlers();
+          // Ready is announced only once a signal is handled: whoever reads it may send Ctrl-C at once.
+          output(
+            flags,
+            () =>
+              [
+                `awskit local AWS ready in ${Date.now() - started} ms at ${aws.endpoint}`,
+                ...Object.entries(svc).map(([name, status]) => `  ${name.padEnd(9)} ${status}`),
+                ...aws.initScripts().map((s) => `  hook ${s.stage.toLowerCase()}/${s.name}: ${s.state}`),
+                ...(proxy
+                  ? [
+                      '',
+                      `fault proxy at ${proxy.endpoint} -> ${aws.endpoint}: ${
+                        faults!.rules.length
+                      } rule(s), seed ${proxy.seed}`,
+                      `  replay this run with --faults-seed ${proxy.seed}`,
+                    ]
+                  : []),
+                '',
+                `Use it: export AWS_ENDPOINT_URL=${clientEndpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${aws.region}`,
+                proxy
+                  ? '   (the fault proxy; AWSKIT_LOCAL=1 and --local reach the local AWS without faults). Ctrl-C stops it.'
+                  : '   or: AWSKIT_LOCAL=1 (awskit commands), --local (one command). Ctrl-C stops it.',
+              ].join('\n'),
+            {
+              endpoint: aws.endpoint,
+              region: aws.region,
+              services: svc,
+              init: aws.init(),
+              ...(proxy
+                ? {
+                    faults: {
+                      endpoint: proxy.endpoint,
+                      seed: proxy.seed,
+                      rules: faults!.rules.length,
+                    },
+                  }
+                : {}),
+            },
+          );
+          if (failed.length)
+            logger.warn(`${failed.length} init script(s) failed: ${failed.map((s) => s.name).join(', ')}`);
           aws.crashed.then((err) => {
             logger.error(err.message);
             stop('an emulator crashed', ExitCode.Failure);

@@ -68,12 +68,6 @@ async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
     if (err?.code === 'INVALID_OPTIONS') throw new UsageError(err.message ?? String(e), err.hint);
     throw e;
   });
-  output(
-    flags,
-    () =>
-      [`dashboard: ${serving.url}`, ...serving.details.map((d) => `  ${d}`), '  Ctrl-C stops it.'].join('\n'),
-    { url: serving.url, details: serving.details },
-  );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (why: string) => {
@@ -91,6 +85,15 @@ async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
     };
     process.once('SIGINT', () => stop('interrupted'));
     process.once('SIGTERM', () => stop('terminated'));
+    // Announced only once a signal is handled: whoever reads the URL may send Ctrl-C at once.
+    output(
+      flags,
+      () =>
+        [`dashboard: ${serving.url}`, ...serving.details.map((d) => `  ${d}`), '  Ctrl-C stops it.'].join(
+          '\n',
+        ),
+      { url: serving.url, details: serving.details },
+    );
   });
 }
 
