@@ -25,6 +25,23 @@ afterEach(async () => {
 const leases = async (dynamo: Awaited<ReturnType<typeof clients>>['dynamo'], app: string) =>
   new LeaseTable({ client: dynamo, tableName: app, sleep: async () => {} }).listLeases();
 
+/** A worker that adds the text of every record it gets to `seen`. */
+const reader = (
+  c: { kinesis: KinesisClient; dynamo: Parameters<typeof leases>[0] },
+  stream: string,
+  app: string,
+  initialPosition: 'TRIM_HORIZON' | 'LATEST',
+  seen: string[],
+) =>
+  newConsumer(c, {
+    streamName: stream,
+    applicationName: app,
+    initialPosition,
+    processor: (rs) => {
+      seen.push(...rs.map(text));
+    },
+  });
+
 /** The lowest and highest hash key of a 2-shard stream's halves, to aim records at one shard. */
 const LOW = '1';
 const HIGH = String(2n ** 128n - 2n);
@@ -68,14 +85,7 @@ describe('a failing batch is never checkpointed (defect 2)', () => {
 
     // The next worker gets every record again.
     const seen: string[] = [];
-    const w2 = newConsumer(c, {
-      streamName: stream,
-      applicationName: app,
-      initialPosition: 'TRIM_HORIZON',
-      processor: (rs) => {
-        seen.push(...rs.map(text));
-      },
-    });
+    const w2 = reader(c, stream, app, 'TRIM_HORIZON', seen);
     running.push(w2);
     await w2.start();
     await waitFor('all five redelivered', () => seen.length >= 5);
@@ -132,10 +142,7 @@ describe('a hung DynamoDB call does not keep a worker delivering a shard it lost
     const stream = await createTestStream(c.kinesis, { shardCount: 2 });
     const app = appName();
     const deliveries: { shard: string; at: number }[] = [];
-    const a = new (await import('../src/index.js')).KinesisConsumer({
-      ...(await import('./helpers.js')).FAST,
-      kinesisClient: f.kinesis,
-      dynamoClient: f.dynamo,
+    const a = newConsumer(f, {
       streamName: stream,
       applicationName: app,
       workerId: 'a',
@@ -258,10 +265,7 @@ describe('never two consumers of one shard in one worker (defect 5)', () => {
     let maxInFlight = 0;
     let acquired = 0;
     const seen = new Set<string>();
-    const w = new (await import('../src/index.js')).KinesisConsumer({
-      ...(await import('./helpers.js')).FAST,
-      kinesisClient: f.kinesis,
-      dynamoClient: f.dynamo,
+    const w = newConsumer(f, {
       streamName: stream,
       applicationName: app,
       initialPosition: 'TRIM_HORIZON',
@@ -410,10 +414,7 @@ describe('smaller defects (defect 6)', () => {
     const f = await faultyClients();
     const stream = await createTestStream(f.kinesis, { shardCount: 1 });
     const app = appName();
-    const w = new (await import('../src/index.js')).KinesisConsumer({
-      ...(await import('./helpers.js')).FAST,
-      kinesisClient: f.kinesis,
-      dynamoClient: f.dynamo,
+    const w = newConsumer(f, {
       streamName: stream,
       applicationName: app,
       initialPosition: 'TRIM_HORIZON',
@@ -454,17 +455,7 @@ describe('smaller defects (defect 6)', () => {
     const stream = await createTestStream(f.kinesis, { shardCount: 1 });
     const app = appName();
     const seen: string[] = [];
-    const w = new (await import('../src/index.js')).KinesisConsumer({
-      ...(await import('./helpers.js')).FAST,
-      kinesisClient: f.kinesis,
-      dynamoClient: f.dynamo,
-      streamName: stream,
-      applicationName: app,
-      initialPosition: 'LATEST',
-      processor: (rs) => {
-        seen.push(...rs.map(text));
-      },
-    });
+    const w = reader(f, stream, app, 'LATEST', seen);
     running.push(w);
     let getRecords = 0;
     let putDone!: () => void;
@@ -527,14 +518,7 @@ describe('smaller defects (defect 6)', () => {
     await waitFor('handler entered', () => entered);
     await w1.stop();
     const seen: string[] = [];
-    const w2 = newConsumer(c, {
-      streamName: stream,
-      applicationName: app,
-      initialPosition: 'TRIM_HORIZON',
-      processor: (rs) => {
-        seen.push(...rs.map(text));
-      },
-    });
+    const w2 = reader(c, stream, app, 'TRIM_HORIZON', seen);
     running.push(w2);
     await w2.start();
     await waitFor('the record is processed by the next worker', () => seen.includes('stuck'));
