@@ -612,29 +612,35 @@ async function forward(
     // another profile of this file would otherwise write its edit over ours, or ours over its.
     await withFileLocks(ctx, async () => {
       const current = await steps.readFile(journal.credentialsFile);
-      const backup = await steps.readFile(journal.backupFile);
-      if (current !== backup) {
-        // Someone else edited the file since the backup: the backup must be the exact text we replace, so that a
-        // rollback restoring it undoes our edit and nobody else's. The profile must still hold the old key.
-        const old = readProfileKeys(backup, journal.profile);
+      // A run killed between writing the file and journaling `written` left our own write in place: the journaled
+      // hash tells it from anyone else's edit, so it is checked and kept, not taken for a foreign change.
+      const ourWriteInPlace =
+        journal.writtenSha256 !== undefined && sha256(current) === journal.writtenSha256;
+      if (!ourWriteInPlace) {
+        const backup = await steps.readFile(journal.backupFile);
+        if (current !== backup) {
+          // Someone else edited the file since the backup: the backup must be the exact text we replace, so that a
+          // rollback restoring it undoes our edit and nobody else's. The profile must still hold the old key.
+          const old = readProfileKeys(backup, journal.profile);
+          try {
+            if (!old) throw new Error(`the backup has no profile "${journal.profile}"`);
+            assertHoldsKey(current, profilesOf(journal), old, journal.credentialsFile);
+          } catch (e) {
+            throw new StepFailure('writeFile', e);
+          }
+          await steps.writeFile(journal.backupFile, current);
+        }
+        let edit: ReturnType<typeof replaceProfileKeys>;
         try {
-          if (!old) throw new Error(`the backup has no profile "${journal.profile}"`);
-          assertHoldsKey(current, profilesOf(journal), old, journal.credentialsFile);
+          edit = replaceKeysInProfiles(current, profilesOf(journal), newCreds);
         } catch (e) {
           throw new StepFailure('writeFile', e);
         }
-        await steps.writeFile(journal.backupFile, current);
+        // Journal the hash first: a rollback can then tell our write from anyone else's, even if we die right after.
+        journal.writtenSha256 = sha256(edit.text);
+        await steps.writeJournal(journalFile, serializeJournal(journal));
+        await steps.writeFile(journal.credentialsFile, edit.text);
       }
-      let edit: ReturnType<typeof replaceProfileKeys>;
-      try {
-        edit = replaceKeysInProfiles(current, profilesOf(journal), newCreds);
-      } catch (e) {
-        throw new StepFailure('writeFile', e);
-      }
-      // Journal the hash first: a rollback can then tell our write from anyone else's, even if we die right after.
-      journal.writtenSha256 = sha256(edit.text);
-      await steps.writeJournal(journalFile, serializeJournal(journal));
-      await steps.writeFile(journal.credentialsFile, edit.text);
       // Read back through the SDK's own loader: the profile must now resolve to the new key.
       const check = await steps.readFile(journal.credentialsFile);
       const sdk = await loadSharedConfigFiles({
