@@ -47,6 +47,7 @@ export const CONSUMER_DEFAULTS = {
   gracefulHandoffTimeoutMs: 10_000,
   handlerBackoff: { baseMs: 100, capMs: 10_000 },
   dropRecordsOutsideHashRange: true,
+  checkpointIntervalMs: 5_000,
 } as const;
 
 /**
@@ -113,6 +114,11 @@ function validate(o: KinesisConsumerOptions): void {
     (typeof o.gracefulHandoffTimeoutMs !== 'number' || !(o.gracefulHandoffTimeoutMs >= 0))
   )
     bad('gracefulHandoffTimeoutMs', 'must be 0 (off) or a positive number');
+  if (
+    o.checkpointIntervalMs !== undefined &&
+    (typeof o.checkpointIntervalMs !== 'number' || !(o.checkpointIntervalMs >= 0))
+  )
+    bad('checkpointIntervalMs', 'must be 0 (every batch) or a positive number');
   positive('stallThresholdMs', o.stallThresholdMs);
   if (o.mode !== undefined && o.mode !== 'polling' && o.mode !== 'efo') bad('mode', "'polling' or 'efo'");
   const lease = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
@@ -322,6 +328,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       sleep: this.sleepFn,
       report: (e, shardId) => this.report(e, shardId),
       failureCooldownMs: Math.max(5_000, o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs),
+      checkpointIntervalMs: o.checkpointIntervalMs ?? CONSUMER_DEFAULTS.checkpointIntervalMs,
       onShardEnded: (shardId, children) => this.emit('shardEnded', shardId, children),
     });
     this.consumers.set(held.shardId, sc);

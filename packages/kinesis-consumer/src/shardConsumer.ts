@@ -50,6 +50,8 @@ export interface ShardConsumerOptions {
   failureCooldownMs: number;
   /** Shard end handled (children created, SHARD_END written). */
   onShardEnded: (shardId: string, childShardIds: string[]) => void;
+  /** Batch handler: at most one checkpoint write per this interval (0 = after every batch). */
+  checkpointIntervalMs: number;
 }
 
 export { LATEST_SKEW_MARGIN_MS };
@@ -83,6 +85,12 @@ export class ShardConsumer {
    */
   private checkpointBound?: ExtendedSequenceNumber;
   private fetcher?: ShardFetcher;
+  /** Batch mode: when the last checkpoint write was sent (or the lease taken), on the monotonic clock. */
+  private lastCheckpointWriteAt = performance.now();
+  /** Batch mode: the timed write of a checkpoint left pending by coalescing. */
+  private flushTimer?: ReturnType<typeof setTimeout>;
+  /** Batch mode: checkpoint writes run one after the other (a timed write never races the loop's own). */
+  private flushChain: Promise<void> = Promise.resolve();
   private shutdownRequested = false;
   /** Aborted on shutdown or lease loss: interrupts backoff sleeps so stop() never waits on a failing handler. */
   private readonly interrupt = new AbortController();
@@ -109,6 +117,7 @@ export class ShardConsumer {
     );
     this.done = this.run().finally(() => {
       this.ended = true;
+      if (this.flushTimer) clearTimeout(this.flushTimer);
     });
   }
 
@@ -152,6 +161,59 @@ export class ShardConsumer {
       await this.o.coordinator.prepareCheckpoint(this.held, target);
     },
   };
+
+  /**
+   * Batch mode: writes the checkpoint of the last processed record unless it is already written. Never beyond it:
+   * a batch in the handler (or one that failed) is not covered. Serialized with the other flushes.
+   */
+  private flushCheckpoint(): Promise<void> {
+    const run = async () => {
+      const target = this.lastProcessed;
+      if (!target || this.isCheckpointed(target) || this.lost) return;
+      this.validate(target);
+      this.lastCheckpointWriteAt = performance.now();
+      await this.o.coordinator.checkpoint(this.held, target);
+      this.checkpointPosition = target;
+      this.o.metrics.increment('kinesis_consumer_checkpoints_total', 1, { shard: this.shardId });
+    };
+    const p = this.flushChain.then(run, run);
+    this.flushChain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Batch mode, coalescing: writes the pending checkpoint once the interval since the last write is up. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.ended) return;
+    const wait = Math.max(0, this.o.checkpointIntervalMs - (performance.now() - this.lastCheckpointWriteAt));
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.ended || this.lost || this.shutdownRequested) return;
+      this.flushCheckpoint().catch((e: unknown) => {
+        // A lost lease is handled by the coordinator (the loop sees it); anything else: try again later.
+        if (isAwskitError(e, KinesisConsumerErrorCode.LeaseLost) || this.lost) return;
+        this.o.logger.warn('checkpoint failed; retrying', { shardId: this.shardId, error: String(e) });
+        this.scheduleFlush();
+      });
+    }, wait);
+    (this.flushTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Final checkpoint before giving the shard up (batch mode; best effort: one attempt, the release follows). */
+  private async finalCheckpoint(): Promise<void> {
+    if (this.o.processor.kind !== 'batch' || this.lost) return;
+    try {
+      await this.flushCheckpoint();
+    } catch (e) {
+      if (!isAwskitError(e, KinesisConsumerErrorCode.LeaseLost))
+        this.o.logger.warn('final checkpoint failed', { shardId: this.shardId, error: String(e) });
+    }
+  }
+
+  /** Final checkpoint, then release (read failure, unexpected end). */
+  private async checkpointAndRelease(): Promise<void> {
+    await this.finalCheckpoint();
+    await this.o.coordinator.release(this.held);
+  }
 
   private isCheckpointed(target: ExtendedSequenceNumber): boolean {
     const cp = this.checkpointPosition;
@@ -298,14 +360,14 @@ export class ShardConsumer {
             error: String(e),
           });
           fetcher.close();
-          await this.o.coordinator.release(this.held);
+          await this.checkpointAndRelease();
           return;
         }
         if (!batch) {
           if (this.lost || this.shutdownRequested) continue; // closed by us: the loop top decides
           // A fetcher that ends without a shard end or an error would otherwise spin here: hand the shard on.
           this.o.report(new Error(`fetcher for ${this.shardId} ended unexpectedly`), this.shardId);
-          await this.o.coordinator.release(this.held);
+          await this.checkpointAndRelease();
           return;
         }
         if (batch.millisBehindLatest !== undefined) this.millisBehindLatest = batch.millisBehindLatest;
@@ -342,7 +404,7 @@ export class ShardConsumer {
       this.o.report(e, this.shardId);
       logger.error('shard consumer failed', { shardId: this.shardId, error: String(e) });
       this.fetcher?.close();
-      await this.o.coordinator.release(this.held);
+      await this.checkpointAndRelease();
     }
   }
 
@@ -422,11 +484,20 @@ export class ShardConsumer {
     this.recordsProcessed += records.length;
     metrics.increment('kinesis_consumer_records_processed_total', records.length, { shard: this.shardId });
     if (processor.kind === 'batch') {
-      const ok = await this.persist('checkpoint', async () => {
-        await this.checkpointer.checkpoint();
-        return true;
-      });
-      if (!ok) return false;
+      const interval = this.o.checkpointIntervalMs;
+      // Coalescing: write now only when the interval since the last write is up (or the lease is being handed
+      // over); else a later batch or the timer writes it.
+      if (
+        interval <= 0 ||
+        performance.now() - this.lastCheckpointWriteAt >= interval ||
+        this.held.handoffRequested
+      ) {
+        const ok = await this.persist('checkpoint', async () => {
+          await this.flushCheckpoint();
+          return true;
+        });
+        if (!ok) return false;
+      } else this.scheduleFlush();
     }
     return true;
   }
@@ -525,6 +596,7 @@ export class ShardConsumer {
     this.state = 'shutting-down';
     this.fetcher?.close();
     const { processor } = this.o;
+    await this.finalCheckpoint();
     if (processor.kind === 'kcl' && processor.processor.shutdownRequested) {
       try {
         await processor.processor.shutdownRequested({

@@ -266,6 +266,15 @@ export interface KinesisConsumerBaseOptions {
    * `leaseDurationMs` and the next owner re-reads the unfinished batch. @default 30_000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Batch handler only: at most one checkpoint write per shard per this interval. A batch that completes sooner
+   * after the last write is checkpointed by the next write (a later batch, or a timer once the interval is up).
+   * A final checkpoint of the last processed record is always written on `stop()`, a hand-off, a release after a
+   * read failure, and at shard end (`SHARD_END`). After a crash (or a lost lease) the next owner re-reads what was
+   * processed since the last write: at most about this interval's worth of records per shard. 0 checkpoints after
+   * every batch. KCL-style processors checkpoint themselves and ignore it. @default 5_000
+   */
+  checkpointIntervalMs?: number;
   /** Polling fetcher tuning. */
   polling?: PollingOptions;
   /** Retry backoff of a failing handler. @default { baseMs: 100, capMs: 10_000 } */

@@ -64,7 +64,7 @@ describe('KinesisConsumer checkpoints', () => {
     expect(second.map((r) => r.subSequenceNumber)).toEqual([3, 4, 0]);
   });
 
-  it('a batch handler checkpoints after each batch; a restart does not redeliver processed records', async () => {
+  it('a batch handler checkpoints (coalesced, and finally on stop); a restart does not redeliver processed records', async () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 2 });
     const app = appName();
