@@ -1,13 +1,16 @@
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type KinesisClient,
+  KinesisClient,
   ListShardsCommand,
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput,
   type Shard,
 } from '@aws-sdk/client-kinesis';
+import { createClient } from '@awskit/core';
 import { type DeaggregatedRecord, deaggregate } from '@awskit/kinesis-aggregation';
+import { testClientOptions } from '@awskit/local/testing';
+import { afterEach, beforeAll } from 'vitest';
 
 export interface ReadRecord extends DeaggregatedRecord {
   shardId: string;
@@ -141,3 +144,27 @@ export function seeded(seed: number): () => number {
 
 export const utf8 = (s: string) => Buffer.from(s, 'utf8');
 export const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
+/**
+ * The Kinesis clients of a test file: `admin()` for set-up and reading back, `producerClient()` a fresh client
+ * (one attempt, so the producer's own retries are what is tested) per producer, so a test's fault-injection
+ * middleware stays in that test; those are destroyed after each test.
+ */
+export function useKinesisClients() {
+  let admin: KinesisClient | undefined;
+  const made: KinesisClient[] = [];
+  beforeAll(async () => {
+    admin = await createClient(KinesisClient, testClientOptions());
+  });
+  afterEach(() => {
+    for (const c of made.splice(0)) c.destroy();
+  });
+  return {
+    admin: (): KinesisClient => admin!,
+    producerClient: async (): Promise<KinesisClient> => {
+      const c = await createClient(KinesisClient, testClientOptions({ maxAttempts: 1 }));
+      made.push(c);
+      return c;
+    },
+  };
+}

@@ -1,8 +1,8 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createClient, isAwskitError, MetricsRegistry } from '@awskit/core';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { isAwskitError, MetricsRegistry } from '@awskit/core';
 import { hashKeyInRange, userRecordHashKey } from '@awskit/kinesis-aggregation';
-import { createTestStream, testClientOptions, uniqueName } from '@awskit/local/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStream, uniqueName } from '@awskit/local/testing';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidRecordError,
   KinesisProducer,
@@ -18,26 +18,11 @@ import {
   readAll,
   seeded,
   text,
+  useKinesisClients,
   utf8,
 } from './helpers.js';
 
-let admin: KinesisClient;
-const clients: KinesisClient[] = [];
-
-/** A fresh client for the producer, so a test's fault-injection middleware stays in that test. */
-async function producerClient(): Promise<KinesisClient> {
-  const c = await createClient(KinesisClient, testClientOptions({ maxAttempts: 1 }));
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  admin = await createClient(KinesisClient, testClientOptions());
-});
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
+const { admin, producerClient } = useKinesisClients();
 
 /** n records over `keys` partition keys; data says which key and which position, so order can be checked. */
 function makeRecords(n: number, keys: number, size = 0) {
@@ -70,18 +55,18 @@ function expectExactlyOnceInOrder(
 
 describe('KinesisProducer on the local Kinesis', () => {
   it('aggregates per shard; GetRecords + deaggregate give back exactly the input, in order per key', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const metrics = new MetricsRegistry();
     const producer = new KinesisProducer({ streamName: stream, client: await producerClient(), metrics });
     const input = makeRecords(1_500, 40, 60);
     const results = await Promise.all(input.map((r) => producer.put(r)));
     await producer.close();
 
-    const { records, kinesisRecords } = await readAll(admin, stream);
+    const { records, kinesisRecords } = await readAll(admin(), stream);
     expectExactlyOnceInOrder(input, records);
     // aggregation happened, and no aggregate straddles shards: every user record's hash key is in its shard
     expect(kinesisRecords).toBeLessThan(input.length / 10);
-    const shards = await listAllShards(admin, stream);
+    const shards = await listAllShards(admin(), stream);
     for (const r of records) {
       const range = shards.find((s) => s.ShardId === r.shardId)!.HashKeyRange!;
       expect(hashKeyInRange(userRecordHashKey(r), range as never)).toBe(true);
@@ -102,7 +87,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('without aggregation sends each record alone, on the shard its partition key hashes to', async () => {
-    const stream = await createTestStream(admin, { shardCount: 4 });
+    const stream = await createTestStream(admin(), { shardCount: 4 });
     const producer = new KinesisProducer({
       streamName: stream,
       client: await producerClient(),
@@ -111,19 +96,19 @@ describe('KinesisProducer on the local Kinesis', () => {
     const input = makeRecords(300, 300);
     const results = await Promise.all(input.map((r) => producer.put(r)));
     await producer.close();
-    const shards = await listAllShards(admin, stream);
+    const shards = await listAllShards(admin(), stream);
     results.forEach((res, i) => {
       expect(res.subSequenceNumber).toBeUndefined();
       const range = shards.find((s) => s.ShardId === res.shardId)!.HashKeyRange!;
       expect(hashKeyInRange(userRecordHashKey(input[i]!), range as never)).toBe(true);
     });
-    const { records, kinesisRecords } = await readAll(admin, stream);
+    const { records, kinesisRecords } = await readAll(admin(), stream);
     expect(kinesisRecords).toBe(300);
     expectExactlyOnceInOrder(input, records);
   });
 
   it('without a shard map (ListShards failing) still delivers everything, unaggregated, then aggregates once it loads', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const client = await producerClient();
     let listShardsCalls = 0;
     client.middlewareStack.add(
@@ -156,12 +141,12 @@ describe('KinesisProducer on the local Kinesis', () => {
     await producer.close();
     expect(secondResults.some((r) => r.subSequenceNumber !== undefined)).toBe(true);
     expect(listShardsCalls).toBeGreaterThanOrEqual(2);
-    const { records } = await readAll(admin, stream);
+    const { records } = await readAll(admin(), stream);
     expectExactlyOnceInOrder([...first, { partitionKey: 'trigger', data: utf8('t') }, ...second], records);
   });
 
   it('uses smaller requests against a local endpoint (LOCAL_ENDPOINT_DEFAULTS) unless told otherwise', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const sizes: number[] = [];
     const measure = (c: KinesisClient) =>
       c.middlewareStack.add(
@@ -196,7 +181,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('honours explicit hash keys', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const producer = new KinesisProducer({ streamName: stream, client: await producerClient() });
     const low = await producer.put({ partitionKey: 'same', explicitHashKey: '1', data: utf8('low') });
     const high = await producer.put({
@@ -209,7 +194,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('retries only the failed entries of partial PutRecords failures; nothing lost or duplicated', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const client = await producerClient();
     const rnd = seeded(7);
     // about a third of entries fail, with the two retryable codes Kinesis uses
@@ -232,14 +217,14 @@ describe('KinesisProducer on the local Kinesis', () => {
     expect(stats.retries).toBeGreaterThan(0);
     expect(stats.throttles).toBeGreaterThan(0);
     expect(results.some((r) => r.attempts > 1)).toBe(true);
-    const { records } = await readAll(admin, stream);
+    const { records } = await readAll(admin(), stream);
     const got = records.map((r) => `${r.partitionKey}|${text(r.data)}`);
     expect(got.length).toBe(input.length);
     expect(new Set(got).size).toBe(input.length);
   });
 
   it('ordered: keeps each key in put order across injected failures and retries', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const client = await producerClient();
     const rnd = seeded(11);
     injectPartialFailures(client, () => (rnd() < 0.3 ? 'ProvisionedThroughputExceededException' : undefined));
@@ -256,12 +241,12 @@ describe('KinesisProducer on the local Kinesis', () => {
     await Promise.all(input.map((r) => producer.put(r)));
     await producer.close();
     expect(producer.stats.retries).toBeGreaterThan(0);
-    const { records } = await readAll(admin, stream);
+    const { records } = await readAll(admin(), stream);
     expectExactlyOnceInOrder(input, records);
   });
 
   it('ordered without aggregation: retries never let a later record of the key overtake', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     const rnd = seeded(5);
     injectPartialFailures(client, () => (rnd() < 0.4 ? 'InternalFailure' : undefined));
@@ -277,12 +262,12 @@ describe('KinesisProducer on the local Kinesis', () => {
     const input = makeRecords(60, 3);
     await Promise.all(input.map((r) => producer.put(r)));
     await producer.close();
-    const { records } = await readAll(admin, stream);
+    const { records } = await readAll(admin(), stream);
     expectExactlyOnceInOrder(input, records);
   });
 
   it('rate-limits each shard to rateLimitPercent of 1,000 records/s', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     const perCall: number[] = [];
     client.middlewareStack.add(
@@ -311,7 +296,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('retries whole-request throttling, server errors and network-level failures', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     beforePutRecords(client, (call) => {
       if (call === 0) {
@@ -343,11 +328,11 @@ describe('KinesisProducer on the local Kinesis', () => {
     expect(results.every((r) => r.attempts > 1 && r.attempts <= 5)).toBe(true);
     expect(Math.max(...results.map((r) => r.attempts))).toBe(5);
     expect(producer.stats.throttles).toBeGreaterThan(0);
-    expect((await readAll(admin, stream)).records).toHaveLength(50);
+    expect((await readAll(admin(), stream)).records).toHaveLength(50);
   });
 
   it('rejects with RecordExpiredError carrying the last AWS error code when the TTL passes', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     injectPartialFailures(client, () => 'ProvisionedThroughputExceededException');
     const metrics = new MetricsRegistry();
@@ -372,11 +357,11 @@ describe('KinesisProducer on the local Kinesis', () => {
     }
     expect(producer.stats.expired).toBe(20);
     expect(metrics.value('kinesis_producer_expired_total', { stream })).toBe(20);
-    expect((await readAll(admin, stream)).records).toHaveLength(0);
+    expect((await readAll(admin(), stream)).records).toHaveLength(0);
   });
 
   it('failIfThrottled rejects throttled records at once with THROTTLED', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     injectPartialFailures(client, () => 'ProvisionedThroughputExceededException');
     const producer = new KinesisProducer({ streamName: stream, client, failIfThrottled: true });
@@ -401,7 +386,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('close() flushes records still waiting for the buffering time, and put after close rejects', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const producer = new KinesisProducer({
       streamName: stream,
       client: await producerClient(),
@@ -411,13 +396,13 @@ describe('KinesisProducer on the local Kinesis', () => {
     await producer.close();
     const results = await Promise.all(pending);
     expect(results).toHaveLength(30);
-    expect((await readAll(admin, stream)).records).toHaveLength(30);
+    expect((await readAll(admin(), stream)).records).toHaveLength(30);
     const e = await producer.put({ partitionKey: 'k', data: utf8('late') }).catch((x) => x);
     expect(isAwskitError(e, 'PRODUCER_CLOSED')).toBe(true);
   });
 
   it('flush() sends without waiting for maxBufferedTimeMs and resolves once those records settled', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const producer = new KinesisProducer({
       streamName: stream,
       client: await producerClient(),
@@ -432,7 +417,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('holds memory to maxBufferedBytes: put waits for room instead of growing the buffer', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     beforePutRecords(client, () => new Promise((r) => setTimeout(r, 30)));
     const maxBufferedBytes = 4_000;
@@ -472,7 +457,7 @@ describe('KinesisProducer on the local Kinesis', () => {
     expect(sawFull).toBe(true);
     expect(peak).toBeLessThanOrEqual(maxBufferedBytes);
     expect(producer.bufferedBytes).toBe(0);
-    expect((await readAll(admin, stream)).records).toHaveLength(500);
+    expect((await readAll(admin(), stream)).records).toHaveLength(500);
   });
 
   it('rejects invalid records at once with every problem, without sending anything', async () => {
@@ -499,7 +484,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('putRecords() one-shot returns a settled result per record', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const records = [...makeRecords(20, 4), { partitionKey: '', data: utf8('bad') }];
     const summary = await putRecords(records, { streamName: stream, client: await producerClient() });
     expect(summary.succeeded).toBe(20);
@@ -509,7 +494,7 @@ describe('KinesisProducer on the local Kinesis', () => {
   });
 
   it('can be piped into (writable) and fed an async iterable (putAll)', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const producer = new KinesisProducer({ streamName: stream, client: await producerClient() });
     const { Readable } = await import('node:stream');
     const { pipeline } = await import('node:stream/promises');
@@ -525,6 +510,6 @@ describe('KinesisProducer on the local Kinesis', () => {
     const summary = await producer.putAll(gen());
     expect(summary).toEqual({ succeeded: 25, failed: 0 });
     await producer.close();
-    expect((await readAll(admin, stream)).records).toHaveLength(50);
+    expect((await readAll(admin(), stream)).records).toHaveLength(50);
   });
 });

@@ -1,16 +1,15 @@
 import {
-  KinesisClient,
   MergeShardsCommand,
   type Shard,
   SplitShardCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
-import { createClient, MetricsRegistry } from '@awskit/core';
+import { MetricsRegistry } from '@awskit/core';
 import { hashKeyInRange, userRecordHashKey } from '@awskit/kinesis-aggregation';
-import { createTestStream, testClientOptions } from '@awskit/local/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStream } from '@awskit/local/testing';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer, type PutResult, RecordExpiredError } from '../src/index.js';
-import { listAllShards, type ReadRecord, readAll, text, utf8 } from './helpers.js';
+import { listAllShards, type ReadRecord, readAll, text, useKinesisClients, utf8 } from './helpers.js';
 
 // Issue 12, defect 1: an aggregate predicted for a parent shard that lands on a child (the shard was split after
 // the producer loaded its map) carries user records whose hash keys belong to the sibling. A KCL-style consumer
@@ -22,27 +21,12 @@ const SPLIT_AT = 1n << 127n;
 const lowKey = (i: number) => ((BigInt(i) + 1n) << 100n).toString();
 const highKey = (i: number) => (SPLIT_AT + ((BigInt(i) + 1n) << 100n)).toString();
 
-let admin: KinesisClient;
-const clients: KinesisClient[] = [];
-
-async function producerClient(): Promise<KinesisClient> {
-  const c = await createClient(KinesisClient, testClientOptions({ maxAttempts: 1 }));
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  admin = await createClient(KinesisClient, testClientOptions());
-});
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
+const { admin, producerClient } = useKinesisClients();
 
 /** Splits the stream's only shard at 2^127 behind the producer's back and waits until the stream is ACTIVE. */
 async function splitOnlyShard(stream: string): Promise<{ parent: Shard; low: Shard; high: Shard }> {
-  const [parent] = await listAllShards(admin, stream);
-  await admin.send(
+  const [parent] = await listAllShards(admin(), stream);
+  await admin().send(
     new SplitShardCommand({
       StreamName: stream,
       ShardToSplit: parent!.ShardId!,
@@ -50,10 +34,10 @@ async function splitOnlyShard(stream: string): Promise<{ parent: Shard; low: Sha
     }),
   );
   await waitUntilStreamExists(
-    { client: admin, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+    { client: admin(), maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
     { StreamName: stream },
   );
-  const children = (await listAllShards(admin, stream)).filter((s) => s.ParentShardId === parent!.ShardId);
+  const children = (await listAllShards(admin(), stream)).filter((s) => s.ParentShardId === parent!.ShardId);
   const low = children.find((s) => BigInt(s.HashKeyRange!.StartingHashKey!) < SPLIT_AT)!;
   const high = children.find((s) => BigInt(s.HashKeyRange!.StartingHashKey!) >= SPLIT_AT)!;
   expect(low).toBeDefined();
@@ -69,8 +53,8 @@ const inRange = (r: ReadRecord, shards: Shard[]) =>
 
 /** What a KCL-style consumer delivers: aggregated user records only inside the range of the shard read from. */
 async function readLikeTheKcl(stream: string) {
-  const shards = await listAllShards(admin, stream);
-  const { records } = await readAll(admin, stream);
+  const shards = await listAllShards(admin(), stream);
+  const { records } = await readAll(admin(), stream);
   return {
     shards,
     delivered: records.filter((r) => inRange(r, shards)),
@@ -83,7 +67,7 @@ const position = (shardId: string, sequenceNumber: string, sub: number | undefin
 
 describe('KinesisProducer after a split it did not see (issue 12 defect 1)', () => {
   it('re-sends the user records of an aggregate straddling the split point; each put resolves with the shard owning its hash key', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const metrics = new MetricsRegistry();
     const producer = new KinesisProducer({ streamName: stream, client: await producerClient(), metrics });
     // the first put loads the shard map: one shard
@@ -133,7 +117,7 @@ describe('KinesisProducer after a split it did not see (issue 12 defect 1)', () 
   });
 
   it('ordered mode: re-sent records stay in put order per key on the child that owns them', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const producer = new KinesisProducer({
       streamName: stream,
       client: await producerClient(),
@@ -171,11 +155,11 @@ describe('KinesisProducer after a split it did not see (issue 12 defect 1)', () 
   });
 
   it('after a merge it did not see: records land on the merged child, all in its range, none re-sent', async () => {
-    const stream = await createTestStream(admin, { shardCount: 2 });
+    const stream = await createTestStream(admin(), { shardCount: 2 });
     const producer = new KinesisProducer({ streamName: stream, client: await producerClient() });
     await producer.put({ data: utf8('warm-up'), partitionKey: 'w', explicitHashKey: '1' });
-    const [a, b] = await listAllShards(admin, stream);
-    await admin.send(
+    const [a, b] = await listAllShards(admin(), stream);
+    await admin().send(
       new MergeShardsCommand({
         StreamName: stream,
         ShardToMerge: a!.ShardId!,
@@ -183,10 +167,10 @@ describe('KinesisProducer after a split it did not see (issue 12 defect 1)', () 
       }),
     );
     await waitUntilStreamExists(
-      { client: admin, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { client: admin(), maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
       { StreamName: stream },
     );
-    const merged = (await listAllShards(admin, stream)).find((s) => s.ParentShardId !== undefined)!;
+    const merged = (await listAllShards(admin(), stream)).find((s) => s.ParentShardId !== undefined)!;
 
     const input = Array.from({ length: 20 }, (_, i) => ({
       data: utf8(`m${i}`),
@@ -208,7 +192,7 @@ describe('KinesisProducer after a split it did not see (issue 12 defect 1)', () 
   });
 
   it('never resolves a record whose landing shard cannot be checked: it rejects with RecordExpiredError at its TTL', async () => {
-    const stream = await createTestStream(admin, { shardCount: 1 });
+    const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     let listShardsCalls = 0;
     client.middlewareStack.add(
