@@ -7,8 +7,9 @@ if (existsSync('src/dockerCredentialAwskit.ts'))
   entry['docker-credential-awskit'] = 'src/dockerCredentialAwskit.ts';
 
 // One bundled CLI: every @awskit package and the AWS SDK are inlined; heavy command code is loaded lazily
-// (dynamic import → separate chunks) so `awskit --help` stays fast. kinesis-local and dynalite stay external:
-// they ship files (a server bundle, a native LevelDB binding) that must be resolved from node_modules.
+// (dynamic import → separate chunks) so `awskit --help` stays fast. kinesis-local, dynalite and @awskit/server stay
+// external: they ship files (a server bundle, a native LevelDB binding, the dashboard) that must be resolved from
+// node_modules. `@awskit/server/flags` (the serve flags, pure data) is bundled.
 export default defineConfig({
   entry,
   format: ['esm'],
@@ -18,8 +19,16 @@ export default defineConfig({
   clean: true,
   sourcemap: false,
   minify: false,
-  noExternal: [/^@awskit\//, /^@aws-sdk\//, /^@smithy\//, 'commander', 'yaml', 'zod', 'protobufjs'],
-  external: ['kinesis-local', 'dynalite'],
+  noExternal: [
+    /^@awskit\/(?!server$)/,
+    /^@aws-sdk\//,
+    /^@smithy\//,
+    'commander',
+    'yaml',
+    'zod',
+    'protobufjs',
+  ],
+  external: ['kinesis-local', 'dynalite', '@awskit/server'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __awskitCreateRequire } from 'node:module';\nconst require = __awskitCreateRequire(import.meta.url);",
   },

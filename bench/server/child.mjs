@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '../../..');
-const serverDir = join(root, 'apps/server');
+const serverDir = join(root, 'packages/server');
 const require = createRequire(join(serverDir, 'package.json'));
 
 if (process.env.MODE === 'aws') {

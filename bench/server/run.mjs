@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '../../packages/core/dist/index.js';
 
 const root = join(fileURLToPath(import.meta.url), '../../..');
-const require = createRequire(join(root, 'apps/server/package.json'));
+const require = createRequire(join(root, 'packages/server/package.json'));
 const autocannon = require('autocannon');
 const { KinesisClient, CreateStreamCommand, waitUntilStreamExists } = require('@aws-sdk/client-kinesis');
 

@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
-// Private app: ESM only. The dashboard (dashboard/*.html|js|css) is served from the package folder, not bundled.
+// ESM only: the dashboard (dashboard/*.html|js|css) ships in the package and is read relative to dist/, so the
+// package is a real dependency of the CLI, never bundled into it. `./flags` is pure data the CLI does bundle.
 export default defineConfig({
-  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
+  entry: { index: 'src/index.ts', flags: 'src/flags.ts' },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
+  dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',

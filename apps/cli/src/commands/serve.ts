@@ -1,34 +1,6 @@
+import { type ServeCommand, serveFlagsFor } from '@awskit/server/flags';
 import type { Command } from 'commander';
 import { cliLogger, ExitCode, type GlobalFlags, globalFlags, output, UsageError } from '../context';
-
-/** The part of `@awskit/server` this command uses (loaded lazily: fastify and the SDK stay out of `--help`). */
-interface ServerModule {
-  serveFromFlags(
-    flags: Record<string, unknown>,
-    options: { logger: ReturnType<typeof cliLogger> },
-  ): Promise<{ url: string; details: string[]; stop(): Promise<void> }>;
-}
-
-// `@awskit/server` is private: resolved as a package when installed, else from the monorepo beside the CLI.
-const SERVER_PACKAGE = '@awskit/server';
-const MONOREPO_CANDIDATES = ['../../server/dist/index.js', '../../../server/dist/index.js'];
-
-async function loadServer(): Promise<ServerModule> {
-  try {
-    return (await import(SERVER_PACKAGE)) as ServerModule;
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    for (const rel of MONOREPO_CANDIDATES) {
-      try {
-        return (await import(new URL(rel, import.meta.url).href)) as ServerModule;
-      } catch {}
-    }
-    const { AwskitError } = await import('@awskit/core');
-    throw new AwskitError('SERVER_NOT_FOUND', 'The awskit server (@awskit/server) is not installed here', {
-      hint: 'Run it from the awskit repository after `pnpm build`, or use the awskit-server bin of apps/server.',
-    });
-  }
-}
 
 interface ServeOpts {
   stream?: string[];
@@ -52,7 +24,8 @@ interface ServeOpts {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
-  const { serveFromFlags } = await loadServer();
+  // A real dependency, loaded lazily: fastify and the SDK stay out of `--help`.
+  const { serveFromFlags } = await import('@awskit/server');
   const serving = await serveFromFlags(
     {
       ...opts,
@@ -97,15 +70,15 @@ async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
   });
 }
 
-function addServeOptions(cmd: Command): Command {
-  return cmd
-    .option('--host <addr>', 'interface to bind (env AWSKIT_SERVER_HOST)', undefined)
-    .option('--port <n>', 'port, 0 = any free port (env AWSKIT_SERVER_PORT; default 8080)')
-    .option('--token <token>', 'require Authorization: Bearer <token> (env AWSKIT_SERVER_TOKEN)')
-    .option(
-      '--insecure',
-      'allow a non-loopback --host without --token (anyone on the network can ingest; prints a warning)',
-    );
+/** Declares a command's flags from `@awskit/server/flags` (the awskit-server bin reads the same list). */
+function addServeOptions(cmd: Command, command: ServeCommand): Command {
+  for (const f of serveFlagsFor(command, { global: false })) {
+    const text = command === 'demo' ? (f.demoDescription ?? f.description) : f.description;
+    const spec = `--${f.flag}${f.value ? ` ${f.value}` : ''}`;
+    if (f.multiple) cmd.option(spec, text, collect);
+    else cmd.option(spec, text);
+  }
+  return cmd;
 }
 
 /** `awskit serve` (HTTP ingest, consumer workers, dashboard) and `awskit demo` (the same on a local AWS). */
@@ -116,26 +89,9 @@ export function registerServe(program: Command): void {
       .summary('HTTP ingest into Kinesis, consumer workers and a live dashboard')
       .description(
         'Run the awskit server: HTTP ingest into Kinesis (KPL-style producer, 429 backpressure), consumer workers running your handler, /healthz, /readyz, /metrics and a live dashboard.',
-      )
-      .option('--stream <name>', 'stream to ingest into (repeatable; env AWSKIT_SERVER_STREAMS=a,b)', collect)
-      .option('--handler <file>', 'handler module the consumer workers run (env AWSKIT_SERVER_HANDLER)')
-      .option('--consume <stream>', 'stream the workers read (default: the first --stream)')
-      .option('--workers <n>', 'consumer workers in this process (default 1)')
-      .option(
-        '--application-name <name>',
-        'KCL application / lease table name (default awskit-server-<stream>)',
-      )
-      .option('--initial-position <pos>', 'LATEST, TRIM_HORIZON or an ISO timestamp (default LATEST)')
-      .option(
-        '--partition-key-field <field>',
-        'event field (dot path) used as partition key (default: random)',
-      )
-      .option('--body-limit <bytes>', 'largest request body (default 5 MiB)'),
+      ),
+    'serve',
   )
-    .option('--demo', 'start a local AWS, my-event-dev, a demo handler, two workers and a demo load')
-    .option('--no-load', 'with --demo: no demo load')
-    .option('--load-rate <n>', 'with --demo: average demo events per second (default 200)')
-    .option('--aws-port <n>', 'with --demo: port of the local AWS (default 4566)')
     .addHelpText(
       'after',
       `
@@ -158,11 +114,8 @@ Ingest answers 202 (queued), 200 with ?wait=1 (written), 429/503 with Retry-Afte
       .description(
         'The main demo: start the local AWS, apply the example declaration (my-event-dev), run the server with a demo handler, two consumer workers and a demo load, and print the dashboard URL.',
       ),
+    'demo',
   )
-    .option('--no-load', 'no demo load')
-    .option('--load-rate <n>', 'average demo events per second (default 200)')
-    .option('--aws-port <n>', 'port of the local AWS (default 4566)')
-    .option('--workers <n>', 'consumer workers (default 2)')
     .addHelpText('after', '\nExamples:\n  $ awskit demo\n  $ awskit demo --port 0 --aws-port 4570 --no-load')
     .action(async (opts: ServeOpts, cmd: Command) => run({ ...opts, demo: true }, globalFlags(cmd)));
 }
