@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { baseTsup } from '../../tsup.base';
 
-export default defineConfig(baseTsup({ index: 'src/index.ts' }));
+export default defineConfig(baseTsup({ index: 'src/index.ts', testing: 'src/testing.ts' }));

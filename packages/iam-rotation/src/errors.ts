@@ -30,6 +30,11 @@ export const IamRotationErrorCode = {
   RotationInProgress: 'ROTATION_IN_PROGRESS',
   /** `--resume` / `--rollback` without a journal. */
   NoRotationInProgress: 'NO_ROTATION_IN_PROGRESS',
+  /**
+   * A backup of the credentials file with no journal (left by a killed rotation) may still be needed: its key still
+   * works and is not the profile's, or it could not be checked. It was kept and nothing was changed.
+   */
+  LeftoverBackup: 'LEFTOVER_BACKUP',
   /** The new key never worked within the retry budget. */
   VerifyFailed: 'VERIFY_FAILED',
   /** A step failed; the rotation was rolled back and the old key is in place. */

@@ -262,9 +262,19 @@ export async function rotateAccessKey(options: RotateAccessKeyOptions = {}): Pro
   const mfaSerial = o.dryRun
     ? (o.mfa?.serialNumber ?? located.mfaSerial)
     : await startMfaSession(ctx, o.mfa, located.mfaSerial, oldCreds);
+  // A backup without a journal was left by a killed run: removed if stale, else this run stops before it could
+  // overwrite it. Done before the plan so that it happens even when the plan is then refused.
+  const leftover = await checkLeftoverBackup(
+    ctx,
+    { profile: located.profile, journalFile, backupFile },
+    oldCreds,
+    !o.dryRun,
+  );
   const plan = await makePlan(ctx, o, located, oldCreds, journalFile, backupFile, mfaSerial).catch((e) => {
     throw forUser(e, located.profile);
   });
+  if (leftover && o.dryRun)
+    plan.steps.unshift(`Remove ${backupFile}, a backup left by an interrupted rotation (${leftover})`);
   logger.debug('rotation plan ready', { profile: plan.profile, oldKey: maskKeyId(plan.oldKey.accessKeyId) });
   if (o.dryRun) return { dryRun: true, plan, nextSteps: ['Run again without --dry-run to rotate.'] };
   if (o.confirm && !(await o.confirm(plan))) {
@@ -760,6 +770,18 @@ async function finish(
     );
   }
   logger.debug('old key retired', { key: maskKeyId(journal.oldAccessKeyId), action: journal.oldKeyAction });
+  // A backup kept on purpose is a copy under its own name: the working backup is always removed below, so a backup
+  // found later without a journal is always a killed run's leftover (see checkLeftoverBackup).
+  let keptBackup: string | undefined;
+  if (journal.keepBackup && backupText !== undefined) {
+    const kept = keptBackupPath(journal.backupFile, new Date());
+    await steps.writeFile(kept, backupText).then(
+      () => {
+        keptBackup = kept;
+      },
+      (e) => logger.warn('could not keep a copy of the backup', { file: kept, error: messageOf(e) }),
+    );
+  }
   // Cleanup failures must not turn a finished rotation into an error. If the journal stays, the backup stays too,
   // so a later --resume (which then only repeats the idempotent retire step) still has everything it needs.
   const journalRemoved = await steps.removeFile(journalFile).then(
@@ -769,7 +791,7 @@ async function finish(
       return false;
     },
   );
-  if (journalRemoved && !journal.keepBackup) {
+  if (journalRemoved && (!journal.keepBackup || keptBackup)) {
     await steps
       .removeFile(journal.backupFile)
       .catch((e) =>
@@ -788,9 +810,112 @@ async function finish(
     newKey,
     oldKeyStatus: journal.oldKeyAction === 'delete' ? 'deleted' : 'Inactive',
     ...(attempts !== undefined ? { verifyAttempts: attempts } : {}),
-    ...(journal.keepBackup ? { backupFile: journal.backupFile } : {}),
+    ...(journal.keepBackup ? { backupFile: keptBackup ?? journal.backupFile } : {}),
     nextSteps,
   };
+}
+
+/** Where a backup kept on purpose goes: `<backup>.kept-<UTC time>` (0600), never overwritten by a later run. */
+const keptBackupPath = (backupFile: string, at: Date) =>
+  `${backupFile}.kept-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
+
+/** What a backup with no journal is: safe to remove (and why), or possibly needed (why, and what to do). */
+type LeftoverVerdict = { stale: true; reason: string } | { stale: false; reason: string; hint: string };
+
+/**
+ * Judges a backup that has no journal. It is stale when its key for the profile is the one the profile holds now
+ * (the file itself has that secret), when AWS no longer knows its key (deleted), or when its key is inactive and
+ * the profile's key works. Otherwise it may hold the only copy of a working secret, and it is kept.
+ */
+async function judgeLeftoverBackup(
+  ctx: Context,
+  profile: string,
+  backupFile: string,
+  current: StaticCredentials | undefined,
+): Promise<LeftoverVerdict> {
+  const { steps } = ctx;
+  const unsure = (reason: string): LeftoverVerdict => ({
+    stale: false,
+    reason,
+    hint: `Compare ${backupFile} with the credentials file: if you need a key it holds, copy its two lines back into [${profile}]; otherwise delete the file. Then run the command again.`,
+  });
+  const found = await steps
+    .readFile(backupFile)
+    .then((t) => readProfileKeys(t, profile))
+    .catch(() => undefined);
+  if (!found) return unsure(`it has no readable key for profile "${profile}"`);
+  const backup = { accessKeyId: found.accessKeyId, secretAccessKey: found.secretAccessKey };
+  if (current?.accessKeyId === backup.accessKeyId && current.secretAccessKey === backup.secretAccessKey)
+    return { stale: true, reason: 'it holds the key the profile uses now' };
+  const masked = maskKeyId(backup.accessKeyId);
+  let backupArn: string;
+  try {
+    backupArn = (await steps.getCallerIdentity(backup)).arn;
+  } catch (e) {
+    if (isRejectedKey(e)) return { stale: true, reason: `AWS no longer accepts its key ${masked}` };
+    return unsure(`its key ${masked} could not be checked (${messageOf(e)})`);
+  }
+  // The key is known to AWS. Real AWS rejects inactive keys but moto does not, so the status is listed too.
+  if (current) {
+    try {
+      const userName = userNameFromArn(backupArn);
+      const currentArn = (await steps.getCallerIdentity(current)).arn;
+      if (userName && currentArn === backupArn) {
+        const keys = await steps.listAccessKeys(iamSigner(ctx, current), userName);
+        const status = (id: string) => keys.find((k) => k.accessKeyId === id)?.status;
+        if (status(current.accessKeyId) === 'Active' && status(backup.accessKeyId) !== 'Active')
+          return { stale: true, reason: `its key ${masked} is inactive and the profile's key works` };
+      }
+    } catch (e) {
+      return unsure(`its key ${masked} could not be checked (${messageOf(e)})`);
+    }
+  }
+  return {
+    stale: false,
+    reason: `its key ${masked} still works and is not the key of [${profile}], so it may be the only copy of that secret`,
+    hint: `If you still need key ${masked}, copy its two lines from ${backupFile} back into [${profile}]; if not, deactivate or delete that key (\`awskit iam keys\` lists it) and delete ${backupFile}. Then run the command again.`,
+  };
+}
+
+/**
+ * Finds the backup a killed rotation left without a journal (killed after the backup and before the first journal
+ * write, or after the journal was removed and before the backup was). A stale one is removed (`remove`) with one
+ * log line; one that may still be needed is kept and reported. Runs under the profile's lock, which a live rotation
+ * holds from before its backup until after its cleanup.
+ *
+ * @returns why it was stale, or undefined when there was none
+ * @throws {IamRotationError} `LEFTOVER_BACKUP` when it may still be needed (nothing changed)
+ */
+async function checkLeftoverBackup(
+  ctx: Context,
+  where: { profile: string; journalFile: string; backupFile: string },
+  current: StaticCredentials | undefined,
+  remove: boolean,
+): Promise<string | undefined> {
+  const { journalFile, backupFile, profile } = where;
+  if (!(await exists(backupFile))) return undefined;
+  const release = await acquireLock(`${journalFile}.lock`);
+  try {
+    if ((await exists(journalFile)) || !(await exists(backupFile))) return undefined;
+    const verdict = await judgeLeftoverBackup(ctx, profile, backupFile, current);
+    if (!verdict.stale) {
+      throw new IamRotationError(
+        'LEFTOVER_BACKUP',
+        `Kept ${backupFile}, a backup left by an interrupted rotation of profile "${profile}": ${verdict.reason}`,
+        { hint: verdict.hint },
+      );
+    }
+    if (remove) {
+      await ctx.steps.removeFile(backupFile);
+      ctx.logger.info(`Removed ${backupFile}, a backup left by an interrupted rotation: ${verdict.reason}.`);
+    }
+    return verdict.reason;
+  } finally {
+    await release();
+  }
 }
 
 function planFromJournal(journal: RotationJournal, journalFile: string): RotationPlan {
@@ -1053,11 +1178,24 @@ export async function resumeRotation(options: ResumeRotationOptions = {}): Promi
   ctx.lockFiles = await fileLockTargets(realFile, paths.configFile);
   const text = await steps.readFile(journalFile).catch(() => undefined);
   if (text === undefined) {
+    // No journal, but maybe the backup of a run killed before its first journal write or after its last one.
+    const { backupFile } = journalPaths(realFile, paths.profile);
+    const current = await steps
+      .readFile(realFile)
+      .then((t) => readProfileKeys(t, paths.profile))
+      .catch(() => undefined);
+    const removed = await checkLeftoverBackup(
+      ctx,
+      { profile: paths.profile, journalFile, backupFile },
+      current ? { accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey } : undefined,
+      true,
+    );
     throw new IamRotationError(
       'NO_ROTATION_IN_PROGRESS',
       `No interrupted rotation for profile "${paths.profile}" (${journalFile})`,
       {
         hint: 'Nothing to resume; run `awskit iam rotate-key` to rotate.',
+        ...(removed ? { details: { removedBackup: backupFile } } : {}),
       },
     );
   }

@@ -5,10 +5,10 @@ import { journalPaths } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, RotationStepName, RotationSteps } from '../src/types.js';
 import {
-  createUserWithProfile,
+  createUserWithFixtureProfile,
   exists,
-  fixtureCredentials,
   keyStatuses,
+  newKeyNeverVerifies,
   realRotationSteps,
   useEnforcingMoto,
   whoAmI,
@@ -16,10 +16,6 @@ import {
 } from './helpers.js';
 
 const moto = useEnforcingMoto();
-
-/** A user whose `[work]` profile, in the {@link fixtureCredentials} file, holds its one key. */
-const createUserWithFixtureProfile = () =>
-  createUserWithProfile(moto, { credentials: (key) => fixtureCredentials('work', key) });
 
 class InjectedFailure extends Error {
   override name = 'InjectedFailure';
@@ -45,7 +41,7 @@ function injecting(real: RotationSteps, failAt: Set<number>) {
 }
 
 async function scenario(failAt: Set<number>, extra: RotateAccessKeyOptions = {}) {
-  const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile();
+  const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile(moto);
   // One attempt: a verification failure must fail the run here (retries are tested below).
   const base = workRotationOptions(moto, aws, { verifyAttempts: 1, verifyDelayMs: 5 });
   const real = realRotationSteps(moto);
@@ -192,7 +188,7 @@ describe('a failure injected at every step leaves a working key and no orphan', 
   });
 
   it('a new key that never verifies is rolled back with VERIFY_FAILED', async () => {
-    const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile();
+    const { admin, userName, old, credentials: original, aws } = await createUserWithFixtureProfile(moto);
     try {
       const real = realRotationSteps(moto);
       let sleeps = 0;
@@ -204,12 +200,7 @@ describe('a failure injected at every step leaves a working key and no orphan', 
         verifyAttempts: 4,
         verifyDelayMs: 1234,
         steps: {
-          ...real,
-          getCallerIdentity: async (creds) => {
-            if (creds.accessKeyId !== old.accessKeyId)
-              throw Object.assign(new Error('not yet'), { name: 'InvalidClientTokenId' });
-            return real.getCallerIdentity(creds);
-          },
+          ...newKeyNeverVerifies(real, old),
           sleep: async (ms) => {
             expect(ms).toBe(1234);
             sleeps++;

@@ -1,89 +1,21 @@
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  IAMClient,
-  ListAccessKeysCommand,
-  PutUserPolicyCommand,
-  UpdateAccessKeyCommand,
-} from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createClient, type Logger } from '@awskit/core';
-import { type MotoServer, startMotoServer } from '@awskit/local';
-import { uniqueName } from '@awskit/local/testing';
+import { type IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { Logger } from '@awskit/core';
 import { afterAll, beforeAll } from 'vitest';
 import { createRotationSteps } from '../src/awsSteps.js';
-import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
+import { createUserWithKey, type EnforcingMoto, startEnforcingMoto } from '../src/testing.js';
+import type {
+  RotateAccessKeyOptions,
+  RotationStepName,
+  RotationSteps,
+  StaticCredentials,
+} from '../src/types.js';
 
-/** Number of unauthenticated calls the enforcing moto allows: exactly the admin bootstrap below. */
-const BOOTSTRAP_CALLS = 3;
-
-const ALLOW_ALL = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-});
-/** What a user needs to rotate its own key. */
-const SELF_SERVICE = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: [
-        'iam:ListAccessKeys',
-        'iam:CreateAccessKey',
-        'iam:UpdateAccessKey',
-        'iam:DeleteAccessKey',
-        'iam:GetAccessKeyLastUsed',
-        'sts:GetCallerIdentity',
-      ],
-      Resource: '*',
-    },
-  ],
-});
-
-/** A moto that enforces credentials (deleted key → InvalidClientTokenId) plus an admin key to set things up. */
-export interface EnforcingMoto {
-  endpoint: string;
-  admin: StaticCredentials;
-  iam(creds?: StaticCredentials): Promise<IAMClient>;
-  sts(creds: StaticCredentials): Promise<STSClient>;
-  stop(): Promise<void>;
-}
-
-const clientOpts = (endpoint: string, creds: StaticCredentials) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { ...creds },
-  env: {},
-  maxAttempts: 1,
-});
-
-/** Starts a private moto with `INITIAL_NO_AUTH_ACTION_COUNT` and bootstraps an admin user with a key. */
-export async function startEnforcingMoto(): Promise<EnforcingMoto> {
-  const moto: MotoServer = await startMotoServer({
-    env: { INITIAL_NO_AUTH_ACTION_COUNT: String(BOOTSTRAP_CALLS) },
-  });
-  const endpoint = moto.endpoint;
-  const bootstrap = await createClient(
-    IAMClient,
-    clientOpts(endpoint, { accessKeyId: 'AKIABOOTSTRAP0000000', secretAccessKey: 'x' }),
-  );
-  await bootstrap.send(new CreateUserCommand({ UserName: 'admin' }));
-  await bootstrap.send(
-    new PutUserPolicyCommand({ UserName: 'admin', PolicyName: 'all', PolicyDocument: ALLOW_ALL }),
-  );
-  const key = (await bootstrap.send(new CreateAccessKeyCommand({ UserName: 'admin' }))).AccessKey!;
-  const admin = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-  return {
-    endpoint,
-    admin,
-    iam: (creds = admin) => createClient(IAMClient, clientOpts(endpoint, creds)),
-    sts: (creds) => createClient(STSClient, clientOpts(endpoint, creds)),
-    stop: () => moto.stop(),
-  };
-}
+export { createUserWithKey, type EnforcingMoto, startEnforcingMoto };
 
 /**
  * One enforcing moto for the calling test file: started in `beforeAll`, stopped in `afterAll`. The returned handle
@@ -169,29 +101,30 @@ export async function createUserWithProfile(
   return { admin, userName, keys, old, credentials, aws };
 }
 
+/** {@link createUserWithProfile} whose `[work]` profile sits in the {@link fixtureCredentials} file. */
+export const createUserWithFixtureProfile = (moto: EnforcingMoto) =>
+  createUserWithProfile(moto, { credentials: (key) => fixtureCredentials('work', key) });
+
+/**
+ * The real steps, except that STS rejects every key but `old` as unknown: the new key never verifies, so the
+ * rotation rolls back after it wrote the file.
+ */
+export function newKeyNeverVerifies(real: RotationSteps, old: StaticCredentials): RotationSteps {
+  return {
+    ...real,
+    getCallerIdentity: async (creds) => {
+      if (creds.accessKeyId !== old.accessKeyId)
+        throw Object.assign(new Error('not yet'), { name: 'InvalidClientTokenId' });
+      return real.getCallerIdentity(creds);
+    },
+  };
+}
+
 /** Sets one of the user's access keys to Inactive. */
 export async function deactivateKey(iam: IAMClient, userName: string, accessKeyId: string): Promise<void> {
   await iam.send(
     new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }),
   );
-}
-
-/** Creates a user allowed to manage its own keys, with one access key. */
-export async function createUserWithKey(
-  iam: IAMClient,
-  opts: { name?: string; keys?: number } = {},
-): Promise<{ userName: string; keys: StaticCredentials[] }> {
-  const userName = opts.name ?? uniqueName('user');
-  await iam.send(new CreateUserCommand({ UserName: userName }));
-  await iam.send(
-    new PutUserPolicyCommand({ UserName: userName, PolicyName: 'self', PolicyDocument: SELF_SERVICE }),
-  );
-  const keys: StaticCredentials[] = [];
-  for (let i = 0; i < (opts.keys ?? 1); i++) {
-    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
-    keys.push({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
-  }
-  return { userName, keys };
 }
 
 /** The user's keys as `{ id: status }`. */
@@ -262,4 +195,42 @@ export function recordingLogger(): Logger & { entries: string[] } {
     entries.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
   };
   return { entries, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
+}
+
+/**
+ * The real steps of a rotation that is SIGKILLed right before the first call `killBefore(name, path)` picks: that
+ * call never settles, so no catch or finally of the run executes and the disk holds exactly what a killed process
+ * leaves. `killed` resolves at that moment. `releaseLocksOfKilledRun(dir)` then makes the run's lock files name a
+ * dead process, as after a real kill (the next run takes them over).
+ */
+export function killableSteps(
+  moto: { endpoint: string },
+  killBefore: (name: RotationStepName, path: unknown) => boolean,
+) {
+  const real = realRotationSteps(moto);
+  let onKilled!: () => void;
+  const killed = new Promise<void>((r) => {
+    onKilled = r;
+  });
+  let dead = false;
+  const steps = {} as Record<string, unknown>;
+  for (const name of Object.keys(real) as RotationStepName[]) {
+    const fn = real[name] as (...a: unknown[]) => Promise<unknown>;
+    steps[name] = async (...args: unknown[]) => {
+      if (!dead && killBefore(name, args[0])) dead = true;
+      if (dead) {
+        onKilled();
+        return new Promise(() => {});
+      }
+      return fn(...args);
+    };
+  }
+  return { steps: steps as unknown as RotationSteps, killed };
+}
+
+/** Rewrites every awskit lock file in `dir` to name a process that has exited (what a SIGKILLed run leaves). */
+export async function releaseLocksOfKilledRun(dir: string): Promise<void> {
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+  for (const f of await readdir(dir))
+    if (/\.awskit-lock$|\.json\.lock$/.test(f)) await writeFile(join(dir, f), `${deadPid}\nkilled\n`);
 }

@@ -8,12 +8,12 @@ import { journalPaths } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
 import {
+  createUserWithFixtureProfile,
   createUserWithKey,
   createUserWithProfile,
   deactivateKey,
   exists,
   fileMode,
-  fixtureCredentials,
   keyStatuses,
   makeAwsDir,
   realRotationSteps,
@@ -35,13 +35,7 @@ const rotationOptions = (
 
 describe('rotateAccessKey end to end (moto enforcing credentials)', () => {
   it('puts a working new key in the profile, deactivates the old one, and leaves every other byte alone', async () => {
-    const {
-      admin,
-      userName,
-      old,
-      credentials: before,
-      aws,
-    } = await createUserWithProfile(moto, { credentials: (key) => fixtureCredentials('work', key) });
+    const { admin, userName, old, credentials: before, aws } = await createUserWithFixtureProfile(moto);
     const logger = recordingLogger();
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { logger }));
@@ -312,9 +306,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
   });
 
   it('a dry run reports the exact plan and changes nothing', async () => {
-    const { admin, userName, keys, credentials, aws } = await createUserWithProfile(moto, {
-      credentials: (key) => fixtureCredentials('work', key),
-    });
+    const { admin, userName, keys, credentials, aws } = await createUserWithFixtureProfile(moto);
     try {
       const result = await rotateAccessKey(rotationOptions(aws, { dryRun: true }));
       expect(result.dryRun).toBe(true);

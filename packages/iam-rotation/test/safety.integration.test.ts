@@ -11,13 +11,14 @@ import { journalPaths, parseJournal } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotationSteps, StaticCredentials } from '../src/types.js';
 import {
+  createUserWithFixtureProfile,
   createUserWithKey,
   createUserWithProfile,
   deactivateKey,
   exists,
-  fixtureCredentials,
   keyStatuses,
   makeAwsDir,
+  newKeyNeverVerifies,
   realRotationSteps,
   recordingLogger,
   useEnforcingMoto,
@@ -99,9 +100,7 @@ describe('issue 14: a rotation never loses a working key', () => {
   // Item 2: the file was read and backed up before the confirmation prompt, so a rollback put back a stale copy
   // and erased what another writer had added in the meantime.
   it('a rollback keeps what another writer changed in the file during the confirmation prompt', async () => {
-    const { admin, userName, old, credentials, aws } = await createUserWithProfile(moto, {
-      credentials: (key) => fixtureCredentials('work', key),
-    });
+    const { admin, userName, old, credentials, aws } = await createUserWithFixtureProfile(moto);
     try {
       const added =
         '\n[added-while-prompting]\naws_access_key_id = AKIAADDEDADDEDADDED0\naws_secret_access_key = x\n';
@@ -112,15 +111,7 @@ describe('issue 14: a rotation never loses a working key', () => {
           await appendFile(aws.credentialsFile, added);
           return true;
         },
-        steps: {
-          ...real,
-          // The new key never verifies: the rotation rolls back after it wrote the file.
-          getCallerIdentity: async (creds) => {
-            if (creds.accessKeyId !== old.accessKeyId)
-              throw Object.assign(new Error('not yet'), { name: 'InvalidClientTokenId' });
-            return real.getCallerIdentity(creds);
-          },
-        },
+        steps: newKeyNeverVerifies(real, old),
       }).catch((e) => e);
       expect(err).toMatchObject({ code: 'VERIFY_FAILED', rolledBack: true });
       expect(await readFile(aws.credentialsFile, 'utf8')).toBe(credentials + added);
@@ -183,9 +174,7 @@ describe('issue 14: a rotation never loses a working key', () => {
   // Item 4: --rollback died after deleting the new key; --resume then trusted the 'verified' journal, retired the
   // old key and deleted the backup — the profile held a deleted key and the only working secret was gone.
   it('--resume after an interrupted --rollback finishes the rollback instead of retiring the old key', async () => {
-    const { admin, userName, old, credentials, aws } = await createUserWithProfile(moto, {
-      credentials: (key) => fixtureCredentials('work', key),
-    });
+    const { admin, userName, old, credentials, aws } = await createUserWithFixtureProfile(moto);
     try {
       const real = realRotationSteps(moto);
       const base = workRotationOptions(moto, aws);
@@ -336,16 +325,11 @@ describe('issue 14: a rotation never loses a working key', () => {
         ...workRotationOptions(moto, aws, { verifyAttempts: 1 }),
         logger,
         steps: {
-          ...real,
+          ...newKeyNeverVerifies(real, old),
           createAccessKey: async (c, u) => {
             const k = await real.createAccessKey(c, u);
             secrets.push(k.secretAccessKey);
             return k;
-          },
-          getCallerIdentity: async (creds) => {
-            if (creds.accessKeyId !== old.accessKeyId)
-              throw Object.assign(new Error('not yet'), { name: 'InvalidClientTokenId' });
-            return real.getCallerIdentity(creds);
           },
         },
       }).catch((e) => e);

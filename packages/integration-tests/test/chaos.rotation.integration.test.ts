@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runRotationChaos } from '../src/chaos/rotationRun.js';
 
 describe('key-rotation chaos: SIGKILL at every step boundary, then --resume or --rollback', () => {
-  it('(seed 4) leaves a working key in the profile after every crash point and never deletes the old key', async () => {
+  it('(seed 4) leaves a working key in the profile and no backup after every crash point, and never deletes the old key', async () => {
     const r = await runRotationChaos({ seed: 4 });
     for (const c of r.crashes)
       console.log(
@@ -19,6 +19,9 @@ describe('key-rotation chaos: SIGKILL at every step boundary, then --resume or -
       expect(c.working, label).toBe(true);
       expect(c.oldKey, label).not.toBe('deleted');
       expect(c.orphanKeys, label).toBe(0);
+      // Regression: a kill before the first journal write or before the last cleanup left the backup (the old
+      // secret) on disk for good; the recovery now removes a stale backup.
+      expect(c.backupLeft, label).toBe(false);
     }
     // Both outcomes happen: early crashes leave the old key, late ones a finished rotation.
     expect(new Set(r.crashes.map((c) => c.profileKey))).toEqual(new Set(['old', 'new']));

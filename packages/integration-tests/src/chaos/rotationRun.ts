@@ -8,17 +8,10 @@
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  IAMClient,
-  ListAccessKeysCommand,
-  PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createClient } from '@awskit/core';
+import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { journalPaths, readProfileKeys, type StaticCredentials } from '@awskit/iam-rotation';
-import { startMotoServer } from '@awskit/local';
+import { createUserWithKey, startEnforcingMoto } from '@awskit/iam-rotation/testing';
 import { CLI_PATH, finished, run, spawnTs } from './proc.js';
 import { createRng } from './rng.js';
 import type { RotationChildArgs } from './rotationChild.js';
@@ -75,36 +68,6 @@ export interface RotationRunResult {
   problems: string[];
 }
 
-const ALLOW_ALL = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-});
-const SELF_SERVICE = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: [
-        'iam:ListAccessKeys',
-        'iam:CreateAccessKey',
-        'iam:UpdateAccessKey',
-        'iam:DeleteAccessKey',
-        'iam:GetAccessKeyLastUsed',
-        'sts:GetCallerIdentity',
-      ],
-      Resource: '*',
-    },
-  ],
-});
-
-const clientOpts = (endpoint: string, creds: StaticCredentials) => ({
-  endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
-  env: {},
-  maxAttempts: 1,
-});
-
 const exists = (file: string) =>
   stat(file).then(
     () => true,
@@ -116,8 +79,8 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
   const started = Date.now();
   const log = options.log ?? (() => {});
   const rng = createRng(options.seed).fork('rotation');
-  // Exactly the three admin bootstrap calls below are unauthenticated; everything after is checked.
-  const moto = await startMotoServer({ env: { INITIAL_NO_AUTH_ACTION_COUNT: '3' } });
+  // An enforcing moto: deleted or wrong keys are rejected, so "works" means STS accepts the key.
+  const moto = await startEnforcingMoto();
   const endpoint = moto.endpoint;
   const crashes: RotationCrash[] = [];
   const stepsByVariant: Record<string, string[]> = {};
@@ -125,28 +88,13 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
   let kills = 0;
   let userCounter = 0;
   try {
-    const boot = await createClient(
-      IAMClient,
-      clientOpts(endpoint, { accessKeyId: 'AKIABOOTSTRAP0000000', secretAccessKey: 'x' }),
-    );
-    await boot.send(new CreateUserCommand({ UserName: 'admin' }));
-    await boot.send(
-      new PutUserPolicyCommand({ UserName: 'admin', PolicyName: 'all', PolicyDocument: ALLOW_ALL }),
-    );
-    const k = (await boot.send(new CreateAccessKeyCommand({ UserName: 'admin' }))).AccessKey!;
-    const admin = await createClient(
-      IAMClient,
-      clientOpts(endpoint, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }),
-    );
+    const admin = await moto.iam();
 
     const newUser = async () => {
-      const userName = `chaos-user-${options.seed}-${++userCounter}`;
-      await admin.send(new CreateUserCommand({ UserName: userName }));
-      await admin.send(
-        new PutUserPolicyCommand({ UserName: userName, PolicyName: 'self', PolicyDocument: SELF_SERVICE }),
-      );
-      const key = (await admin.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
-      const old = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+      const { userName, keys } = await createUserWithKey(admin, {
+        name: `chaos-user-${options.seed}-${++userCounter}`,
+      });
+      const old = keys[0]!;
       const dir = await mkdtemp(join(tmpdir(), 'awskit-chaos-rotation-'));
       const credentialsFile = join(dir, 'credentials');
       const configFile = join(dir, 'config');
@@ -169,7 +117,7 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
     /** The profile's key pair verifies with STS as `userName` (an enforcing moto rejects deleted or wrong keys). */
     const verifies = async (creds: StaticCredentials, userName: string) => {
       try {
-        const sts = await createClient(STSClient, clientOpts(endpoint, creds));
+        const sts = await moto.sts(creds);
         const out = await sts.send(new GetCallerIdentityCommand({}));
         return (out.Arn ?? '').endsWith(`:user/${userName}`);
       } catch {
@@ -252,7 +200,12 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
             AWS_SHARED_CREDENTIALS_FILE: u.credentialsFile,
           },
         );
-        const cliMessage = (cli.stdout.trim() || cli.stderr.trim()).split('\n')[0] ?? '';
+        // The CLI's own line (error: …), not Node's warnings about its version.
+        const cliLines = `${cli.stdout}\n${cli.stderr}`.split('\n').map((l) => l.trim());
+        const cliMessage =
+          cliLines.find((l) => l.startsWith('error:')) ??
+          cliLines.find((l) => l && !/^\(node:\d+\)|^Warning|NodeVersionSupportWarning/.test(l)) ??
+          '';
         const statuses = await keysOf(u.userName);
         const key = await profileKey(u);
         const isWorking = await working(u);
@@ -281,6 +234,8 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
         if (rotated && variant === 'deactivate' && oldKey !== 'Inactive' && cli.code === 0)
           p.push(`rotation finished but the old key is ${oldKey}`);
         if (!rotated && oldKey !== 'Active') p.push(`the profile holds the old key but it is ${oldKey}`);
+        // It holds the old secret key: whatever the crash point, recovery must not leave it behind.
+        if (backupLeft) p.push(`--${action} left the backup (it holds the old secret key)`);
         crashes.push({
           variant,
           boundary,
