@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths, parseJournal } from '../src/journal.js';
 import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
-import type { RotationSteps, StaticCredentials } from '../src/types.js';
+import type { RotateAccessKeyOptions, RotationSteps, StaticCredentials } from '../src/types.js';
 import {
   createUserWithFixtureProfile,
   createUserWithKey,
@@ -35,6 +35,18 @@ async function profileWorks(credentialsFile: string, profile: string, userName: 
   const who = await whoAmI(moto, key);
   return { key, works: who.arn?.endsWith(`:user/${userName}`) === true, who };
 }
+
+/** A rotation that stops at 'verified' (OLD_KEY_NOT_RETIRED: retiring the old key is throttled); its error. */
+const stopAtVerified = (options: RotateAccessKeyOptions, real: RotationSteps) =>
+  rotateAccessKey({
+    ...options,
+    steps: {
+      ...real,
+      updateAccessKey: async () => {
+        throw Object.assign(new Error('throttled'), { name: 'Throttling' });
+      },
+    },
+  }).catch((e) => e);
 
 /**
  * A barrier for `parties` callers that also opens after `maxWaitMs`, so code that serialises the callers (a lock)
@@ -178,16 +190,7 @@ describe('issue 14: a rotation never loses a working key', () => {
     try {
       const real = realRotationSteps(moto);
       const base = workRotationOptions(moto, aws);
-      // Stop at 'verified': the old key cannot be retired.
-      const first = await rotateAccessKey({
-        ...base,
-        steps: {
-          ...real,
-          updateAccessKey: async () => {
-            throw Object.assign(new Error('throttled'), { name: 'Throttling' });
-          },
-        },
-      }).catch((e) => e);
+      const first = await stopAtVerified(base, real);
       expect(first).toMatchObject({ code: 'OLD_KEY_NOT_RETIRED' });
       const { journalFile, backupFile } = journalPaths(aws.credentialsFile, 'work');
       const newKeyId = parseJournal(await readFile(journalFile, 'utf8'), journalFile).newAccessKeyId!;
@@ -227,15 +230,7 @@ describe('issue 14: a rotation never loses a working key', () => {
     try {
       const real = realRotationSteps(moto);
       const base = workRotationOptions(moto, aws);
-      await rotateAccessKey({
-        ...base,
-        steps: {
-          ...real,
-          updateAccessKey: async () => {
-            throw Object.assign(new Error('throttled'), { name: 'Throttling' });
-          },
-        },
-      }).catch((e) => e);
+      await stopAtVerified(base, real);
       const { journalFile, backupFile } = journalPaths(aws.credentialsFile, 'work');
       const journal = parseJournal(await readFile(journalFile, 'utf8'), journalFile);
       expect(journal.state).toBe('verified');
