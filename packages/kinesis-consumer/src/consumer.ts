@@ -20,7 +20,7 @@ import {
   StreamNotFoundError,
 } from './errors.js';
 import { type HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
-import { LeaseTable } from './leaseTable.js';
+import { emptyCost, LeaseTable, type LeaseTableCost } from './leaseTable.js';
 import { isFinished } from './leaseTaker.js';
 import { pollingFetcherFactory } from './pollingFetcher.js';
 import { type ResolvedProcessor, ShardConsumer } from './shardConsumer.js';
@@ -254,7 +254,17 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
           throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
         throw e;
       }
-      this.table = new LeaseTable({ client: dynamo, tableName: this.tableName, sleep: this.sleepFn });
+      this.table = new LeaseTable({
+        client: dynamo,
+        tableName: this.tableName,
+        sleep: this.sleepFn,
+        onCall: (operation, units) => {
+          const labels = { worker: this.workerId, operation };
+          this.metrics.increment('kinesis_consumer_lease_table_calls_total', 1, labels);
+          if (units)
+            this.metrics.increment('kinesis_consumer_lease_table_capacity_units_total', units, labels);
+        },
+      });
       await this.table.ensureTable();
       await this.syncShards();
       const leaseDurationMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
@@ -504,5 +514,15 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
   /** DynamoDB calls this worker made on the lease table (reads = Scan/GetItem, writes = conditional writes). */
   leaseTableCalls(): { reads: number; writes: number } {
     return { ...(this.table?.calls ?? { reads: 0, writes: 0 }) };
+  }
+
+  /**
+   * What this worker's lease-table calls cost so far: calls and consumed capacity units per operation (UpdateItem,
+   * PutItem, GetItem, Scan, Query, DeleteItem), as DynamoDB reported them. Divide by run time and leases/workers
+   * for per-lease-hour and per-worker-hour figures (see the README's "What the lease table costs").
+   */
+  leaseTableCost(): LeaseTableCost {
+    const c = this.table?.cost ?? emptyCost();
+    return { calls: { ...c.calls }, units: { ...c.units }, readUnits: c.readUnits, writeUnits: c.writeUnits };
   }
 }

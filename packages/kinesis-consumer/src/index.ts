@@ -28,7 +28,14 @@ export {
   LeaseTableError,
   StreamNotFoundError,
 } from './errors.js';
-export { LeaseTable, leaseFromItem, leaseToItem } from './leaseTable.js';
+export {
+  LEASE_TABLE_OPERATIONS,
+  LeaseTable,
+  type LeaseTableCost,
+  type LeaseTableOperation,
+  leaseFromItem,
+  leaseToItem,
+} from './leaseTable.js';
 export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan } from './leaseTaker.js';
 export { CONSUMER_METRICS, teeMetrics } from './metrics.js';
 export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';

@@ -2,12 +2,17 @@ import {
   type AttributeValue,
   CreateTableCommand,
   DeleteItemCommand,
+  type DeleteItemCommandOutput,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
+  type GetItemCommandOutput,
   PutItemCommand,
+  type PutItemCommandOutput,
   ScanCommand,
+  type ScanCommandOutput,
   UpdateItemCommand,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { toAwskitError } from '@awskit/core';
 import { CALL_DEADLINE_MS, callDeadline } from './deadline.js';
@@ -15,6 +20,61 @@ import { ConsumerAccessDeniedError, LeaseLostError, LeaseTableError } from './er
 import type { ExtendedSequenceNumber, Lease } from './types.js';
 
 type Item = Record<string, AttributeValue>;
+
+/** The lease-table operations that are counted (data-plane calls; DescribeTable/CreateTable are not). */
+export const LEASE_TABLE_OPERATIONS = [
+  'UpdateItem',
+  'PutItem',
+  'GetItem',
+  'Scan',
+  'Query',
+  'DeleteItem',
+] as const;
+/** One of {@link LEASE_TABLE_OPERATIONS}. */
+export type LeaseTableOperation = (typeof LEASE_TABLE_OPERATIONS)[number];
+const READS: ReadonlySet<LeaseTableOperation> = new Set(['GetItem', 'Scan', 'Query']);
+
+/**
+ * What one worker's lease-table calls cost: calls and capacity units per operation. Writes and GetItem: as DynamoDB
+ * reports them (`ReturnConsumedCapacity: TOTAL`); a consistent Scan: 1 RCU per 4 KB of returned items (computed from
+ * the items, DynamoDB's rule). A conditional write that fails its condition still consumes write capacity
+ * (DynamoDB charges it; no figure comes back with the error): counted as 1 WCU (lease items are well under 1 KB).
+ */
+export interface LeaseTableCost {
+  calls: Record<LeaseTableOperation, number>;
+  /** Capacity units per operation (RCU for GetItem/Scan/Query, WCU for the writes). */
+  units: Record<LeaseTableOperation, number>;
+  readUnits: number;
+  writeUnits: number;
+}
+
+type DataCommand = UpdateItemCommand | PutItemCommand | GetItemCommand | ScanCommand | DeleteItemCommand;
+/** Every field a data-plane answer may carry (all optional in the SDK's types). */
+type DataOutput = UpdateItemCommandOutput &
+  PutItemCommandOutput &
+  GetItemCommandOutput &
+  ScanCommandOutput &
+  DeleteItemCommandOutput;
+
+/** A cost with every count at 0. */
+export function emptyCost(): LeaseTableCost {
+  const zero = () =>
+    Object.fromEntries(LEASE_TABLE_OPERATIONS.map((o) => [o, 0])) as Record<LeaseTableOperation, number>;
+  return { calls: zero(), units: zero(), readUnits: 0, writeUnits: 0 };
+}
+
+/** DynamoDB's item size: UTF-8 attribute names plus values (a number ~ digits/2 + 1 bytes). */
+function approxItemBytes(item: Item): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) {
+    n += k.length;
+    if (v.S !== undefined) n += Buffer.byteLength(v.S);
+    else if (v.N !== undefined) n += Math.ceil(v.N.length / 2) + 1;
+    else if (v.SS) n += v.SS.reduce((a, x) => a + Buffer.byteLength(x), 0);
+    else n += 8;
+  }
+  return n;
+}
 
 /** Reads a lease from a DynamoDB item written by us or by the KCL (1.x–3.x); unknown attributes are ignored. */
 export function leaseFromItem(item: Item): Lease {
@@ -97,6 +157,8 @@ export interface LeaseTableOptions {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Longest one DynamoDB call may take before it is aborted (clients without timeouts included). @default 10_000 */
   callTimeoutMs?: number;
+  /** Called after every data-plane call with the capacity units it consumed (metrics). */
+  onCall?: (operation: LeaseTableOperation, capacityUnits: number) => void;
 }
 
 /**
@@ -111,6 +173,9 @@ export class LeaseTable {
   private readonly sleep: LeaseTableOptions['sleep'];
   /** DynamoDB calls made (for the lease-table-writes benchmark and stats). */
   readonly calls = { reads: 0, writes: 0 };
+  /** Calls and capacity units per operation (see {@link LeaseTableCost}). */
+  readonly cost: LeaseTableCost = emptyCost();
+  private readonly onCall?: LeaseTableOptions['onCall'];
   /** Hand-off requests (`awskitHandoffTo`) seen on leases by the last renewal/checkpoint of each. */
   private readonly handoffSeen = new Map<string, string>();
 
@@ -135,6 +200,46 @@ export class LeaseTable {
     this.client = options.client;
     this.tableName = options.tableName;
     this.sleep = options.sleep;
+    this.onCall = options.onCall;
+  }
+
+  /** Sends a data-plane call, asking for and counting the capacity it consumes. */
+  private async send(command: DataCommand, options: { abortSignal?: AbortSignal }): Promise<DataOutput> {
+    const op: LeaseTableOperation =
+      command instanceof UpdateItemCommand
+        ? 'UpdateItem'
+        : command instanceof PutItemCommand
+          ? 'PutItem'
+          : command instanceof GetItemCommand
+            ? 'GetItem'
+            : command instanceof ScanCommand
+              ? 'Scan'
+              : 'DeleteItem';
+    const read = READS.has(op);
+    (command.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
+    if (read) this.calls.reads++;
+    else this.calls.writes++;
+    this.cost.calls[op]++;
+    let units = 0;
+    try {
+      const r = (await this.client.send(command as never, options)) as DataOutput;
+      // A strongly consistent Scan costs 1 RCU per 4 KB of the items it returns (per page), computed here from the
+      // items like DynamoDB does (the local emulator reports less than that for consistent Scans).
+      units =
+        op === 'Scan'
+          ? Math.max(1, Math.ceil((r.Items ?? []).reduce((a, i) => a + approxItemBytes(i), 0) / 4096))
+          : (r.ConsumedCapacity?.CapacityUnits ?? 1);
+      return r;
+    } catch (e) {
+      // A write whose condition failed consumed write capacity all the same.
+      if (!read && isConditionalFailure(e)) units = 1;
+      throw e;
+    } finally {
+      this.cost.units[op] += units;
+      if (read) this.cost.readUnits += units;
+      else this.cost.writeUnits += units;
+      this.onCall?.(op, units);
+    }
   }
 
   private wrap(e: unknown, operation: string): Error {
@@ -167,8 +272,7 @@ export class LeaseTable {
     let expression = update.set ? `SET leaseCounter = :next, ${update.set}` : 'SET leaseCounter = :next';
     if (update.remove?.length) expression += ` REMOVE ${update.remove.join(', ')}`;
     try {
-      this.calls.writes++;
-      const r = await this.client.send(
+      const r = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
@@ -243,8 +347,7 @@ export class LeaseTable {
     let start: Item | undefined;
     try {
       do {
-        this.calls.reads++;
-        const r = await this.client.send(
+        const r = await this.send(
           new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
           this.deadline(),
         );
@@ -264,8 +367,7 @@ export class LeaseTable {
   /** One lease, read consistently; undefined when absent. */
   async getLease(leaseKey: string): Promise<Lease | undefined> {
     try {
-      this.calls.reads++;
-      const r = await this.client.send(
+      const r = await this.send(
         new GetItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
@@ -282,8 +384,7 @@ export class LeaseTable {
   /** Creates a lease unless one with that key exists. @returns whether this call created it. */
   async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
     try {
-      this.calls.writes++;
-      await this.client.send(
+      await this.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: leaseToItem(lease),
@@ -337,8 +438,7 @@ export class LeaseTable {
     // A hand-off marker (ours, or KCL 3.x's checkpointOwner) is moot once the lease changes hands this way.
     update += ' REMOVE checkpointOwner, awskitHandoffTo';
     try {
-      this.calls.writes++;
-      const r = await this.client.send(
+      const r = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: seen.leaseKey } },
@@ -366,8 +466,7 @@ export class LeaseTable {
    */
   async requestHandoff(leaseKey: string, victim: string, requester: string): Promise<boolean> {
     try {
-      this.calls.writes++;
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },
@@ -478,8 +577,7 @@ export class LeaseTable {
   /** Deletes a lease (cleanup of finished shards that left the stream's retention). */
   async deleteLease(leaseKey: string, expectedCounter: number): Promise<boolean> {
     try {
-      this.calls.writes++;
-      await this.client.send(
+      await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { leaseKey: { S: leaseKey } },

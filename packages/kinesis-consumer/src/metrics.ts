@@ -37,6 +37,10 @@ export const CONSUMER_METRICS = {
   leasesReleased: 'kinesis_consumer_leases_released_total',
   /** counter {worker}: lease renewals that failed with an error (not a lost lease). */
   renewFailures: 'kinesis_consumer_renew_failures_total',
+  /** counter {worker, operation}: lease-table calls (UpdateItem, PutItem, GetItem, Scan, Query, DeleteItem). */
+  leaseTableCalls: 'kinesis_consumer_lease_table_calls_total',
+  /** counter {worker, operation}: capacity units those calls consumed (RCU for reads, WCU for writes). */
+  leaseTableCapacityUnits: 'kinesis_consumer_lease_table_capacity_units_total',
   /** counter {shard}: SubscribeToShard calls (enhanced fan-out). */
   efoSubscriptions: 'kinesis_consumer_efo_subscriptions_total',
   /** counter {shard, reason = expiry | idle | ended}: planned or forced resubscriptions. */

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Lease-table cost at default settings, counted (not timed): W worker consumers in this process share N leases;
+// every shard is "busy" (a synthetic fetcher hands each consumer a one-record batch every second, so the Kinesis
+// emulator is not in the way and only the lease table is measured). Once the leases are balanced, every worker's
+// lease-table calls and the capacity units DynamoDB reports (ReturnConsumedCapacity TOTAL) are counted for a window
+// and scaled to an hour. Next to it: the KCL 2.x at its published defaults (failover 10 s: renew every 3.308 s,
+// every worker scans the table every 20.05 s), with the same Scan size.
+// Env: BENCH_COST_WINDOW_S (default 8), BENCH_COST_SIZES (e.g. "8x2,64x4").
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KinesisConsumer, LeaseTable } from '../../packages/kinesis-consumer/dist/index.js';
+import { startLocalAws } from '../../packages/local/dist/index.js';
+
+process.removeAllListeners('warning');
+const here = fileURLToPath(new URL('.', import.meta.url));
+const require = createRequire(join(here, '../../packages/kinesis-consumer/package.json'));
+const {
+  KinesisClient,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+} = require('@aws-sdk/client-kinesis');
+const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { NodeHttpHandler } = require('@smithy/node-http-handler');
+
+const WINDOW_S = Number(process.env.BENCH_COST_WINDOW_S ?? 8);
+const SIZES = (process.env.BENCH_COST_SIZES ?? '8x2,8x4,8x8,64x2,64x4,64x8,256x2,256x4,256x8')
+  .split(',')
+  .map((s) => s.split('x').map(Number));
+const KCL_RENEW_S = 3.308;
+const KCL_SCAN_S = 20.05;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let n = 0;
+const unique = (p) => `${p}-${Date.now().toString(36)}-${n++}`;
+
+const aws = await startLocalAws({ port: 0 });
+const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
+const clientOptions = { endpoint: aws.endpoint, region: 'us-east-1', credentials: creds, env: {} };
+const kinesis = new KinesisClient({
+  endpoint: aws.endpoint,
+  region: 'us-east-1',
+  credentials: creds,
+  requestHandler: new NodeHttpHandler(),
+});
+const dynamo = new DynamoDBClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials: creds });
+
+async function waitFor(cond, timeoutMs = 120_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timeout');
+    await sleep(100);
+  }
+}
+
+/** A busy shard without Kinesis: one record per second, sequence numbers counting up from the checkpoint. */
+function busyFetcher({ start }) {
+  let seq = start.sequenceNumber ? BigInt(start.sequenceNumber) : 10n ** 20n;
+  let closed = false;
+  return {
+    async next() {
+      for (let waited = 0; waited < 1000 && !closed; waited += 100) await sleep(100);
+      if (closed) return undefined;
+      seq += 1n;
+      const record = { SequenceNumber: String(seq), Data: new Uint8Array([1]), PartitionKey: 'p' };
+      return { records: [record], millisBehindLatest: 0, shardEnded: false };
+    },
+    close() {
+      closed = true;
+    },
+  };
+}
+
+async function stream1() {
+  const name = unique('cost');
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  await waitFor(async () => {
+    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    return d.StreamDescriptionSummary.StreamStatus === 'ACTIVE';
+  });
+  return name;
+}
+
+function sum(costs) {
+  const out = { calls: {}, units: {}, readUnits: 0, writeUnits: 0 };
+  for (const c of costs) {
+    for (const [k, v] of Object.entries(c.calls)) out.calls[k] = (out.calls[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(c.units)) out.units[k] = (out.units[k] ?? 0) + v;
+    out.readUnits += c.readUnits;
+    out.writeUnits += c.writeUnits;
+  }
+  return out;
+}
+
+function diff(a, b) {
+  const out = {
+    calls: {},
+    units: {},
+    readUnits: b.readUnits - a.readUnits,
+    writeUnits: b.writeUnits - a.writeUnits,
+  };
+  for (const k of Object.keys(b.calls)) out.calls[k] = b.calls[k] - (a.calls[k] ?? 0);
+  for (const k of Object.keys(b.units)) out.units[k] = b.units[k] - (a.units[k] ?? 0);
+  return out;
+}
+
+async function measure(leases, workers) {
+  const streamName = await stream1();
+  const app = unique('app');
+  const table = new LeaseTable({ client: dynamo, tableName: app, sleep });
+  await table.ensureTable();
+  for (let i = 0; i < leases; i++)
+    await table.createLeaseIfNotExists({
+      leaseKey: `shardId-${String(i).padStart(12, '0')}`,
+      leaseCounter: 0,
+      checkpoint: 'TRIM_HORIZON',
+      checkpointSubSequenceNumber: 0,
+      ownerSwitchesSinceCheckpoint: 0,
+      parentShardIds: [],
+      childShardIds: [],
+    });
+  const ws = Array.from(
+    { length: workers },
+    (_, i) =>
+      new KinesisConsumer({
+        streamName,
+        applicationName: app,
+        workerId: `w${i}`,
+        initialPosition: 'TRIM_HORIZON',
+        clientOptions,
+        fetcherFactory: busyFetcher,
+        processor: () => {},
+      }),
+  );
+  await Promise.all(ws.map((w) => w.start()));
+  const target = Math.ceil(leases / workers);
+  await waitFor(() => {
+    const held = ws.map((w) => w.heldLeases().length);
+    return held.reduce((a, b) => a + b, 0) === leases && held.every((h) => h <= target && h >= target - 1);
+  });
+  await sleep(3_000);
+  const before = sum(ws.map((w) => w.leaseTableCost()));
+  const t0 = performance.now();
+  await sleep(WINDOW_S * 1000);
+  const after = sum(ws.map((w) => w.leaseTableCost()));
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(ws.map((w) => w.stop()));
+  const d = diff(before, after);
+  const hour = 3600 / seconds;
+  const writes = Object.entries(d.calls)
+    .filter(([k]) => !['GetItem', 'Scan', 'Query'].includes(k))
+    .reduce((a, [, v]) => a + v, 0);
+  const rcuPerScan = d.calls.Scan ? d.units.Scan / d.calls.Scan : 0;
+  const kclScansPerWorkerHour = 3600 / KCL_SCAN_S;
+  return {
+    leases,
+    workers,
+    writesPerLeaseHour: (writes * hour) / leases,
+    wcuPerLeaseHour: (d.writeUnits * hour) / leases,
+    rcuPerLeaseHour: (d.readUnits * hour) / leases,
+    scansPerWorkerHour: (d.calls.Scan * hour) / workers,
+    rcuPerWorkerHour: (d.readUnits * hour) / workers,
+    checkpointsPerLeaseHour: undefined,
+    byOp: Object.fromEntries(Object.entries(d.calls).map(([k, v]) => [k, Math.round((v * hour) / leases)])),
+    kcl: {
+      writesPerLeaseHour: 3600 / KCL_RENEW_S,
+      rcuPerLeaseHour: (workers * kclScansPerWorkerHour * rcuPerScan) / leases,
+      scansPerWorkerHour: kclScansPerWorkerHour,
+      rcuPerWorkerHour: kclScansPerWorkerHour * rcuPerScan,
+    },
+  };
+}
+
+const f = (x) => Math.round(x).toLocaleString('en-US');
+try {
+  const rows = [];
+  for (const [leases, workers] of SIZES) rows.push(await measure(leases, workers));
+  console.log(
+    `\nLease-table cost per hour at defaults (lease 3 s, renew 1 s, take scan 1 s, checkpointIntervalMs 5 s), busy shards; counted over ${WINDOW_S} s windows. KCL 2.x: published defaults (renew 3.308 s, scan 20.05 s; app checkpoints not included).\n`,
+  );
+  console.log(
+    '| leases × workers | awskit writes / lease-h (WCU) | awskit RCU / lease-h | awskit Scans / worker-h (RCU) | KCL writes / lease-h | KCL RCU / lease-h | KCL Scans / worker-h (RCU) | awskit calls / lease-h by op |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.leases} × ${r.workers} | ${f(r.writesPerLeaseHour)} (${f(r.wcuPerLeaseHour)}) | ${f(r.rcuPerLeaseHour)} | ${f(r.scansPerWorkerHour)} (${f(r.rcuPerWorkerHour)}) | ${f(r.kcl.writesPerLeaseHour)} | ${f(r.kcl.rcuPerLeaseHour)} | ${f(r.kcl.scansPerWorkerHour)} (${f(r.kcl.rcuPerWorkerHour)}) | ${Object.entries(
+        r.byOp,
+      )
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} |`,
+    );
+} finally {
+  await aws.stop();
+}
