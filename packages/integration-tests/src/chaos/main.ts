@@ -120,7 +120,11 @@ if (rotation) {
       variant === 'delete' ? 'rotate-key --delete-old' : 'rotate-key',
       `${cs.length} (every boundary of ${r.steps[variant]!.length} steps)`,
       cs.filter((c) => c.killed).length,
-      `${cs.filter((c) => c.action === 'resume').length} / ${cs.filter((c) => c.action === 'rollback').length}`,
+      `${cs.filter((c) => c.action === 'resume').length} / ${cs.filter((c) => c.action === 'rollback').length}${
+        cs.some((c) => c.rollbackRefused)
+          ? ` (${cs.filter((c) => c.rollbackRefused).length} --rollback refused: old key already deleted; then --resume)`
+          : ''
+      }`,
       `${cs.filter((c) => c.working).length} / ${cs.length}`,
       `${cs.filter((c) => c.workingAfterCrash).length} / ${cs.length}`,
       cs.filter((c) => c.oldKey === 'deleted').length,

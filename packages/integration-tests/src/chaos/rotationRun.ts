@@ -39,6 +39,8 @@ export interface RotationCrash {
   /** The profile's key worked right after the crash, before any recovery. */
   workingAfterCrash: boolean;
   action: 'resume' | 'rollback';
+  /** The --rollback was refused (the old key was already deleted) and --resume followed, as its hint says. */
+  rollbackRefused: boolean;
   /** CLI exit code and its one-line message. */
   exitCode: number | null;
   cliMessage: string;
@@ -173,33 +175,40 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
         if (killed) kills++;
         const workingAfterCrash = await working(u);
         const action = actions[boundary]!;
-        const cli = await run(
-          process.execPath,
-          [
-            CLI_PATH,
-            'iam',
-            'rotate-key',
-            '--profile',
-            'work',
-            '--credentials-file',
-            u.credentialsFile,
-            '--endpoint-url',
-            endpoint,
-            '--region',
-            'us-east-1',
-            `--${action}`,
-            '--verify-attempts',
-            '3',
-            '--verify-delay-ms',
-            '10',
-          ],
-          {
-            PATH: process.env.PATH,
-            HOME: u.dir,
-            AWS_CONFIG_FILE: u.configFile,
-            AWS_SHARED_CREDENTIALS_FILE: u.credentialsFile,
-          },
-        );
+        const recover = (how: 'resume' | 'rollback') =>
+          run(
+            process.execPath,
+            [
+              CLI_PATH,
+              'iam',
+              'rotate-key',
+              '--profile',
+              'work',
+              '--credentials-file',
+              u.credentialsFile,
+              '--endpoint-url',
+              endpoint,
+              '--region',
+              'us-east-1',
+              `--${how}`,
+              '--verify-attempts',
+              '3',
+              '--verify-delay-ms',
+              '10',
+            ],
+            {
+              PATH: process.env.PATH,
+              HOME: u.dir,
+              AWS_CONFIG_FILE: u.configFile,
+              AWS_SHARED_CREDENTIALS_FILE: u.credentialsFile,
+            },
+          );
+        let cli = await recover(action);
+        // A rollback past the point of no return (the old key already deleted) is refused, and its hint says to run
+        // --resume: the user who follows it is the one this run models, and the state after that is what is judged.
+        const refusedRollback =
+          action === 'rollback' && cli.code !== 0 && /cannot be undone/.test(cli.stderr);
+        if (refusedRollback) cli = await recover('resume');
         // The CLI's own line (error: …), not Node's warnings about its version.
         const cliLines = `${cli.stdout}\n${cli.stderr}`.split('\n').map((l) => l.trim());
         const cliMessage =
@@ -243,6 +252,7 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
           killed,
           workingAfterCrash,
           action,
+          rollbackRefused: refusedRollback,
           exitCode: cli.code,
           cliMessage,
           working: isWorking,
@@ -256,7 +266,7 @@ export async function runRotationChaos(options: RotationRunOptions): Promise<Rot
         for (const x of p)
           problems.push(`${variant} boundary ${boundary} (before ${steps[boundary]}), --${action}: ${x}`);
         log(
-          `rotation ${variant} kill before step ${boundary} ${steps[boundary]}: ${killed ? 'SIGKILL' : 'not killed'}; working right after: ${workingAfterCrash}; --${action} → exit ${cli.code} ${cliMessage}; profile ${rotated ? 'new' : 'old'} key, old ${oldKey}${backupLeft ? ', backup left' : ''}${p.length ? ` PROBLEMS: ${p.join('; ')}` : ''}`,
+          `rotation ${variant} kill before step ${boundary} ${steps[boundary]}: ${killed ? 'SIGKILL' : 'not killed'}; working right after: ${workingAfterCrash}; --${action}${refusedRollback ? ' refused (old key deleted), then --resume' : ''} → exit ${cli.code} ${cliMessage}; profile ${rotated ? 'new' : 'old'} key, old ${oldKey}${backupLeft ? ', backup left' : ''}${p.length ? ` PROBLEMS: ${p.join('; ')}` : ''}`,
         );
         await rm(u.dir, { recursive: true, force: true });
       };
