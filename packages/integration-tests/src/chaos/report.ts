@@ -2,9 +2,11 @@
  * Counting for the chaos runs: reads the workers' append-only logs, compares them with what the producer got an
  * acknowledgement for, and prints the figures (lost, duplicated and why, per-key reorders, faults, kills, reshards).
  */
+
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ConsumerRunResult } from './consumerRun.js';
 
 /** One record handed to a processor. */
 export interface Delivery {
@@ -258,19 +260,19 @@ export function formatCounts(counts: Record<string, number>): string {
 
 /** The consumer runs side by side, one figure per row. */
 export function consumerTable(
-  runs: {
-    mode: string;
-    seed: number;
-    durationMs: number;
-    figures: ConsumerFigures;
-    faults: Record<string, number>;
-    kills: { SIGKILL: number; SIGTERM: number; termEscalated: number; unexpectedExits: number };
-    reshards: string[];
-    drained: boolean;
-    unprocessedShards: string[];
-    producer: { failed: number };
-    passed: boolean;
-  }[],
+  runs: (Pick<
+    ConsumerRunResult,
+    | 'mode'
+    | 'seed'
+    | 'durationMs'
+    | 'figures'
+    | 'faults'
+    | 'kills'
+    | 'reshards'
+    | 'drained'
+    | 'unprocessedShards'
+    | 'passed'
+  > & { producer: Pick<ConsumerRunResult['producer'], 'failed'> })[],
 ): string {
   const row = (name: string, f: (r: (typeof runs)[number]) => string | number) => [name, ...runs.map(f)];
   const dup = (r: (typeof runs)[number]) => {
