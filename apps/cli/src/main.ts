@@ -2,6 +2,7 @@ import { isAwskitError } from '@awskit/core';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCommands } from './commands/index';
 import { ExitCode } from './context';
+import { silenceSdkNodeVersionWarning } from './nodeVersion';
 
 declare const __AWSKIT_VERSION__: string | undefined;
 const VERSION = typeof __AWSKIT_VERSION__ === 'string' ? __AWSKIT_VERSION__ : '0.0.0-dev';
@@ -60,6 +61,8 @@ function printError(err: unknown): number {
 }
 
 async function main(): Promise<void> {
+  // Said once by `awskit env` instead of after every command (Node < 22).
+  silenceSdkNodeVersionWarning();
   // `awskit ... | head` closes stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -25,8 +25,12 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 function pnpm(): [string, string[]] {
   const p = process.env.npm_execpath;
   if (p && /pnpm/.test(p)) return p.endsWith('.js') || p.endsWith('.cjs') ? [process.execPath, [p]] : [p, []];
-  return ['npx', ['-y', 'pnpm@9.15.9']];
+  return ['npx', ['-y', '--package=pnpm@9.15.9', '--', 'pnpm']];
 }
+
+/** Our environment without what an outer `npx -p node@24` leaves in it (it would make npx/npm run that package). */
+const childEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'npm_config_package'));
 
 function publishableDirs(): string[] {
   return ['packages', 'apps'].flatMap((group) =>
@@ -144,7 +148,7 @@ describe('the packed awskit, installed with npm outside the repository', () => {
     await Promise.all(
       [0, 1].map(async () => {
         for (let d = queue.shift(); d; d = queue.shift())
-          await exec(cmd, [...pre, 'pack', '--pack-destination', tarballs], { cwd: d });
+          await exec(cmd, [...pre, 'pack', '--pack-destination', tarballs], { cwd: d, env: childEnv() });
       }),
     );
     writeFileSync(join(installDir, 'package.json'), '{ "name": "packaging-check", "private": true }\n');

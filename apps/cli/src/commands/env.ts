@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { clientOptions, globalFlags, output, UsageError } from '../context';
+import { nodeVersionNotice } from '../nodeVersion';
 
 const ALL = ['kinesis', 'dynamodb', 'iam', 'sts', 'ecr', 'ecrpublic'] as const;
 
@@ -44,6 +45,7 @@ Examples:
           profile: r.profile,
         });
       }
+      const notice = nodeVersionNotice();
       output(
         flags,
         () =>
@@ -52,8 +54,11 @@ Examples:
               (r) =>
                 `${r.service}\n  endpoint     ${r.endpoint}  [${r.endpointReason}]\n  region       ${r.region}  [${r.regionSource}]\n  credentials  ${r.credentials}  [${r.credentialsReason}]`,
             )
+            .concat(notice ? [`\n${notice}`] : [])
             .join('\n'),
         rows,
       );
+      // JSON output stays the rows alone; the notice goes to stderr there.
+      if (notice && flags.json && !flags.quiet) process.stderr.write(`${notice}\n`);
     });
 }
