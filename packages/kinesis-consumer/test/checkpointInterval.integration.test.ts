@@ -61,7 +61,7 @@ describe('checkpointIntervalMs', () => {
     const all = records(60, 3, 'busy');
     let lastSeq = '';
     for (const r of all) {
-      [lastSeq] = await put(c.kinesis, stream, [r]);
+      lastSeq = (await put(c.kinesis, stream, [r]))[0]!;
       await new Promise((res) => setTimeout(res, 40));
     }
     await waitFor('all processed', () => col.distinct().size === all.length);
