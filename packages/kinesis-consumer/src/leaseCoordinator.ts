@@ -398,12 +398,20 @@ export class LeaseCoordinator {
     }
     let sentAt = this.o.clock.now();
     let t = await this.o.table.takeLease(seen, this.o.workerId);
-    if (!t && kind === 'stolen') {
+    if (!t && kind === 'stolen' && this.o.clock.now() - sentAt < this.o.leaseDurationMs / 2) {
       // The victim renewed between our scan and our write (it renews every second): the decision to steal rests
       // on lease counts, not on that counter, so retry once against the fresh item if the owner is unchanged.
+      // Only while that decision is fresh: a take answered late (a lost answer retried by the SDK) may have seen
+      // the lease leave the owner and come back to it since; stealing it then takes it from a live owner in the
+      // middle of a batch. A forced steal also needs our hand-off request still on the item (a retake clears it).
       // (An expired lease whose counter moved is alive again and is never retried.)
       const fresh = await this.o.table.getLease(seen.leaseKey);
-      if (fresh && fresh.leaseOwner === seen.leaseOwner && fresh.checkpoint !== 'SHARD_END') {
+      if (
+        fresh &&
+        fresh.leaseOwner === seen.leaseOwner &&
+        fresh.checkpoint !== 'SHARD_END' &&
+        (!force || fresh.handoffTo === this.o.workerId)
+      ) {
         sentAt = this.o.clock.now();
         t = await this.o.table.takeLease(fresh, this.o.workerId);
       }

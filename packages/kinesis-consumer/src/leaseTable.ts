@@ -453,8 +453,12 @@ export class LeaseTable {
         ? leaseFromItem(r.Attributes)
         : { ...seen, leaseOwner: owner, leaseCounter: seen.leaseCounter + 1 };
     } catch (e) {
-      if (isConditionalFailure(e)) return undefined;
-      throw this.wrap(e, 'UpdateItem');
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+      // The SDK retried a take whose write had happened but whose answer was lost: the retry fails the condition
+      // and the item shows us at the counter we wrote. It is ours (as for renewals, KCL PR #247); without this
+      // re-read the lease would sit with us unheld until it expired.
+      const now = await this.getLease(seen.leaseKey);
+      return now && now.leaseOwner === owner && now.leaseCounter === seen.leaseCounter + 1 ? now : undefined;
     }
   }
 

@@ -16,7 +16,10 @@ import { appName, clients, newConsumer, put, text, waitFor } from './helpers.js'
 
 const running: KinesisConsumer[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
+/** Handlers blocked by a test return when it ends. */
+let unblock = () => {};
 afterEach(async () => {
+  unblock();
   await Promise.all(running.splice(0).map((c) => c.stop()));
   for (const f of cleanups.splice(0)) await f();
 });
@@ -72,7 +75,11 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
     await waitFor('the take was answered by a reset after it was written', () => proxy.counts().hang === 1);
     await waitFor('the record is read', () => seen.includes('first'), 15_000);
     expect(w.heldLeases().map((l) => l.shardId)).toHaveLength(1);
-    const [lease] = await new LeaseTable({ client: c.dynamo, tableName: app, sleep: async () => {} }).listLeases();
+    const [lease] = await new LeaseTable({
+      client: c.dynamo,
+      tableName: app,
+      sleep: async () => {},
+    }).listLeases();
     expect(lease?.leaseOwner).toBe('w');
   }, 30_000);
 
@@ -83,6 +90,9 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
     // A: its first batch on each shard blocks until that lease is lost (it cannot hand a shard over gracefully),
     // later batches are quick.
     const firstCall = new Set<string>();
+    const testOver = new Promise<void>((r) => {
+      unblock = r;
+    });
     const deliveredToA: { shard: string; data: string; at: number }[] = [];
     const a = newConsumer(c, {
       streamName: stream,
@@ -97,6 +107,7 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
           await new Promise<void>((resolve) => {
             if (ctx.signal.aborted) resolve();
             ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+            void testOver.then(resolve);
           });
         }
       },
@@ -143,7 +154,8 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
         return (
           !!lost &&
           events.some(
-            (e) => e.worker === 'a' && e.event === 'leaseAcquired' && e.shard === lost.shard && e.at > lost.at,
+            (e) =>
+              e.worker === 'a' && e.event === 'leaseAcquired' && e.shard === lost.shard && e.at > lost.at,
           )
         );
       },
@@ -156,7 +168,9 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
     // Records keep arriving on that shard until well after the hung answer (5 s) came back.
     const hashKey = deliveredToA.find((d) => d.shard === lost.shard)!.data.slice('block-'.length);
     while (performance.now() - hungAt < 8_000) {
-      await put(c.kinesis, stream, [{ key: 'k', data: `after-${performance.now()}`, explicitHashKey: hashKey }]);
+      await put(c.kinesis, stream, [
+        { key: 'k', data: `after-${performance.now()}`, explicitHashKey: hashKey },
+      ]);
       await new Promise((r) => setTimeout(r, 100));
     }
     // A keeps the shard it took back (B may only ask for it, and A hands it over gracefully): it is never lost again.
