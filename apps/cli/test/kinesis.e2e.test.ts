@@ -47,6 +47,48 @@ describe('awskit kinesis put | tail (bundled CLI against the local AWS)', () => 
     }
   });
 
+  it('--key-field takes strings and numbers and counts a missing field or an object as a failed line (the server rule)', async () => {
+    const kinesis = await createClient(KinesisClient, testClientOptions());
+    const stream = await createTestStream(kinesis);
+    const lines = [
+      JSON.stringify({ user: { id: 'u-1' } }),
+      JSON.stringify({ user: { id: 42 } }),
+      JSON.stringify({ user: {} }),
+      JSON.stringify({ user: { id: { nested: true } } }),
+      'not json',
+    ];
+    const env = cliEnv();
+    const put = runCli(
+      [...at(), '--json', 'kinesis', 'put', '--stream', stream, '--key-field', 'user.id'],
+      env,
+      `${lines.join('\n')}\n`,
+    );
+    expect(put.code, put.stderr).toBe(3); // partial failure
+    expect(JSON.parse(put.stdout)).toMatchObject({ userRecords: 2, failed: 3 });
+    expect(put.stderr).toContain('line 3: partition key field user.id is missing, not a string or number');
+    expect(put.stderr).toContain('line 4: partition key field user.id is an object, not a string or number');
+    expect(put.stderr).toContain('line 5: not JSON, so --key-field user.id cannot be read');
+    expect(put.stderr).not.toMatch(/\n\s+at /);
+
+    const tail = runCli(
+      [...at(), 'kinesis', 'tail', '--stream', stream, '--from', 'TRIM_HORIZON', '-n', '2', '--json'],
+      env,
+    );
+    expect(tail.code, tail.stderr).toBe(0);
+    const keys = tail.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { partitionKey: string }).partitionKey);
+    expect(keys.sort()).toEqual(['42', 'u-1']);
+  });
+
+  it('refuses a --from that is no start position, with a hint (exit 2)', () => {
+    const r = runCli([...at(), 'kinesis', 'tail', '--stream', 's', '--from', 'yesterday'], cliEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--from must be latest, trim-horizon or an ISO time, got "yesterday"');
+    expect(r.stderr).toContain('hint: Example: --from 2026-01-31T12:00:00Z');
+  });
+
   it('fails clearly for a stream that does not exist (exit 1, no stack trace)', () => {
     const r = runCli(
       [...at(), 'kinesis', 'put', '--stream', uniqueName('missing'), '-k', 'a'],

@@ -28,6 +28,7 @@ export {
   LeaseTableError,
   StreamNotFoundError,
 } from './errors.js';
+export { parseInitialPosition } from './initialPosition.js';
 export {
   LEASE_TABLE_OPERATIONS,
   LeaseTable,

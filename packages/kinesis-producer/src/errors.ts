@@ -15,6 +15,8 @@ export const KinesisProducerErrorCode = {
   closed: 'PRODUCER_CLOSED',
   /** The options given to the producer are invalid. */
   invalidOptions: 'INVALID_OPTIONS',
+  /** A record's partition-key field is missing or not a string/number (`partitionKeyFromField`). */
+  partitionKeyField: 'PARTITION_KEY_FIELD',
 } as const;
 export type KinesisProducerErrorCode =
   (typeof KinesisProducerErrorCode)[keyof typeof KinesisProducerErrorCode];
@@ -80,5 +82,20 @@ export class RecordExpiredError extends KinesisProducerError {
     this.lastErrorCode = last;
     if (opts.lastErrorMessage !== undefined) this.lastErrorMessage = opts.lastErrorMessage;
     this.attempts = opts.attempts;
+  }
+}
+
+/**
+ * A record whose partition-key field gives no usable key: missing, `null`, a boolean, an object or an array, or a
+ * string outside 1-256 characters. `details.path` is the field, `details.found` what was there.
+ */
+export class PartitionKeyFieldError extends KinesisProducerError {
+  readonly path: string;
+  constructor(path: string, problem: string, found: string) {
+    super('PARTITION_KEY_FIELD', `partition key field ${path} ${problem}`, {
+      hint: 'Point the key field at a string or number in every record (a dot path to the value, such as user.id, not the object user), or use a fixed or random partition key.',
+      details: { path, found },
+    });
+    this.path = path;
   }
 }

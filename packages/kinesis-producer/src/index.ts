@@ -3,8 +3,10 @@ export {
   InvalidRecordError,
   KinesisProducerError,
   KinesisProducerErrorCode,
+  PartitionKeyFieldError,
   RecordExpiredError,
 } from './errors.js';
+export { type PartitionKeyRule, partitionKeyFor, partitionKeyFromField } from './partitionKey.js';
 export type { PutAllOptions, PutAllSummary } from './producer.js';
 export { KinesisProducer } from './producer.js';
 export type { PutRecordsSummary } from './putRecords.js';

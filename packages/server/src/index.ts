@@ -6,7 +6,6 @@ export { type Problem, ServerError, ServerErrorCode, ServerOptionsError } from '
 export { type HandlerModule, loadHandler } from './handler.js';
 export {
   type ParsedRecords,
-  type PartitionKeySource,
   parseBody,
   partitionKeySource,
   toUserRecords,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { UserRecord } from '@awskit/kinesis-producer';
+import { isAwskitError } from '@awskit/core';
+import { type PartitionKeyRule, partitionKeyFor, type UserRecord } from '@awskit/kinesis-producer';
 import type { Problem } from './errors.js';
 
 /** Kinesis limits checked at the edge, so a bad record is a 400 before anything is buffered. */
@@ -27,35 +27,22 @@ export function jsonDepthExceeds(text: string, max: number = MAX_JSON_DEPTH): bo
   return false;
 }
 
-/** How the partition key of each record is chosen. */
-export type PartitionKeySource =
-  | { kind: 'fixed'; value: string }
-  | { kind: 'field'; path: string[] }
-  | { kind: 'random' };
-
 /** The records of one ingest request, or every problem found in it. */
 export type ParsedRecords =
   | { ok: true; records: UserRecord[]; bytes: number }
   | { ok: false; problems: Problem[] };
 
-/** Reads a dot path (`user.id`) from a parsed JSON value. */
-function pick(value: unknown, path: string[]): unknown {
-  let v = value;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
-}
-
-/** Builds the partition key source from the query (`partitionKey` or `partitionKeyField`) and the server default. */
+/**
+ * The partition key rule of a request: its `partitionKey` (fixed), its `partitionKeyField`, the server's default
+ * field, or random keys. A field is read by the producer's rule (`partitionKeyFromField`: strings and numbers only).
+ */
 export function partitionKeySource(
   query: { partitionKey?: string; partitionKeyField?: string },
   defaultField: string | undefined,
-): PartitionKeySource {
-  if (query.partitionKey !== undefined) return { kind: 'fixed', value: query.partitionKey };
+): PartitionKeyRule {
+  if (query.partitionKey !== undefined) return { kind: 'fixed', key: query.partitionKey };
   const field = query.partitionKeyField ?? defaultField;
-  if (field) return { kind: 'field', path: field.split('.') };
+  if (field) return { kind: 'field', path: field };
   return { kind: 'random' };
 }
 
@@ -65,35 +52,22 @@ export function partitionKeySource(
  */
 export function toUserRecords(
   items: { value: unknown; text?: string }[],
-  source: PartitionKeySource,
+  source: PartitionKeyRule,
 ): ParsedRecords {
   const problems: Problem[] = [];
   const records: UserRecord[] = [];
   let bytes = 0;
-  if (source.kind === 'fixed' && (source.value.length < 1 || source.value.length > MAX_PARTITION_KEY_CHARS))
+  if (source.kind === 'fixed' && (source.key.length < 1 || source.key.length > MAX_PARTITION_KEY_CHARS))
     problems.push({ path: 'partitionKey', message: `must be 1-${MAX_PARTITION_KEY_CHARS} characters` });
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     let key: string;
-    if (source.kind === 'fixed') key = source.value;
-    else if (source.kind === 'random') key = randomUUID();
-    else {
-      const v = pick(item.value, source.path);
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') key = String(v);
-      else {
-        problems.push({
-          path: `[${i}].${source.path.join('.')}`,
-          message: 'partition key field is missing or not a string/number',
-        });
-        continue;
-      }
-      if (key.length < 1 || key.length > MAX_PARTITION_KEY_CHARS) {
-        problems.push({
-          path: `[${i}].${source.path.join('.')}`,
-          message: `partition key must be 1-${MAX_PARTITION_KEY_CHARS} characters`,
-        });
-        continue;
-      }
+    try {
+      key = partitionKeyFor(item.value, source);
+    } catch (e) {
+      if (!isAwskitError(e, 'PARTITION_KEY_FIELD') || source.kind !== 'field') throw e;
+      problems.push({ path: `[${i}].${source.path}`, message: e.message });
+      continue;
     }
     const data = Buffer.from(item.text ?? JSON.stringify(item.value), 'utf8');
     const size = data.byteLength + Buffer.byteLength(key, 'utf8');

@@ -1,5 +1,5 @@
 import type { ClientOptions, Logger } from '@awskit/core';
-import type { InitialPosition } from '@awskit/kinesis-consumer';
+import { ConsumerOptionsError, type InitialPosition, parseInitialPosition } from '@awskit/kinesis-consumer';
 import { startDemo } from './demo.js';
 import { type Problem, ServerOptionsError } from './errors.js';
 import { loadHandler } from './handler.js';
@@ -107,13 +107,11 @@ export async function serveFromFlags(
     });
   let initialPosition: InitialPosition | undefined;
   if (flags.initialPosition) {
-    const ip = flags.initialPosition.toUpperCase();
-    if (ip === 'LATEST' || ip === 'TRIM_HORIZON') initialPosition = ip;
-    else {
-      const d = new Date(flags.initialPosition);
-      if (Number.isNaN(d.getTime()))
-        problems.push({ path: '--initial-position', message: 'LATEST, TRIM_HORIZON or an ISO timestamp' });
-      else initialPosition = { timestamp: d };
+    try {
+      initialPosition = parseInitialPosition(flags.initialPosition, '--initial-position');
+    } catch (e) {
+      if (!(e instanceof ConsumerOptionsError)) throw e;
+      problems.push(...e.problems);
     }
   }
   if (problems.length) throw new ServerOptionsError(problems);

@@ -33,13 +33,13 @@ describe('partitionKeySource', () => {
   it('prefers a fixed key, then the request field, then the server default field, then random keys', () => {
     expect(partitionKeySource({ partitionKey: 'k', partitionKeyField: 'f' }, 'd')).toEqual({
       kind: 'fixed',
-      value: 'k',
+      key: 'k',
     });
     expect(partitionKeySource({ partitionKeyField: 'user.id' }, 'd')).toEqual({
       kind: 'field',
-      path: ['user', 'id'],
+      path: 'user.id',
     });
-    expect(partitionKeySource({}, 'd')).toEqual({ kind: 'field', path: ['d'] });
+    expect(partitionKeySource({}, 'd')).toEqual({ kind: 'field', path: 'd' });
     expect(partitionKeySource({}, undefined)).toEqual({ kind: 'random' });
   });
 });
@@ -48,7 +48,7 @@ describe('toUserRecords', () => {
   it('uses a nested field as partition key and the JSON text as data', () => {
     const r = toUserRecords([{ value: { user: { id: 7 }, x: 'y' } }], {
       kind: 'field',
-      path: ['user', 'id'],
+      path: 'user.id',
     });
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -71,16 +71,20 @@ describe('toUserRecords', () => {
         { value: { id: { nested: true } } },
         { value: { id: 'x'.repeat(257) } },
       ],
-      { kind: 'field', path: ['id'] },
+      { kind: 'field', path: 'id' },
     );
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems.map((p) => p.path)).toEqual(['[1].id', '[2].id', '[3].id']);
+    if (!r.ok) {
+      expect(r.problems.map((p) => p.path)).toEqual(['[1].id', '[2].id', '[3].id']);
+      // the producer's rule (partitionKeyFromField), the same one `awskit kinesis put --key-field` uses
+      expect(r.problems[1]!.message).toBe('partition key field id is an object, not a string or number');
+    }
   });
 
   it('rejects a record over the 1 MiB Kinesis limit and an empty fixed key', () => {
-    const big = toUserRecords([{ value: 'x'.repeat(1_048_577) }], { kind: 'fixed', value: 'k' });
+    const big = toUserRecords([{ value: 'x'.repeat(1_048_577) }], { kind: 'fixed', key: 'k' });
     expect(big.ok).toBe(false);
-    const empty = toUserRecords([{ value: 1 }], { kind: 'fixed', value: '' });
+    const empty = toUserRecords([{ value: 1 }], { kind: 'fixed', key: '' });
     expect(!empty.ok && empty.problems[0]!.path).toBe('partitionKey');
   });
 });

@@ -1,37 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { isAwskitError } from '@awskit/core';
+import type { PartitionKeyRule } from '@awskit/kinesis-producer';
 import type { Command } from 'commander';
 import { clientOptions, cliLogger, ExitCode, globalFlags, output, UsageError } from '../context';
 
-/** Reads `path.in.json` (dot-separated, array indices allowed) from a parsed JSON value. */
-export function readKeyField(value: unknown, path: string): string | undefined {
-  let cur: unknown = value;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur === undefined || cur === null) return undefined;
-  return typeof cur === 'string' ? cur : typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
-}
-
-/** How each line gets its partition key. */
-export type KeyMode = { kind: 'fixed'; key: string } | { kind: 'field'; path: string } | { kind: 'random' };
-
-/** The partition key of one input line, or an error message saying why the line has none. */
-export function partitionKeyFor(line: string, mode: KeyMode): { key: string } | { error: string } {
-  if (mode.kind === 'fixed') return { key: mode.key };
-  if (mode.kind === 'random') return { key: randomUUID() };
+/** The partition key of one input line under `rule` (the producer's rule), or why the line has none. */
+function lineKey(
+  line: string,
+  rule: PartitionKeyRule,
+  keyFor: (value: unknown, rule: PartitionKeyRule) => string,
+): { key: string } | { error: string } {
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return { error: `not JSON, so --key-field ${mode.path} cannot be read` };
+  if (rule.kind === 'field') {
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return { error: `not JSON, so --key-field ${rule.path} cannot be read` };
+    }
   }
-  const key = readKeyField(parsed, mode.path);
-  if (key === undefined || key === '') return { error: `no value at --key-field ${mode.path}` };
-  return { key };
+  try {
+    return { key: keyFor(parsed, rule) };
+  } catch (e) {
+    if (isAwskitError(e, 'PARTITION_KEY_FIELD')) return { error: e.message };
+    throw e;
+  }
 }
 
 function formatBytes(n: number): string {
@@ -60,7 +54,8 @@ export function registerKinesisPut(kinesis: Command): void {
       'after',
       `
 Without --partition-key or --key-field each record gets a random key (spread over all shards).
-Empty lines are skipped. Lines whose key cannot be read (--key-field) count as failures.
+Empty lines are skipped. --key-field takes a string field as it is and a number as its text (42 -> "42");
+a line where the field is missing, null, a boolean, an object or an array counts as a failure.
 Exit code 0 when every record was put, 3 when some failed, 1 when none was put.
 Examples:
   $ awskit --local kinesis put --stream orders --file orders.ndjson --key-field customer.id
@@ -87,7 +82,7 @@ Examples:
         const ttl = Number(opts.recordTtl);
         if (!Number.isInteger(ttl) || ttl < 1)
           throw new UsageError(`--record-ttl must be a positive integer (ms), got "${opts.recordTtl}"`);
-        const mode: KeyMode =
+        const rule: PartitionKeyRule =
           opts.partitionKey !== undefined
             ? { kind: 'fixed', key: opts.partitionKey }
             : opts.keyField !== undefined
@@ -102,7 +97,7 @@ Examples:
             );
           });
         }
-        const { KinesisProducer } = await import('@awskit/kinesis-producer');
+        const { KinesisProducer, partitionKeyFor } = await import('@awskit/kinesis-producer');
         const logger = cliLogger(flags);
         const stream = opts.stream.startsWith('arn:')
           ? { streamARN: opts.stream }
@@ -149,7 +144,7 @@ Examples:
             lineNo++;
             if (line.length === 0) continue;
             lines++;
-            const k = partitionKeyFor(line, mode);
+            const k = lineKey(line, rule, partitionKeyFor);
             if ('error' in k) {
               keyErrors++;
               reportError(lineNo, k.error);

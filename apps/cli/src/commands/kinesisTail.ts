@@ -1,20 +1,19 @@
+import type { InitialPosition } from '@awskit/kinesis-consumer';
 import type { Command } from 'commander';
 import { clientOptions, cliLogger, ExitCode, globalFlags, UsageError } from '../context';
 
-type From = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
-
-/** Parses --from: latest | trim-horizon | an ISO 8601 time. */
-export function parseFrom(value: string): From {
-  const v = value.trim().toLowerCase();
-  if (v === 'latest') return 'LATEST';
-  if (v === 'trim-horizon' || v === 'trim_horizon' || v === 'oldest') return 'TRIM_HORIZON';
-  const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime()))
+/** Parses --from: latest | trim-horizon | an ISO 8601 time (the consumer's `parseInitialPosition`). */
+async function parseFrom(value: string): Promise<InitialPosition> {
+  const { isKinesisConsumerError, parseInitialPosition } = await import('@awskit/kinesis-consumer');
+  try {
+    return parseInitialPosition(value, '--from');
+  } catch (e) {
+    if (!isKinesisConsumerError(e)) throw e;
     throw new UsageError(
       `--from must be latest, trim-horizon or an ISO time, got "${value}"`,
       'Example: --from 2026-01-31T12:00:00Z',
     );
-  return { timestamp: t };
+  }
 }
 
 interface PrintableRecord {
@@ -89,7 +88,7 @@ Examples:
     .action(
       async (opts: { stream: string; app?: string; from: string; maxRecords?: string }, cmd: Command) => {
         const flags = globalFlags(cmd);
-        const from = parseFrom(opts.from);
+        const from = await parseFrom(opts.from);
         const max = opts.maxRecords === undefined ? Number.POSITIVE_INFINITY : Number(opts.maxRecords);
         if (!(max > 0) || (Number.isFinite(max) && !Number.isInteger(max)))
           throw new UsageError(`--max-records must be a positive integer, got "${opts.maxRecords}"`);
