@@ -5,13 +5,12 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
-  ListShardsCommand,
   type Shard,
   SplitShardCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { createClient, LOCAL_CREDENTIALS } from '@awskit/core';
-import { deaggregate, hashKeyInRange, userRecordHashKey } from '@awskit/kinesis-aggregation';
+import { deaggregate, hashKeyInRange, listShards, userRecordHashKey } from '@awskit/kinesis-aggregation';
 import { KinesisConsumer } from '@awskit/kinesis-consumer';
 import { createTestStream, localAwsEndpoint, testClientOptions, uniqueName } from '@awskit/local/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,14 +33,11 @@ afterAll(() => kinesis?.destroy());
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function listShards(stream: string): Promise<Shard[]> {
-  const out = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
-  return out.Shards ?? [];
-}
+const shardsOf = (stream: string): Promise<Shard[]> => listShards(kinesis, { streamName: stream });
 
 /** Every user record on the stream as stored (GetRecords + deaggregate), with whether it is in its shard's range. */
 async function readRaw(stream: string) {
-  const shards = await listShards(stream);
+  const shards = await shardsOf(stream);
   const out: { id: number; inRange: boolean }[] = [];
   for (const shard of shards) {
     let iterator = (
@@ -93,7 +89,7 @@ describe('awskit kinesis put while the shard splits (issue 12 defect 1)', () => 
   it('the default consumer receives every record written across the split: none lost', async () => {
     expect(existsSync(CLI), `build the CLI first (pnpm build): ${CLI}`).toBe(true);
     const stream = await createTestStream(kinesis, { shardCount: 1 });
-    const [parent] = await listShards(stream);
+    const [parent] = await shardsOf(stream);
 
     const cli = spawn(process.execPath, [CLI, '--json', 'kinesis', 'put', '--stream', stream], {
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -25,6 +25,7 @@ export {
   KINESIS_LIMITS,
   MAX_HASH_KEY,
 } from './limits.js';
+export { type ListShardsOptions, listShards } from './listShards.js';
 export type { RequestLimits } from './requests.js';
 export { splitIntoRequests } from './requests.js';
 export type {

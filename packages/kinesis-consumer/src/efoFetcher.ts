@@ -6,15 +6,15 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   RegisterStreamConsumerCommand,
   type StartingPosition as SdkStartingPosition,
   SubscribeToShardCommand,
   type SubscribeToShardEvent,
 } from '@aws-sdk/client-kinesis';
 import { backoffDelay, isAwskitError } from '@awskit/core';
+import { listShards } from '@awskit/kinesis-aggregation';
 import { BatchQueue } from './batchQueue.js';
-import { callDeadline } from './deadline.js';
+import { CALL_DEADLINE_MS, callDeadline } from './deadline.js';
 import { EfoRegistrationError, KinesisConsumerErrorCode } from './errors.js';
 import { pinnedStart } from './records.js';
 import type {
@@ -174,22 +174,8 @@ class EfoShared {
     if (!this.closed || now - this.closed.at > ttlMs) {
       const ids = (async () => {
         const out = new Set<string>();
-        let token: string | undefined;
-        do {
-          const r = await ctx.kinesis.send(
-            new ListShardsCommand(
-              token
-                ? { NextToken: token }
-                : ctx.streamARN
-                  ? { StreamARN: ctx.streamARN }
-                  : { StreamName: ctx.streamName },
-            ),
-            callDeadline(),
-          );
-          for (const s of r.Shards ?? [])
-            if (s.SequenceNumberRange?.EndingSequenceNumber) out.add(s.ShardId!);
-          token = r.NextToken;
-        } while (token);
+        const shards = await listShards(ctx.kinesis, ctx, { callTimeoutMs: CALL_DEADLINE_MS });
+        for (const s of shards) if (s.SequenceNumberRange?.EndingSequenceNumber) out.add(s.ShardId!);
         return out;
       })();
       ids.catch(() => {

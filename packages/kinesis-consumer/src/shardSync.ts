@@ -1,5 +1,6 @@
-import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { callDeadline } from './deadline.js';
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
+import { listShards } from '@awskit/kinesis-aggregation';
+import { CALL_DEADLINE_MS } from './deadline.js';
 import { type InitialPosition, type Lease, SentinelCheckpoint } from './types.js';
 
 /** The sentinel checkpoint new root leases start at. */
@@ -99,24 +100,10 @@ export function computeLeasesToCreate(
   return out;
 }
 
-/** Lists every shard of the stream (all pages). */
-export async function listAllShards(
+/** Lists every shard of the stream (all pages: `listShards` of `@awskit/kinesis-aggregation`), each call under the consumer's deadline. */
+export function listAllShards(
   kinesis: KinesisClient,
   stream: { streamName?: string; streamARN?: string },
 ): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const r = await kinesis.send(
-      new ListShardsCommand(
-        token
-          ? { NextToken: token }
-          : { StreamName: stream.streamARN ? undefined : stream.streamName, StreamARN: stream.streamARN },
-      ),
-      callDeadline(),
-    );
-    shards.push(...(r.Shards ?? []));
-    token = r.NextToken;
-  } while (token);
-  return shards;
+  return listShards(kinesis, stream, { callTimeoutMs: CALL_DEADLINE_MS });
 }

@@ -1,12 +1,5 @@
 import { Writable } from 'node:stream';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  type ListShardsCommandInput,
-  PutRecordsCommand,
-  type PutRecordsCommandOutput,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import {
   backoffDelay,
   type Clock,
@@ -23,6 +16,7 @@ import {
 import {
   type EncodedRecord,
   hashKeyToHex,
+  listShards,
   RecordAggregator,
   ShardMap,
   type UserRecord,
@@ -132,6 +126,7 @@ const PRODUCER_SILENCE_LIMIT_MS = 30_000;
 export class KinesisProducer {
   private readonly opts: Required<ProducerTuning>;
   private readonly target: { StreamName?: string; StreamARN?: string };
+  private readonly stream: { streamName?: string; streamARN?: string };
   private readonly streamLabel: string;
   private readonly labels: Labels;
   private readonly logger: Logger;
@@ -207,6 +202,7 @@ export class KinesisProducer {
     }
     this.opts = resolveTuning(options);
     this.target = options.streamARN ? { StreamARN: options.streamARN } : { StreamName: options.streamName! };
+    this.stream = options.streamARN ? { streamARN: options.streamARN } : { streamName: options.streamName! };
     this.streamLabel = options.streamName ?? options.streamARN!.split('/').pop()!;
     this.labels = { stream: this.streamLabel };
     this.logger = options.logger ?? noopLogger;
@@ -580,19 +576,11 @@ export class KinesisProducer {
   private async loadShardMap(load: number): Promise<void> {
     try {
       const client = await this.client();
-      const shards: Shard[] = [];
-      let next: string | undefined;
-      do {
-        // Without ShardFilter (not every emulator has it): closed shards are dropped below.
-        const input: ListShardsCommandInput = next
-          ? { NextToken: next, MaxResults: 1000 }
-          : { ...this.target, MaxResults: 1000 };
-        const out = await client.send(new ListShardsCommand(input), {
-          abortSignal: AbortSignal.timeout(this.opts.requestTimeoutMs),
-        });
-        shards.push(...(out.Shards ?? []));
-        next = out.NextToken;
-      } while (next);
+      // Without ShardFilter (not every emulator has it): closed shards are dropped below.
+      const shards = await listShards(client, this.stream, {
+        callTimeoutMs: this.opts.requestTimeoutMs,
+        maxResults: 1000,
+      });
       const open = shards.filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined);
       this.shardMap = new ShardMap(open);
       const ranges = new Map<string, HexRange>();

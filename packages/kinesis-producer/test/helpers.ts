@@ -2,13 +2,12 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
-  ListShardsCommand,
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
-import { type DeaggregatedRecord, deaggregate } from '@awskit/kinesis-aggregation';
+import { type DeaggregatedRecord, deaggregate, listShards } from '@awskit/kinesis-aggregation';
 import { testClientOptions } from '@awskit/local/testing';
 import { afterEach, beforeAll } from 'vitest';
 
@@ -17,17 +16,8 @@ export interface ReadRecord extends DeaggregatedRecord {
 }
 
 /** Every shard of the stream, closed ones included. */
-export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let next: string | undefined;
-  do {
-    const out = await kinesis.send(
-      new ListShardsCommand(next ? { NextToken: next } : { StreamName: streamName }),
-    );
-    shards.push(...(out.Shards ?? []));
-    next = out.NextToken;
-  } while (next);
-  return shards;
+export function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  return listShards(kinesis, { streamName });
 }
 
 /** Reads every record of every shard from TRIM_HORIZON with plain GetRecords and deaggregates it. */

@@ -1,10 +1,6 @@
-import {
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { toAwskitError } from '@awskit/core';
+import { listShards } from '@awskit/kinesis-aggregation';
 import type { KinesisProducer } from '@awskit/kinesis-producer';
 import type { ConsumerPool, ShardLease } from './consumers.js';
 import type { RateMeter } from './rate.js';
@@ -72,14 +68,7 @@ export class DashboardStateBuilder {
           );
           entry.status = summary.StreamDescriptionSummary?.StreamStatus;
           entry.retentionHours = summary.StreamDescriptionSummary?.RetentionPeriodHours;
-          let token: string | undefined;
-          do {
-            const r = await this.deps.kinesis.send(
-              new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-            );
-            entry.shards.push(...(r.Shards ?? []));
-            token = r.NextToken;
-          } while (token);
+          entry.shards = await listShards(this.deps.kinesis, { streamName: stream });
         } catch (e) {
           entry.error = toAwskitError(e, { service: 'kinesis', resource: stream }).message;
         }

@@ -1,10 +1,5 @@
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-} from '@aws-sdk/client-kinesis';
-import { deaggregate } from '@awskit/kinesis-aggregation';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { deaggregate, listShards } from '@awskit/kinesis-aggregation';
 
 /** One user record read back from a stream (deaggregated). */
 export interface ReadRecord {
@@ -16,7 +11,7 @@ export interface ReadRecord {
 /** Reads every user record of every shard from TRIM_HORIZON up to the tip (test helper, small streams only). */
 export async function readAll(kinesis: KinesisClient, stream: string): Promise<ReadRecord[]> {
   const out: ReadRecord[] = [];
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  const shards = await listShards(kinesis, { streamName: stream });
   for (const shard of shards) {
     let it = (
       await kinesis.send(

@@ -14,13 +14,13 @@ import {
   CreateStreamCommand,
   DeleteStreamCommand,
   KinesisClient,
-  ListShardsCommand,
   MergeShardsCommand,
   type Shard,
   SplitShardCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
+import { listShards } from '@awskit/kinesis-aggregation';
 import { KinesisProducer } from '@awskit/kinesis-producer';
 import { type ChaosProxy, consumerFaultRules, type StartProxy, startChaosProxy } from './faults.js';
 import { SequencedLoad } from './load.js';
@@ -223,18 +223,7 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
 
   // --- chaos: reshards ---
   const reshards: string[] = [];
-  const openShards = async () => {
-    const out: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const r = await kinesis.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }),
-      );
-      out.push(...(r.Shards ?? []));
-      token = r.NextToken;
-    } while (token);
-    return out;
-  };
+  const openShards = () => listShards(kinesis, { streamName });
   const resharder = (async () => {
     if (options.reshard === false) return;
     const d = options.durationMs;

@@ -10,11 +10,10 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
-  ListShardsCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { createClient } from '@awskit/core';
-import { deaggregate } from '@awskit/kinesis-aggregation';
+import { deaggregate, listShards } from '@awskit/kinesis-aggregation';
 import { KinesisProducer } from '@awskit/kinesis-producer';
 import { type ChaosProxy, producerFaultRules, type StartProxy, startChaosProxy } from './faults.js';
 import { SequencedLoad } from './load.js';
@@ -107,7 +106,7 @@ export async function runProducerChaos(options: ProducerRunOptions): Promise<Pro
   await proxy.close();
 
   // Read everything back directly.
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  const shards = await listShards(kinesis, { streamName });
   interface Found {
     key: string;
     seq: number;
