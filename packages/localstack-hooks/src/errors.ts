@@ -1,4 +1,5 @@
 import { AwskitError, type AwskitErrorOptions } from '@awskit/core';
+import type { PlannedChange, ResourceKind } from './apply/plan';
 
 /** Stable codes of every error `@awskit/localstack-hooks` throws on purpose. */
 export const LocalstackHooksErrorCode = {
@@ -74,4 +75,35 @@ export function formatIssue(issue: DeclarationIssue, file?: string): string {
   const loc =
     issue.line !== undefined ? `${file ? `${file}:` : 'line '}${issue.line}:${issue.column ?? 1} ` : '';
   return `${loc}${issue.path || '(root)'}: ${issue.message}`;
+}
+
+/** Thrown by `apply` when some resources failed; `result` holds what was done before and besides the failures. */
+export class ApplyError extends LocalstackHooksError {
+  /** Resources whose change failed, with the error. */
+  readonly failures: { kind: ResourceKind; name: string; error: Error }[];
+  /** Resources not attempted because something they depend on failed. */
+  readonly skipped: { kind: ResourceKind; name: string }[];
+  /** Changes that were made despite the failures. */
+  readonly applied: PlannedChange[];
+  constructor(
+    failures: { kind: ResourceKind; name: string; error: Error }[],
+    skipped: { kind: ResourceKind; name: string }[] = [],
+    applied: PlannedChange[] = [],
+  ) {
+    const lines = failures.map((f) => `  ${f.kind} ${f.name}: ${f.error.message}`);
+    for (const s of skipped)
+      lines.push(`  ${s.kind} ${s.name}: not attempted (depends on a failed resource)`);
+    const first = failures[0]?.error as { hint?: string } | undefined;
+    super(
+      LocalstackHooksErrorCode.ApplyFailed,
+      `${failures.length} resource${failures.length === 1 ? '' : 's'} failed:\n${lines.join('\n')}`,
+      {
+        hint: first?.hint ?? 'See the messages above; `awskit localstack plan` shows the current state.',
+        cause: failures[0]?.error,
+      },
+    );
+    this.failures = failures;
+    this.skipped = skipped;
+    this.applied = applied;
+  }
 }

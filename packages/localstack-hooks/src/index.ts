@@ -1,5 +1,5 @@
+export { shardCountSteps } from './apply/kinesis';
 export {
-  ApplyError,
   type ApplyOptions,
   type ApplyResult,
   apply,
@@ -9,8 +9,7 @@ export {
   type PlanOptions,
   plan,
   type ResourceKind,
-  shardCountSteps,
-} from './apply';
+} from './apply/plan';
 export {
   COMPOSE_DEFAULTS,
   COMPOSE_HEALTHCHECK,
@@ -35,6 +34,7 @@ export {
   servicesOf,
 } from './declaration';
 export {
+  ApplyError,
   type DeclarationIssue,
   DeclarationValidationError,
   formatIssue,
