@@ -36,14 +36,9 @@ export {
 } from './listAccessKeys.js';
 export { checkPasswordAgainstPolicy, describePasswordPolicy, type PasswordRules } from './passwordPolicy.js';
 export { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
-export {
-  type ResumeResult,
-  type ResumeRotationOptions,
-  ROTATE_DEFAULTS,
-  resumeRotation,
-  rotateAccessKey,
-  userNameFromArn,
-} from './rotateAccessKey.js';
+export { type ResumeResult, type ResumeRotationOptions, resumeRotation } from './resumeRotation.js';
+export { rotateAccessKey } from './rotateAccessKey.js';
+export { ROTATE_DEFAULTS, userNameFromArn } from './rotationShared.js';
 export type {
   AccessKeyInfo,
   CallerIdentity,

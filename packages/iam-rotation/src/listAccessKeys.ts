@@ -3,7 +3,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type ClientOptions, type Clock, isAwskitError, systemClock, toAwskitError } from '@awskit/core';
 import { createIamOrStsClient, fetchAccessKeys } from './awsSteps.js';
 import { IamRotationError } from './errors.js';
-import { userNameFromArn } from './rotateAccessKey.js';
+import { userNameFromArn } from './rotationShared.js';
 import type { AccessKeyInfo } from './types.js';
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths } from '../src/journal.js';
-import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
+import { resumeRotation } from '../src/resumeRotation.js';
+import { rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, RotationStepName, RotationSteps } from '../src/types.js';
 import {
   createUserWithFixtureProfile,

@@ -11,7 +11,8 @@ import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths } from '../src/journal.js';
-import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
+import { resumeRotation } from '../src/resumeRotation.js';
+import { rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, RotationStepName } from '../src/types.js';
 import {
   createUserWithProfile,

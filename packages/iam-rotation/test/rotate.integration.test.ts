@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths } from '../src/journal.js';
-import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
+import { resumeRotation } from '../src/resumeRotation.js';
+import { rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, StaticCredentials } from '../src/types.js';
 import {
   createUserWithFixtureProfile,

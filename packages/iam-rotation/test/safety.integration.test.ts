@@ -8,7 +8,8 @@ import { CreateAccessKeyCommand, DeleteAccessKeyCommand, UpdateAccessKeyCommand 
 import { describe, expect, it } from 'vitest';
 import { readProfileKeys } from '../src/credentialsFile.js';
 import { journalPaths, parseJournal } from '../src/journal.js';
-import { resumeRotation, rotateAccessKey } from '../src/rotateAccessKey.js';
+import { resumeRotation } from '../src/resumeRotation.js';
+import { rotateAccessKey } from '../src/rotateAccessKey.js';
 import type { RotateAccessKeyOptions, RotationSteps, StaticCredentials } from '../src/types.js';
 import {
   createUserWithFixtureProfile,

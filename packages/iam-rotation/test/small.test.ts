@@ -5,7 +5,7 @@ import { journalPaths, parseJournal, serializeJournal } from '../src/journal.js'
 import { keysOlderThan } from '../src/listAccessKeys.js';
 import { checkPasswordAgainstPolicy, describePasswordPolicy } from '../src/passwordPolicy.js';
 import { resolveProfilePaths } from '../src/profile.js';
-import { userNameFromArn } from '../src/rotateAccessKey.js';
+import { userNameFromArn } from '../src/rotationShared.js';
 
 const KEY = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
