@@ -102,8 +102,13 @@ const processor = {
 };
 
 const logger = {
-  debug() {},
-  info() {},
+  debug: (msg: string, fields?: Record<string, unknown>) => {
+    if (msg.startsWith('asked for a lease')) event('debug', `${msg} ${JSON.stringify(fields ?? {})}`);
+  },
+  // Lease moves with their kind (taken/stolen, previous owner) and hand-off requests: the evidence a duplicate needs.
+  info: (msg: string, fields?: Record<string, unknown>) => {
+    if (msg.startsWith('lease')) event('info', `${msg} ${JSON.stringify(fields ?? {})}`);
+  },
   warn: (msg: string, fields?: Record<string, unknown>) =>
     event('warn', `${msg} ${JSON.stringify(fields ?? {})}`),
   error: (msg: string, fields?: Record<string, unknown>) =>
