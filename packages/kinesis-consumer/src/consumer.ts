@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import {
+  backoffDelay,
   type Clock,
   createClient,
   type Logger,
@@ -17,6 +18,8 @@ import {
   ConsumerAccessDeniedError,
   ConsumerOptionsError,
   ConsumerStateError,
+  isKinesisConsumerError,
+  KinesisConsumerErrorCode,
   StreamNotFoundError,
 } from './errors.js';
 import { type HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
@@ -48,7 +51,33 @@ export const CONSUMER_DEFAULTS = {
   handlerBackoff: { baseMs: 100, capMs: 10_000 },
   dropRecordsOutsideHashRange: true,
   checkpointIntervalMs: 5_000,
+  startAttempts: 20,
 } as const;
+
+/** SDK error names that no retry of a start-up call can fix. */
+const PERMANENT_START_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'CredentialsProviderError',
+]);
+
+/** Whether a failed start-up step may succeed when tried again (a throttle, a 5xx, a reset or timeout). */
+function isTransientStartError(e: unknown): boolean {
+  if (
+    isKinesisConsumerError(e, KinesisConsumerErrorCode.StreamNotFound) ||
+    isKinesisConsumerError(e, KinesisConsumerErrorCode.AccessDenied) ||
+    isKinesisConsumerError(e, KinesisConsumerErrorCode.InvalidOptions) ||
+    isKinesisConsumerError(e, KinesisConsumerErrorCode.NotRunning)
+  )
+    return false;
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++)
+    if (PERMANENT_START_ERRORS.has((c as { name?: string }).name ?? '')) return false;
+  return true;
+}
 
 /**
  * Inactivity limit of the Kinesis calls the consumer makes itself: a GetRecords answers in well under a second and
@@ -105,6 +134,8 @@ function validate(o: KinesisConsumerOptions): void {
   positive('leaseDurationMs', o.leaseDurationMs);
   positive('foreignLeaseDurationMs', o.foreignLeaseDurationMs);
   positive('shutdownTimeoutMs', o.shutdownTimeoutMs);
+  if (o.startAttempts !== undefined && !(Number.isInteger(o.startAttempts) && o.startAttempts >= 1))
+    bad('startAttempts', 'must be a whole number ≥ 1');
   positive('renewIntervalMs', o.renewIntervalMs);
   positive('takeIntervalMs', o.takeIntervalMs);
   positive('shardSyncIntervalMs', o.shardSyncIntervalMs);
@@ -241,20 +272,8 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
           service: 'dynamodb',
         }));
       const stream = o.streamARN ?? o.streamName!;
-      try {
-        await this.kinesis.send(
-          new DescribeStreamSummaryCommand(
-            o.streamARN ? { StreamARN: o.streamARN } : { StreamName: o.streamName },
-          ),
-        );
-      } catch (e) {
-        const name = (e as { name?: string }).name;
-        if (name === 'ResourceNotFoundException') throw new StreamNotFoundError(stream, e);
-        if (name === 'AccessDeniedException')
-          throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
-        throw e;
-      }
-      this.table = new LeaseTable({
+      const kinesis = this.kinesis;
+      const table = new LeaseTable({
         client: dynamo,
         tableName: this.tableName,
         sleep: this.sleepFn,
@@ -265,11 +284,28 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
             this.metrics.increment('kinesis_consumer_lease_table_capacity_units_total', units, labels);
         },
       });
-      await this.table.ensureTable();
-      await this.syncShards();
+      this.table = table;
+      await this.retryStart(async () => {
+        try {
+          await kinesis.send(
+            new DescribeStreamSummaryCommand(
+              o.streamARN ? { StreamARN: o.streamARN } : { StreamName: o.streamName },
+            ),
+          );
+        } catch (e) {
+          const name = (e as { name?: string }).name;
+          if (name === 'ResourceNotFoundException') throw new StreamNotFoundError(stream, e);
+          if (name === 'AccessDeniedException')
+            throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
+          throw e;
+        }
+        await table.ensureTable();
+        await this.syncShards();
+      });
+      if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
       const leaseDurationMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
       this.coordinator = new LeaseCoordinator({
-        table: this.table,
+        table,
         workerId: this.workerId,
         clock: o.clock ?? monotonicClock,
         sleep: this.sleepFn,
@@ -298,6 +334,32 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     } catch (e) {
       this.state = 'stopped';
       throw e;
+    }
+  }
+
+  /**
+   * Runs the start-up calls, again after a transient failure (with backoff, up to `startAttempts` tries) like the
+   * KCL's initialization; `stop()` ends the tries.
+   */
+  private async retryStart(steps: () => Promise<void>): Promise<void> {
+    const attempts = this.o.startAttempts ?? CONSUMER_DEFAULTS.startAttempts;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
+      try {
+        await steps();
+        return;
+      } catch (e) {
+        if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
+        if (attempt >= attempts || !isTransientStartError(e)) throw e;
+        const delayMs = backoffDelay(attempt - 1, { baseMs: 250, capMs: 5_000 });
+        this.logger.warn('consumer start-up failed; retrying', {
+          attempt,
+          of: attempts,
+          delayMs,
+          error: String(e),
+        });
+        await this.sleepFn(delayMs, this.syncAbort.signal).catch(() => undefined);
+      }
     }
   }
 

@@ -267,6 +267,14 @@ export interface KinesisConsumerBaseOptions {
    */
   shutdownTimeoutMs?: number;
   /**
+   * How many times `start()` tries its start-up calls (describe the stream, create or find the lease table, the first
+   * shard sync) when they fail for a transient reason (throttling, 5xx, a reset or timed-out connection — after the
+   * SDK's own retries), with backoff from 250 ms up to 5 s between tries, like the KCL's
+   * `maxInitializationAttempts`. Permanent errors (unknown stream, access denied, bad input) fail at once. `stop()`
+   * during the tries ends `start()` with `KINESIS_CONSUMER_NOT_RUNNING`. @default 20
+   */
+  startAttempts?: number;
+  /**
    * Batch handler only: at most one checkpoint write per shard per this interval. A batch that completes sooner
    * after the last write is checkpointed by the next write (a later batch, or a timer once the interval is up).
    * A final checkpoint of the last processed record is always written on `stop()`, a hand-off, a release after a
