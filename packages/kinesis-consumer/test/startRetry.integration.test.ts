@@ -92,7 +92,7 @@ describe('start() retries transient start-up failures', () => {
   }, 30_000);
 
   it('a permanent error (unknown stream) is not retried', async () => {
-    const { w, warnings } = await behindFailingDescribeTable(uniqueName("missing"), 1);
+    const { w, warnings } = await behindFailingDescribeTable(uniqueName('missing'), 1);
     const e = await w.start().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StreamNotFoundError);
     expect(warnings).toEqual([]);
