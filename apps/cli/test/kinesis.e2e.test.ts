@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -126,6 +126,60 @@ describe('awskit localstack (bundled CLI against the local AWS)', () => {
     expect(plan.code, plan.stderr).toBe(0);
     const p = JSON.parse(plan.stdout) as { changes: Array<{ name: string; action: string }> };
     expect(p.changes).toEqual([expect.objectContaining({ name: stream, action: 'no-op' })]);
+  });
+
+  it('init pins localstack 4.14.0; init --image latest and validate warn (one line) without LOCALSTACK_AUTH_TOKEN (licence change)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'awskit-decl-'));
+    const file = join(dir, 'awskit.local.yaml');
+    writeFileSync(file, 'version: 1\nregion: us-east-1\nkinesis:\n  streams:\n    - name: s1\n');
+    const env = cliEnv();
+    const out = join(dir, 'ls');
+    const pinned = runCli(['localstack', 'init', '--config', file, '--out', out], env);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stderr).not.toMatch(/LOCALSTACK_AUTH_TOKEN/);
+    const compose = readFileSync(join(out, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain('image: localstack/localstack:4.14.0\n');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation
+    expect(compose).toContain('LOCALSTACK_AUTH_TOKEN: ${LOCALSTACK_AUTH_TOKEN:-}\n');
+
+    const latest = runCli(['localstack', 'init', '--config', file, '--out', out, '--image', 'latest'], env);
+    expect(latest.code, latest.stderr).toBe(0);
+    const warned = latest.stderr.split('\n').filter((l) => l.includes('LOCALSTACK_AUTH_TOKEN'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/"localstack\/localstack:latest".*pin localstack\/localstack:4\.14\.0/);
+    const withToken = runCli(['localstack', 'init', '--config', file, '--out', out, '--image', 'latest'], {
+      ...env,
+      LOCALSTACK_AUTH_TOKEN: 'ls-test-token',
+    });
+    expect(withToken.code, withToken.stderr).toBe(0);
+    expect(withToken.stderr).not.toMatch(/LOCALSTACK_AUTH_TOKEN/);
+    expect(readFileSync(join(out, 'docker-compose.yml'), 'utf8')).not.toContain('ls-test-token');
+
+    // validate checks the LocalStack image of the compose file init wrote (now latest) and a hand-written one.
+    const v = runCli(
+      ['localstack', 'validate', '--config', file, '--compose', join(out, 'docker-compose.yml')],
+      env,
+    );
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(
+      /service "localstack": LocalStack image "localstack\/localstack:latest" is "latest"/,
+    );
+    const fieldNotes = join(dir, 'field-notes.yml');
+    writeFileSync(fieldNotes, 'services:\n  localstack:\n    image: localstack/localstack\n');
+    const v2 = runCli(['localstack', 'validate', '--config', file, '--compose', fieldNotes], env);
+    expect(v2.stderr).toMatch(/has no tag/);
+    const v3 = runCli(['localstack', 'validate', '--config', file, '--compose', fieldNotes], {
+      ...env,
+      LOCALSTACK_AUTH_TOKEN: 'ls-test-token',
+    });
+    expect(v3.code).toBe(0);
+    expect(v3.stderr).toBe('');
+    const missing = runCli(
+      ['localstack', 'validate', '--config', file, '--compose', join(dir, 'nope.yml')],
+      env,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reports a bad declaration with the field path (exit 2 or 1, no stack trace)', () => {

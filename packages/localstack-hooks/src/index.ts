@@ -14,10 +14,14 @@ export {
   COMPOSE_DEFAULTS,
   COMPOSE_HEALTHCHECK,
   type ComposeOptions,
+  composeImageWarnings,
   composeObject,
   DOCKERFILE_NAME,
   generateCompose,
   generateDockerfile,
+  LOCALSTACK_FREE_IMAGE,
+  localStackImage,
+  localStackImageWarning,
 } from './compose';
 export {
   countResources,
