@@ -34,8 +34,10 @@ import type {
   HeldLeaseInfo,
   InitialPosition,
   KinesisConsumerOptions,
+  LeaseMode,
   LeaseView,
 } from './types.js';
+import { WorkerRegistry } from './workerRegistry.js';
 
 /** Defaults of every tuning option, in one place. Aim: failover within ~5 s at defaults. */
 export const CONSUMER_DEFAULTS = {
@@ -52,6 +54,8 @@ export const CONSUMER_DEFAULTS = {
   dropRecordsOutsideHashRange: true,
   checkpointIntervalMs: 5_000,
   startAttempts: 20,
+  leaseMode: 'counter' as LeaseMode,
+  leaseScanIntervalMs: 20_000,
 } as const;
 
 /** SDK error names that no retry of a start-up call can fix. */
@@ -152,6 +156,9 @@ function validate(o: KinesisConsumerOptions): void {
     bad('checkpointIntervalMs', 'must be 0 (every batch) or a positive number');
   positive('stallThresholdMs', o.stallThresholdMs);
   if (o.mode !== undefined && o.mode !== 'polling' && o.mode !== 'efo') bad('mode', "'polling' or 'efo'");
+  if (o.leaseMode !== undefined && o.leaseMode !== 'counter' && o.leaseMode !== 'worker-liveness')
+    bad('leaseMode', "'counter' or 'worker-liveness'");
+  positive('leaseScanIntervalMs', o.leaseScanIntervalMs);
   const lease = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
   if (o.renewIntervalMs !== undefined && o.renewIntervalMs >= lease)
     bad('renewIntervalMs', 'must be shorter than leaseDurationMs (a third of it is typical)');
@@ -304,7 +311,11 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       });
       if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
       const leaseDurationMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
+      const leaseMode = o.leaseMode ?? CONSUMER_DEFAULTS.leaseMode;
       this.coordinator = new LeaseCoordinator({
+        leaseMode,
+        registry: new WorkerRegistry({ client: dynamo, leaseTable: table, sleep: this.sleepFn }),
+        leaseScanIntervalMs: o.leaseScanIntervalMs ?? CONSUMER_DEFAULTS.leaseScanIntervalMs,
         table,
         workerId: this.workerId,
         clock: o.clock ?? monotonicClock,
@@ -326,6 +337,9 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
           this.emit('leaseLost', held.shardId);
         },
       });
+      const coordinator = this.coordinator;
+      await this.retryStart(() => coordinator.init());
+      if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
       this.coordinator.start();
       this.statsTracker.start();
       this.syncLoop = this.runSyncLoop();
@@ -477,8 +491,10 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         this.sleepFn(limitMs, gaveUp.signal).catch(() => undefined),
       ]);
       gaveUp.abort();
+      let abandoned = false;
       for (const c of all)
         if (!c.ended) {
+          abandoned = true;
           // Its handler has not settled: no checkpoint, no release (another worker must not read the shard while
           // this handler may still act on it); the lease expires after leaseDurationMs.
           const held = this.coordinator?.held.get(c.shardId);
@@ -492,6 +508,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         }
       for (const held of [...(this.coordinator?.held.values() ?? [])]) await this.coordinator!.release(held);
       await this.coordinator?.stop();
+      await this.coordinator?.deregister(abandoned);
       this.statsTracker.stop();
       await this.syncLoop;
       this.state = 'stopped';

@@ -70,6 +70,7 @@ export {
   type KinesisConsumerBaseOptions,
   type KinesisConsumerOptions,
   type Lease,
+  type LeaseMode,
   type LeaseView,
   type PollingOptions,
   type RecordProcessor,

@@ -2,7 +2,8 @@ import { type Clock, isAwskitError, type Logger, type Metrics } from '@awskit/co
 import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
 import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
-import type { ExtendedSequenceNumber, Lease } from './types.js';
+import type { ExtendedSequenceNumber, Lease, LeaseMode } from './types.js';
+import type { WorkerRegistry, WorkerSession } from './workerRegistry.js';
 
 /** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
 export interface HeldLease {
@@ -63,6 +64,15 @@ export interface LeaseCoordinatorOptions {
   onHandoffRequested: (held: HeldLease) => void;
   /** A held lease was released (stop, hand-off, read failure). */
   onReleased?: (held: HeldLease) => void;
+  /** How held leases are kept alive (see `KinesisConsumerOptions.leaseMode`). @default 'counter' */
+  leaseMode?: LeaseMode;
+  /**
+   * The worker table: required in `'worker-liveness'` mode; in `'counter'` mode it is read only when a lease of a
+   * worker-liveness session is seen (a mixed awskit fleet), so such leases are judged by their session.
+   */
+  registry?: WorkerRegistry;
+  /** `'worker-liveness'`: a full lease-table scan at least this often. @default 20_000 */
+  leaseScanIntervalMs?: number;
   /**
    * True while this worker still runs a consumer of the shard (a handler that outlived its lease): the lease is
    * not taken again until it has ended, so one worker never processes a shard twice at once.
@@ -100,9 +110,86 @@ export class LeaseCoordinator {
   private readonly avoidUntil = new Map<string, number>();
   private loops: Promise<void>[] = [];
   private readonly o: LeaseCoordinatorOptions;
+  private readonly liveness: boolean;
+  /** Worker-liveness mode: this process's session (liveness item key), its heartbeat and when it was last confirmed. */
+  private session?: string;
+  private heartbeat = 0;
+  private sessionRenewedAt = Number.NEGATIVE_INFINITY;
+  private sessionUnconfirmedSince?: number;
+  private heartbeating = false;
+  /** What the last worker-table reads showed, per session, on this worker's monotonic clock. */
+  private readonly sessions = new Map<
+    string,
+    { heartbeat: number; dead: boolean; changedAt: number; missing?: boolean }
+  >();
+  private membership = '';
+  private lastFullScanAt = Number.NEGATIVE_INFINITY;
+  private scanRequested = true;
+  /** Hand-off requests this worker made, until when it keeps scanning for their release. */
+  private readonly askedFor = new Map<string, number>();
+  /** A lease held by a non-awskit (KCL) worker was seen: held leases' counters are renewed at the KCL's cadence. */
+  private foreignSeen = false;
+  /** Scans since a full scan (metrics for tests and the cost bench). */
+  readonly scanCounts = { lease: 0, worker: 0 };
 
   constructor(options: LeaseCoordinatorOptions) {
     this.o = options;
+    this.liveness = options.leaseMode === 'worker-liveness';
+    if (this.liveness && !options.registry)
+      throw new Error('LeaseCoordinator: worker-liveness mode needs a registry');
+  }
+
+  /** Worker-liveness mode: this process's current session (the key of its liveness item). */
+  get sessionKey(): string | undefined {
+    return this.session;
+  }
+
+  /**
+   * Worker-liveness mode: creates the worker table if missing and registers this process's liveness item. Call
+   * before {@link start}; a no-op in counter mode.
+   */
+  async init(signal?: AbortSignal): Promise<void> {
+    if (!this.liveness) return;
+    await this.o.registry!.ensureTable(signal);
+    await this.newSession();
+  }
+
+  private async newSession(): Promise<void> {
+    const session = `${this.o.workerId}#${Math.floor((this.o.random ?? Math.random)() * 2 ** 48).toString(36)}`;
+    const sentAt = this.o.clock.now();
+    await this.o.registry!.register(session, this.o.workerId);
+    this.session = session;
+    this.heartbeat = 0;
+    this.sessionRenewedAt = sentAt;
+    this.sessionUnconfirmedSince = undefined;
+    // Leases dropped with the old session (markLost 'expired') must not spoil the new one.
+    this.sessionSpoiled = false;
+    this.scanRequested = true;
+  }
+
+  /**
+   * Worker-liveness mode: this session can no longer vouch for its leases (declared dead, or its heartbeats went
+   * unanswered for a lease duration). Every held lease is dropped; the old session is fenced (so its leases are free
+   * at once, to anyone) and a new one started.
+   */
+  private async abandonSession(reason: string): Promise<void> {
+    const old = this.session;
+    const hb = this.heartbeat;
+    this.session = undefined;
+    for (const held of [...this.held.values()]) this.markLost(held, 'expired');
+    this.o.logger.warn('worker session abandoned; its leases are dropped', { session: old, reason });
+    this.o.metrics.increment('kinesis_consumer_sessions_abandoned_total', 1, { worker: this.o.workerId });
+    try {
+      if (old) await this.o.registry!.fence(old, hb, this.o.workerId);
+      await this.newSession();
+    } catch (e) {
+      this.o.logger.warn('could not start a new worker session; retrying', { error: String(e) });
+    }
+  }
+
+  /** When a held lease was last confirmed ours: its own last write, or (worker-liveness) the session's heartbeat. */
+  private confirmedAt(held: HeldLease): number {
+    return this.liveness ? this.sessionRenewedAt : held.lastRenewedAt;
   }
 
   get workerId(): string {
@@ -116,6 +203,7 @@ export class LeaseCoordinator {
 
   /** Runs a take cycle now (after a shard ended, or a lease was released). */
   trigger(): void {
+    this.scanRequested = true;
     this.wakeTake?.abort();
   }
 
@@ -253,8 +341,7 @@ export class LeaseCoordinator {
   }
 
   /** Acts on a hand-off request seen by the last write of a held lease. */
-  private checkHandoff(held: HeldLease): void {
-    const by = this.o.table.handoffRequestedBy(held.shardId);
+  private checkHandoff(held: HeldLease, by = this.o.table.handoffRequestedBy(held.shardId)): void {
     if (!by || by === this.o.workerId || held.handoffRequested || held.lost) return;
     held.handoffRequested = true;
     this.o.metrics.increment('kinesis_consumer_leases_handed_off_total', 1, { worker: this.o.workerId });
@@ -269,7 +356,7 @@ export class LeaseCoordinator {
    */
   stillHeld(held: HeldLease): boolean {
     if (held.lost || held.released) return false;
-    if (this.o.clock.now() - held.lastRenewedAt >= this.o.leaseDurationMs) {
+    if (this.o.clock.now() - this.confirmedAt(held) >= this.o.leaseDurationMs) {
       this.markLost(held, 'expired');
       return false;
     }
@@ -280,26 +367,39 @@ export class LeaseCoordinator {
     if (held.lost || held.released) return;
     held.lost = true;
     this.forget(held);
+    // Worker-liveness: the table still names this (live) session as owner; only a new session frees the lease.
+    if (this.liveness && reason === 'expired') this.sessionSpoiled = true;
     this.o.metrics.increment('kinesis_consumer_leases_lost_total', 1, { worker: this.o.workerId, reason });
     this.o.logger.info('lease lost', { shardId: held.shardId, reason });
     this.o.onLost(held, reason);
   }
 
+  private sessionSpoiled = false;
+
   /**
    * Renews every held lease once (exposed for tests). Expiry is checked for every lease first, and a lease whose
    * previous renewal is still in flight (a hung call) is skipped, so one stuck write never delays the others.
+   * Worker-liveness mode: advances the session's liveness item instead (and, only while a KCL worker shares the
+   * table, renews held leases' counters at the KCL's cadence so they never look idle to it).
    */
   async renewAll(): Promise<void> {
+    if (this.liveness) await this.heartbeatOnce();
     const now = this.o.clock.now();
     const due: HeldLease[] = [];
+    const foreignEvery = (this.o.foreignLeaseDurationMs ?? Math.max(this.o.leaseDurationMs, 10_000)) / 3;
     for (const held of [...this.held.values()]) {
       if (held.lost || held.released) continue;
       // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
-      if (now - held.lastRenewedAt >= this.o.leaseDurationMs) {
+      if (now - this.confirmedAt(held) >= this.o.leaseDurationMs) {
         this.markLost(held, 'expired');
         continue;
       }
       if (held.renewing) continue;
+      if (this.liveness) {
+        if (this.foreignSeen && now - held.lastRenewedAt + this.o.renewIntervalMs > foreignEvery)
+          due.push(held);
+        continue;
+      }
       // A checkpoint moved the counter moments ago: skip this renewal if the next one still comes well within
       // half a lease duration of that write (busy shards then cost one write per checkpoint, not two).
       if (now - held.lastRenewedAt + this.o.renewIntervalMs <= this.o.leaseDurationMs / 2) continue;
@@ -324,10 +424,168 @@ export class LeaseCoordinator {
     });
   }
 
+  /** Worker-liveness mode: one heartbeat of this session (skipped while the previous one is still in flight). */
+  private async heartbeatOnce(): Promise<void> {
+    const registry = this.o.registry!;
+    if (
+      this.sessionSpoiled ||
+      (this.session && this.o.clock.now() - this.sessionRenewedAt >= this.o.leaseDurationMs)
+    ) {
+      this.sessionSpoiled = false;
+      await this.abandonSession('no heartbeat confirmed for a lease duration');
+      return;
+    }
+    if (!this.session) {
+      try {
+        await this.newSession();
+      } catch (e) {
+        this.o.logger.warn('could not start a new worker session; retrying', { error: String(e) });
+      }
+      return;
+    }
+    if (this.heartbeating) return;
+    this.heartbeating = true;
+    const session = this.session;
+    const sentAt = this.o.clock.now();
+    try {
+      const r = await registry.heartbeat(session, this.heartbeat);
+      if (session !== this.session) return;
+      if (!r.ok) {
+        await this.abandonSession(r.deadBy ? `declared dead by ${r.deadBy}` : 'liveness item gone');
+        return;
+      }
+      this.heartbeat = r.heartbeat;
+      this.sessionRenewedAt = Math.min(sentAt, this.sessionUnconfirmedSince ?? sentAt);
+      this.sessionUnconfirmedSince = undefined;
+      const stale: string[] = [];
+      for (const [leaseKey, to] of Object.entries(r.handoffs)) {
+        const held = this.held.get(leaseKey);
+        if (held && !held.lost && !held.released) this.checkHandoff(held, to);
+        else stale.push(leaseKey);
+      }
+      // Requests for leases this session no longer holds (handed over, lost): ring no more.
+      if (stale.length) await registry.clearHandoffs(session, stale);
+    } catch (e) {
+      if (session !== this.session) return;
+      this.sessionUnconfirmedSince ??= sentAt;
+      this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
+      this.o.logger.warn('worker heartbeat failed', { error: String(e) });
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+
+  /**
+   * Reads the worker table and records, on this worker's clock, when each session's heartbeat last changed.
+   * @returns the sessions read.
+   */
+  private async observeSessions(now: number): Promise<WorkerSession[]> {
+    let list: WorkerSession[];
+    try {
+      list = await this.o.registry!.list();
+    } catch (e) {
+      // Counter mode reading a worker table nobody created: no sessions.
+      if (!this.liveness && /ResourceNotFound|non-existent|not found/i.test(String(e))) list = [];
+      else throw e;
+    }
+    this.scanCounts.worker++;
+    const seen = new Set<string>();
+    for (const w of list) {
+      seen.add(w.session);
+      const prev = this.sessions.get(w.session);
+      if (!prev || prev.heartbeat !== w.heartbeat || prev.missing)
+        this.sessions.set(w.session, { heartbeat: w.heartbeat, dead: !!w.deadBy, changedAt: now });
+      else if (w.deadBy) prev.dead = true;
+    }
+    for (const [k, v] of this.sessions) if (!seen.has(k) && !v.missing) this.sessions.delete(k);
+    return list;
+  }
+
+  /** A session is expired when declared dead, or its heartbeat did not change for a lease duration. */
+  private sessionExpired(session: string, now: number): boolean {
+    if (session === this.session) return false;
+    const s = this.sessions.get(session);
+    if (!s) return false;
+    return s.dead || now - s.changedAt > this.o.leaseDurationMs;
+  }
+
+  /**
+   * Before taking a lease of an expired session: declare the session dead, conditional on the heartbeat that
+   * stopped advancing, so its worker can never confirm its leases again (it stops acting on them a lease duration
+   * after its last confirmed heartbeat, which is before now). A session without an item (deleted after a clean stop,
+   * or not yet visible to an eventually consistent read) is read consistently first.
+   * @returns whether the session's leases may be taken.
+   */
+  private async fenceSession(session: string): Promise<boolean> {
+    const s = this.sessions.get(session);
+    if (!s) return false;
+    if (s.dead) return true;
+    if (s.missing) {
+      const fresh = await this.o.registry!.get(session);
+      if (!fresh) return true;
+      this.sessions.set(session, {
+        heartbeat: fresh.heartbeat,
+        dead: !!fresh.deadBy,
+        changedAt: this.o.clock.now(),
+      });
+      return !!fresh.deadBy;
+    }
+    const ok = await this.o.registry!.fence(session, s.heartbeat, this.o.workerId);
+    if (ok) {
+      s.dead = true;
+      this.o.metrics.increment('kinesis_consumer_sessions_fenced_total', 1, { worker: this.o.workerId });
+      this.o.logger.info('worker session declared dead', { session });
+    } else {
+      // It advanced after all: alive.
+      s.changedAt = this.o.clock.now();
+    }
+    return ok;
+  }
+
+  /**
+   * Worker-liveness mode: whether this cycle needs a full lease-table scan. Only when something changed: the
+   * membership (a session appeared, disappeared, died or went quiet), a trigger (shard end, new leases), an
+   * outstanding hand-off request, the periodic scan, or leases still to take after the last one.
+   */
+  private needsLeaseScan(now: number): boolean {
+    const key = [...this.sessions.entries()]
+      .map(([k, v]) => `${k}:${v.dead || this.sessionExpired(k, now) ? 'x' : 'o'}`)
+      .sort()
+      .join(',');
+    const changed = key !== this.membership;
+    this.membership = key;
+    for (const [k, until] of this.askedFor) if (until <= now) this.askedFor.delete(k);
+    const due =
+      changed ||
+      this.scanRequested ||
+      this.askedFor.size > 0 ||
+      now - this.lastFullScanAt >= (this.o.leaseScanIntervalMs ?? 20_000);
+    this.scanRequested = false;
+    return due;
+  }
+
   /** Scans the table and takes what the plan says (exposed for tests). @returns leases taken. */
   async takeOnce(): Promise<Lease[]> {
+    if (this.liveness) {
+      if (!this.session) return [];
+      await this.observeSessions(this.o.clock.now());
+      if (!this.needsLeaseScan(this.o.clock.now())) return [];
+    }
     const all = (await this.o.table.listLeases()).filter((l) => SHARD_KEY.test(l.leaseKey));
+    this.scanCounts.lease++;
+    this.lastFullScanAt = this.o.clock.now();
+    // Leases of worker-liveness sessions are judged by their session (a counter-mode worker reads the worker table
+    // only when it sees such a lease: a mixed awskit fleet).
+    const sessionLeases = all.filter((l) => l.awskitSession && !isForeignLease(l));
+    if (!this.liveness && sessionLeases.length && this.o.registry)
+      await this.observeSessions(this.o.clock.now());
     const now = this.o.clock.now();
+    const referenced = new Set(sessionLeases.map((l) => l.awskitSession!));
+    for (const session of referenced)
+      if (!this.sessions.has(session))
+        this.sessions.set(session, { heartbeat: -1, dead: false, changedAt: now, missing: true });
+    for (const [k, v] of this.sessions) if (v.missing && !referenced.has(k)) this.sessions.delete(k);
+    this.foreignSeen = all.some(isForeignLease);
     this.lastScan = all;
     this.observations.update(all, now);
     if (this.takingStopped) return [];
@@ -336,13 +594,15 @@ export class LeaseCoordinator {
       workerId: this.o.workerId,
       held: new Set(this.held.keys()),
       isExpired: (l) =>
-        this.observations.isExpired(
-          l,
-          now,
-          isForeignLease(l)
-            ? (this.o.foreignLeaseDurationMs ?? Math.max(this.o.leaseDurationMs, 10_000))
-            : this.o.leaseDurationMs,
-        ),
+        l.awskitSession && !isForeignLease(l) && this.o.registry
+          ? !!l.leaseOwner && this.sessionExpired(l.awskitSession, now)
+          : this.observations.isExpired(
+              l,
+              now,
+              isForeignLease(l)
+                ? (this.o.foreignLeaseDurationMs ?? Math.max(this.o.leaseDurationMs, 10_000))
+                : this.o.leaseDurationMs,
+            ),
       // A request nobody acted on for twice the hand-off timeout (its requester died) no longer counts.
       isHandoffActive: (l) =>
         this.o.handoffTimeoutMs > 0 && this.observations.handoffAge(l, now) <= 2 * this.o.handoffTimeoutMs,
@@ -350,6 +610,7 @@ export class LeaseCoordinator {
       balance: this.o.balance,
       random: this.o.random ?? Math.random,
     });
+    if (this.liveness) await this.cleanupSessions(referenced, now);
     const taken: Lease[] = [];
     // Our own hand-off requests that the owner ignored (a KCL worker, a stuck handler): steal after all.
     if (this.o.handoffTimeoutMs > 0)
@@ -384,20 +645,70 @@ export class LeaseCoordinator {
     return taken;
   }
 
+  /**
+   * Worker-liveness mode: removes worker items nobody needs any more: sessions declared dead (or quiet for ten lease
+   * durations) that no lease names. Keeps the worker table, and so every worker's read of it, small.
+   */
+  private async cleanupSessions(referenced: ReadonlySet<string>, now: number): Promise<void> {
+    for (const [session, v] of this.sessions) {
+      if (v.missing || referenced.has(session) || session === this.session) continue;
+      if (!(v.dead || now - v.changedAt > 10 * this.o.leaseDurationMs)) continue;
+      try {
+        if (!v.dead && !(await this.o.registry!.fence(session, v.heartbeat, this.o.workerId))) continue;
+        await this.o.registry!.remove(session);
+        this.sessions.delete(session);
+      } catch (e) {
+        this.o.logger.debug('could not remove a dead worker item', { session, error: String(e) });
+      }
+    }
+  }
+
+  /** Worker-liveness mode: deletes this session's liveness item (clean stop, after its leases were released). */
+  async deregister(keepItem = false): Promise<void> {
+    const session = this.session;
+    if (!this.liveness || !session) return;
+    this.session = undefined;
+    // Leases abandoned to expire (a handler that did not settle) still name the session: let it go quiet instead.
+    if (keepItem || [...this.held.values()].some((h) => !h.released && !h.lost)) return;
+    try {
+      await this.o.registry!.remove(session);
+    } catch (e) {
+      this.o.logger.warn('could not delete the worker item; it will be cleaned up by others', {
+        error: String(e),
+      });
+    }
+  }
+
   private async tryTake(seen: Lease, kind: 'expired' | 'stolen', force = false): Promise<Lease | undefined> {
     // Our previous consumer of this shard is still running (its handler outlived the lease): not yet.
     if (this.o.isBusy?.(seen.leaseKey)) return undefined;
     if (kind === 'stolen' && !force && this.o.handoffTimeoutMs > 0 && !seen.handoffTo && seen.leaseOwner) {
       // Graceful: ask the owner to hand it over; it is taken (as unowned) after the owner releases it.
       if (await this.o.table.requestHandoff(seen.leaseKey, seen.leaseOwner, this.o.workerId)) {
+        // Worker-liveness: the owner does not re-read its leases; ring its session's door (seen on its heartbeat),
+        // and keep scanning until the lease is released.
+        if (seen.awskitSession && this.o.registry)
+          await this.o.registry.requestHandoff(seen.awskitSession, seen.leaseKey, this.o.workerId);
+        if (this.liveness) this.askedFor.set(seen.leaseKey, this.o.clock.now() + 2 * this.o.handoffTimeoutMs);
         this.observations.noteHandoffRequested(seen.leaseKey, this.o.workerId, this.o.clock.now());
         this.o.metrics.increment('kinesis_consumer_handoffs_requested_total', 1, { worker: this.o.workerId });
         this.o.logger.debug('asked for a lease', { shardId: seen.leaseKey, owner: seen.leaseOwner });
       }
       return undefined;
     }
+    // A lease of an expired worker-liveness session: declare the session dead first (fencing its worker).
+    if (
+      kind === 'expired' &&
+      seen.leaseOwner &&
+      seen.awskitSession &&
+      !isForeignLease(seen) &&
+      this.o.registry &&
+      !(await this.fenceSession(seen.awskitSession))
+    )
+      return undefined;
+    if (this.liveness && !this.session) return undefined;
     let sentAt = this.o.clock.now();
-    let t = await this.o.table.takeLease(seen, this.o.workerId);
+    let t = await this.o.table.takeLease(seen, this.o.workerId, this.session);
     if (!t && kind === 'stolen' && this.o.clock.now() - sentAt < this.o.leaseDurationMs / 2) {
       // The victim renewed between our scan and our write (it renews every second): the decision to steal rests
       // on lease counts, not on that counter, so retry once against the fresh item if the owner is unchanged.
@@ -413,10 +724,16 @@ export class LeaseCoordinator {
         (!force || fresh.handoffTo === this.o.workerId)
       ) {
         sentAt = this.o.clock.now();
-        t = await this.o.table.takeLease(fresh, this.o.workerId);
+        t = await this.o.table.takeLease(fresh, this.o.workerId, this.session);
       }
     }
     if (!t) return undefined;
+    // Worker-liveness: the victim of a steal does not renew, so it would only notice at its next checkpoint; ring
+    // its door so its next heartbeat stops it (its release then fails the counter check, as it should).
+    if (kind === 'stolen' && seen.leaseOwner && seen.awskitSession && this.o.registry)
+      await this.o.registry
+        .requestHandoff(seen.awskitSession, seen.leaseKey, this.o.workerId)
+        .catch(() => undefined);
     const held: HeldLease = {
       shardId: t.leaseKey,
       counter: t.leaseCounter,
@@ -427,6 +744,7 @@ export class LeaseCoordinator {
       lock: Promise.resolve(),
     };
     this.held.set(held.shardId, held);
+    this.askedFor.delete(held.shardId);
     this.o.metrics.increment(
       kind === 'stolen' ? 'kinesis_consumer_leases_stolen_total' : 'kinesis_consumer_leases_taken_total',
       1,

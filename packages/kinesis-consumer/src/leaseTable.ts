@@ -103,6 +103,8 @@ export function leaseFromItem(item: Item): Lease {
   if (awskitOwner) lease.awskitOwner = awskitOwner;
   const checkpointOwner = s('checkpointOwner');
   if (checkpointOwner) lease.checkpointOwner = checkpointOwner;
+  const session = s('awskitSession');
+  if (session) lease.awskitSession = session;
   const latestStartedAt = n('awskitLatestStartedAt');
   if (latestStartedAt !== undefined) lease.latestStartedAt = latestStartedAt;
   const start = s('startingHashKey');
@@ -138,6 +140,7 @@ export function leaseToItem(lease: Lease): Item {
   if (lease.latestStartedAt !== undefined) item.awskitLatestStartedAt = { N: String(lease.latestStartedAt) };
   if (lease.awskitOwner) item.awskitOwner = { S: lease.awskitOwner };
   if (lease.checkpointOwner) item.checkpointOwner = { S: lease.checkpointOwner };
+  if (lease.awskitSession) item.awskitSession = { S: lease.awskitSession };
   return item;
 }
 
@@ -203,8 +206,12 @@ export class LeaseTable {
     this.onCall = options.onCall;
   }
 
-  /** Sends a data-plane call, asking for and counting the capacity it consumes. */
-  private async send(command: DataCommand, options: { abortSignal?: AbortSignal }): Promise<DataOutput> {
+  /**
+   * Sends a data-plane call, asking for and counting the capacity it consumes (internal: the worker registry's
+   * calls are counted here too, so one cost covers every table the coordinator uses).
+   * @internal
+   */
+  async send(command: DataCommand, options: { abortSignal?: AbortSignal }): Promise<DataOutput> {
     const op: LeaseTableOperation =
       command instanceof UpdateItemCommand
         ? 'UpdateItem'
@@ -225,9 +232,12 @@ export class LeaseTable {
       const r = (await this.client.send(command as never, options)) as DataOutput;
       // A strongly consistent Scan costs 1 RCU per 4 KB of the items it returns (per page), computed here from the
       // items like DynamoDB does (the local emulator reports less than that for consistent Scans).
+      // An eventually consistent Scan costs half.
+      const consistent = (command.input as { ConsistentRead?: boolean }).ConsistentRead === true;
       units =
         op === 'Scan'
-          ? Math.max(1, Math.ceil((r.Items ?? []).reduce((a, i) => a + approxItemBytes(i), 0) / 4096))
+          ? Math.max(1, Math.ceil((r.Items ?? []).reduce((a, i) => a + approxItemBytes(i), 0) / 4096)) *
+            (consistent ? 1 : 0.5)
           : (r.ConsumedCapacity?.CapacityUnits ?? 1);
       return r;
     } catch (e) {
@@ -423,7 +433,7 @@ export class LeaseTable {
    * KCL; marks the lease as held by an awskit worker (`awskitOwner`).
    * @returns the lease after the write, or undefined when another worker changed it first.
    */
-  async takeLease(seen: Lease, owner: string): Promise<Lease | undefined> {
+  async takeLease(seen: Lease, owner: string, session?: string): Promise<Lease | undefined> {
     this.handoffSeen.delete(seen.leaseKey);
     const values: Item = {
       ':next': { N: String(seen.leaseCounter + 1) },
@@ -431,12 +441,19 @@ export class LeaseTable {
       ':me': { S: owner },
     };
     let update = 'SET leaseOwner = :me, leaseCounter = :next, awskitOwner = :me';
+    // Worker-liveness mode: the lease lives as long as this session's liveness item advances.
+    if (session) {
+      update += ', awskitSession = :session';
+      values[':session'] = { S: session };
+    }
     if (seen.leaseOwner && seen.leaseOwner !== owner) {
       update += ' ADD ownerSwitchesSinceCheckpoint :one';
       values[':one'] = { N: '1' };
     }
     // A hand-off marker (ours, or KCL 3.x's checkpointOwner) is moot once the lease changes hands this way.
-    update += ' REMOVE checkpointOwner, awskitHandoffTo';
+    update += session
+      ? ' REMOVE checkpointOwner, awskitHandoffTo'
+      : ' REMOVE checkpointOwner, awskitHandoffTo, awskitSession';
     try {
       const r = await this.send(
         new UpdateItemCommand({
@@ -494,7 +511,7 @@ export class LeaseTable {
   async releaseLease(leaseKey: string, owner: string, counter: number): Promise<boolean> {
     this.handoffSeen.delete(leaseKey);
     const next = await this.updateOwned(leaseKey, owner, counter, {
-      remove: ['leaseOwner', 'awskitHandoffTo', 'awskitOwner'],
+      remove: ['leaseOwner', 'awskitHandoffTo', 'awskitOwner', 'awskitSession'],
     });
     return next !== undefined;
   }
@@ -524,7 +541,7 @@ export class LeaseTable {
       values[':children'] = { SS: [...new Set(extra.childShardIds)] };
     }
     const remove = ['pendingCheckpoint', 'pendingCheckpointSubSequenceNumber', 'pendingCheckpointState'];
-    if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo', 'awskitOwner');
+    if (extra.releaseOwner) remove.push('leaseOwner', 'awskitHandoffTo', 'awskitOwner', 'awskitSession');
     const next = await this.updateOwned(leaseKey, owner, counter, {
       set,
       remove,

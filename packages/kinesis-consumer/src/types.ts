@@ -60,7 +60,16 @@ export interface Lease {
    * `leaseOwner` names the next one. awskit never steals such a lease and judges it by `foreignLeaseDurationMs`.
    */
   checkpointOwner?: string;
+  /**
+   * awskit extension (`awskitSession`, S), worker-liveness mode only: the liveness item (in the worker table) of the
+   * process that took this lease. The lease is held while that item advances; its counter changes only on take,
+   * release and checkpoint. The KCL ignores the attribute (and sees such a lease as idle: see the README).
+   */
+  awskitSession?: string;
 }
+
+/** See {@link KinesisConsumerBaseOptions.leaseMode}. */
+export type LeaseMode = 'counter' | 'worker-liveness';
 
 /** Where to start in shards that have no checkpoint yet. */
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
@@ -243,10 +252,33 @@ export interface KinesisConsumerBaseOptions {
    * Set it to the KCL application's `failoverTimeMillis` if you changed that. @default 10_000 (the KCL default)
    */
   foreignLeaseDurationMs?: number;
-  /** How often held leases are renewed. @default leaseDurationMs / 3 */
+  /**
+   * How held leases are kept alive.
+   * - `'counter'`: every held lease's `leaseCounter` is renewed every `renewIntervalMs` and every worker scans the
+   *   lease table every `takeIntervalMs` (the KCL 2.x scheme at a shorter lease; DynamoDB traffic grows with shards).
+   * - `'worker-liveness'`: each worker process advances one small liveness item in a second table,
+   *   `<lease table>-awskit-workers`, every `renewIntervalMs`; lease items change only on take, release and
+   *   checkpoint. Takers read the worker table every `takeIntervalMs` and scan the lease table only when the
+   *   membership changes, when asked (a shard ended, new leases) or every `leaseScanIntervalMs`. A lease is expired
+   *   when its owner's liveness item has not advanced for `leaseDurationMs`; the taker first fences that item (a
+   *   conditional write), so the old owner can never renew it again. Traffic grows with workers, not shards.
+   *   All workers of an application must run this version (any mode); a KCL worker sharing the table sees these
+   *   leases as idle: mixed fleets with KCL workers need `'counter'` (see the README).
+   * @default 'counter'
+   */
+  leaseMode?: LeaseMode;
+  /** How often held leases are renewed (`'counter'`), or the liveness item advanced (`'worker-liveness'`). @default leaseDurationMs / 3 */
   renewIntervalMs?: number;
-  /** How often the lease table is scanned to take expired/unassigned leases and balance. @default 1_000 */
+  /**
+   * How often the lease table is scanned to take expired/unassigned leases and balance (`'counter'`), or the
+   * worker table read (`'worker-liveness'`). @default 1_000
+   */
   takeIntervalMs?: number;
+  /**
+   * `'worker-liveness'` only: a full lease-table scan at least this often even when nothing changed (new leases
+   * from another worker's shard sync, balancing). @default 20_000 (the KCL 2.x take interval)
+   */
+  leaseScanIntervalMs?: number;
   /** How often shards are listed to find shards without leases. @default 60_000 */
   shardSyncIntervalMs?: number;
   /** Most leases this worker holds. @default Infinity */

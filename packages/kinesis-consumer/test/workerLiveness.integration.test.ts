@@ -1,0 +1,269 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { noopLogger, noopMetrics } from '@awskit/core';
+import { createTestStream, uniqueName } from '@awskit/local/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type KinesisConsumer, LeaseLostError } from '../src/index.js';
+import { type HeldLease, LeaseCoordinator, type LeaseLossReason } from '../src/leaseCoordinator.js';
+import { LeaseTable } from '../src/leaseTable.js';
+import { newLease } from '../src/shardSync.js';
+import type { LeaseMode } from '../src/types.js';
+import { WorkerRegistry } from '../src/workerRegistry.js';
+import { appName, Collector, clients, FAST, put, records, waitFor, workerFactory } from './helpers.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const shard = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
+const LEASE_MS = 10_000;
+
+async function freshTable(leases: number): Promise<{ table: LeaseTable; registry: WorkerRegistry }> {
+  const { dynamo } = await clients();
+  const table = new LeaseTable({ client: dynamo, tableName: uniqueName('leases'), sleep });
+  await table.ensureTable();
+  for (let i = 0; i < leases; i++) await table.createLeaseIfNotExists(newLease(shard(i), 'TRIM_HORIZON', []));
+  return { table, registry: new WorkerRegistry({ client: dynamo, leaseTable: table, sleep }) };
+}
+
+/** A coordinator driven by hand (no loops) on its own fake clock. */
+function coordinator(
+  t: { table: LeaseTable; registry: WorkerRegistry },
+  workerId: string,
+  clock: { t: number },
+  opts: { leaseMode?: LeaseMode; balance?: boolean; handoffTimeoutMs?: number } = {},
+) {
+  const lost: [string, LeaseLossReason][] = [];
+  const handoffs: string[] = [];
+  const c = new LeaseCoordinator({
+    table: t.table,
+    registry: t.registry,
+    leaseMode: opts.leaseMode ?? 'worker-liveness',
+    leaseScanIntervalMs: 60_000,
+    workerId,
+    clock: { now: () => clock.t },
+    sleep: async () => {},
+    leaseDurationMs: LEASE_MS,
+    renewIntervalMs: 3_000,
+    takeIntervalMs: 1_000,
+    maxLeasesForWorker: Number.POSITIVE_INFINITY,
+    balance: opts.balance ?? false,
+    logger: noopLogger,
+    metrics: noopMetrics,
+    random: Math.random,
+    onAcquired: () => {},
+    onLost: (h: HeldLease, r) => lost.push([h.shardId, r]),
+    handoffTimeoutMs: opts.handoffTimeoutMs ?? 0,
+    onHandoffRequested: (h: HeldLease) => handoffs.push(h.shardId),
+  });
+  return { c, lost, handoffs };
+}
+
+describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
+  it('lease items do not change while their owner is alive; a dead owner’s session is fenced and its leases taken', async () => {
+    const t = await freshTable(4);
+    const ca = { t: 0 };
+    const cb = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    const b = coordinator(t, 'b', cb);
+    await a.c.init();
+    expect((await a.c.takeOnce()).length).toBe(4);
+    await b.c.init();
+    await b.c.takeOnce();
+    const counters = (await t.table.listLeases()).map((l) => l.leaseCounter);
+    // Both alive for 30 s of their clocks: only the liveness items move, and b takes nothing.
+    for (let i = 0; i < 10; i++) {
+      ca.t += 3_000;
+      cb.t += 3_000;
+      await a.c.renewAll();
+      await b.c.renewAll();
+      expect(await b.c.takeOnce()).toEqual([]);
+    }
+    expect((await t.table.listLeases()).map((l) => l.leaseCounter)).toEqual(counters);
+    expect(b.c.held.size).toBe(0);
+    // a dies (no more heartbeats). b sees its item stop, fences it, takes its leases.
+    const deadSession = a.c.sessionKey!;
+    cb.t += 1_000;
+    await b.c.takeOnce();
+    for (let i = 0; i < 4; i++) {
+      cb.t += 3_000;
+      await b.c.renewAll();
+      await b.c.takeOnce();
+    }
+    expect(b.c.held.size).toBe(4);
+    expect((await t.registry.get(deadSession))?.deadBy).toBe('b');
+    const after = await t.table.listLeases();
+    expect(after.every((l) => l.leaseOwner === 'b' && l.awskitSession === b.c.sessionKey)).toBe(true);
+  });
+
+  it('fencing under a stale liveness item: the fenced worker’s heartbeat fails, it drops its leases and cannot checkpoint', async () => {
+    const t = await freshTable(2);
+    const ca = { t: 0 };
+    const cb = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    const b = coordinator(t, 'b', cb);
+    await a.c.init();
+    await a.c.takeOnce();
+    const heldByA = [...a.c.held.values()];
+    expect(heldByA).toHaveLength(2);
+    const oldSession = a.c.sessionKey!;
+    await b.c.init();
+    await b.c.takeOnce();
+    // a is paused (a GC pause, SIGSTOP): its item stops advancing while b's clock runs on.
+    for (let i = 0; i < 5; i++) {
+      cb.t += 3_000;
+      await b.c.renewAll();
+      await b.c.takeOnce();
+    }
+    expect(b.c.held.size).toBe(2);
+    // a wakes up. Its checkpoint is fenced by the lease counter …
+    await expect(
+      a.c.checkpoint(heldByA[0]!, { sequenceNumber: '42', subSequenceNumber: 0 }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    // … and its next heartbeat fails on the dead item: every lease is dropped and a new session starts.
+    await a.c.renewAll();
+    expect(a.c.held.size).toBe(0);
+    expect(a.lost.map(([s]) => s).sort()).toEqual([shard(0), shard(1)]);
+    expect(a.c.sessionKey).toBeDefined();
+    expect(a.c.sessionKey).not.toBe(oldSession);
+    // The stale session can never advance again.
+    expect((await t.registry.heartbeat(oldSession, 0)).ok).toBe(false);
+    expect((await t.table.listLeases()).every((l) => l.leaseOwner === 'b')).toBe(true);
+  });
+
+  it('a fence loses against a heartbeat that landed first: a live worker’s leases are not taken', async () => {
+    const t = await freshTable(1);
+    const a = coordinator(t, 'a', { t: 0 });
+    await a.c.init();
+    await a.c.takeOnce();
+    // A taker saw heartbeat 0 and judged it stale; a heartbeat lands before its fence does.
+    await a.c.renewAll();
+    expect(await t.registry.fence(a.c.sessionKey!, 0, 'b')).toBe(false);
+    expect((await t.registry.get(a.c.sessionKey!))?.deadBy).toBeUndefined();
+    await a.c.renewAll();
+    expect(a.c.held.size).toBe(1);
+    expect(a.lost).toEqual([]);
+  });
+
+  it('the lease table is scanned only when the membership changes (or on request), not every cycle', async () => {
+    const t = await freshTable(2);
+    const ca = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    await a.c.init();
+    await a.c.takeOnce();
+    const scansAfterStart = a.c.scanCounts.lease;
+    for (let i = 0; i < 5; i++) {
+      ca.t += 1_000;
+      await a.c.renewAll();
+      await a.c.takeOnce();
+    }
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart);
+    expect(a.c.scanCounts.worker).toBe(6);
+    // A worker joins: the next cycle scans.
+    const b = coordinator(t, 'b', { t: 0 });
+    await b.c.init();
+    ca.t += 1_000;
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
+    ca.t += 1_000;
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
+    // It leaves cleanly (its item is deleted): scanned again.
+    await b.c.deregister();
+    ca.t += 1_000;
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 2);
+    // A trigger (a shard ended, new leases) scans too.
+    a.c.trigger();
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 3);
+  });
+
+  it('a counter-mode worker sharing the table judges worker-liveness leases by their session, not their counter', async () => {
+    const t = await freshTable(2);
+    const ca = { t: 0 };
+    const cd = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    const d = coordinator(t, 'd', cd, { leaseMode: 'counter' });
+    await a.c.init();
+    await a.c.takeOnce();
+    await d.c.takeOnce();
+    for (let i = 0; i < 6; i++) {
+      ca.t += 3_000;
+      cd.t += 3_000;
+      await a.c.renewAll();
+      await d.c.takeOnce();
+    }
+    expect(d.c.held.size).toBe(0);
+    expect(a.c.held.size).toBe(2);
+  });
+
+  it('graceful hand-off: the owner hears the request on its heartbeat (it does not re-read its leases)', async () => {
+    const t = await freshTable(4);
+    const ca = { t: 0 };
+    const cb = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    const b = coordinator(t, 'b', cb, { balance: true, handoffTimeoutMs: 30_000 });
+    await a.c.init();
+    await a.c.takeOnce();
+    await b.c.init();
+    await b.c.takeOnce();
+    expect(a.handoffs).toEqual([]);
+    await a.c.renewAll();
+    expect(a.handoffs).toHaveLength(2);
+    for (const s of a.handoffs) await a.c.release(a.c.held.get(s)!);
+    await b.c.takeOnce();
+    expect(b.c.held.size).toBe(2);
+    expect(a.c.held.size).toBe(2);
+  });
+});
+
+describe("leaseMode 'worker-liveness': KinesisConsumer workers", () => {
+  const running: KinesisConsumer[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const ch of children.splice(0)) if (ch.exitCode === null) ch.kill('SIGKILL');
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+  });
+
+  it('a SIGKILLed worker process’s shards are taken over and every record put after the kill is processed', async () => {
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 4 });
+    const app = appName();
+    const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [worker, stream, app, 'doomed', String(FAST.leaseDurationMs), '', 'worker-liveness'],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    );
+    children.push(child);
+    const childShards = new Set<string>();
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const m = JSON.parse(line) as { event: string; shardId?: string };
+        if (m.event === 'acquired') childShards.add(m.shardId!);
+        if (m.event === 'lost') childShards.delete(m.shardId!);
+      } catch {
+        // not ours
+      }
+    });
+    await waitFor('child holds all 4', () => childShards.size === 4);
+    const col = new Collector();
+    const s1 = workerFactory(c, running, col, {
+      streamName: stream,
+      applicationName: app,
+      initialPosition: 'TRIM_HORIZON',
+      leaseMode: 'worker-liveness',
+    })('s1');
+    await s1.start();
+    await waitFor('2/2 with the child process', () => s1.heldLeases().length === 2 && childShards.size === 2);
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const after = records(40, 8, 'after');
+    await put(c.kinesis, stream, after);
+    await waitFor('the survivor holds all 4', () => s1.heldLeases().length === 4, 15_000);
+    await waitFor('every record put after the crash processed', () => {
+      const seen = col.distinct();
+      return after.every((r) => seen.has(r.data));
+    });
+    console.info(`worker-liveness failover after SIGKILL: ${Date.now() - killedAt} ms`);
+  });
+});
