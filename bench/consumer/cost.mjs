@@ -4,8 +4,11 @@
 // emulator is not in the way and only the lease table is measured). Once the leases are balanced, every worker's
 // lease-table calls and the capacity units DynamoDB reports (ReturnConsumedCapacity TOTAL) are counted for a window
 // and scaled to an hour. Next to it: the KCL 2.x at its published defaults (failover 10 s: renew every 3.308 s,
-// every worker scans the table every 20.05 s), with the same Scan size.
-// Env: BENCH_COST_WINDOW_S (default 8), BENCH_COST_SIZES (e.g. "8x2,64x4").
+// every worker scans the table every 20.05 s), with the same Scan size. Both lease modes: 'counter' (every held lease
+// renewed every second, every worker scans the lease table every second) and 'worker-liveness' (one liveness item
+// per worker advanced every second, the small worker table read every second, the lease table scanned on change and
+// every 20 s). Failover of both modes: run.mjs.
+// Env: BENCH_COST_WINDOW_S (default 8), BENCH_COST_SIZES (e.g. "8x2,64x4"), BENCH_COST_MODES (default both).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,7 @@ const WINDOW_S = Number(process.env.BENCH_COST_WINDOW_S ?? 8);
 const SIZES = (process.env.BENCH_COST_SIZES ?? '8x2,8x4,8x8,64x2,64x4,64x8,256x2,256x4,256x8')
   .split(',')
   .map((s) => s.split('x').map(Number));
+const MODES = (process.env.BENCH_COST_MODES ?? 'counter,worker-liveness').split(',');
 const KCL_RENEW_S = 3.308;
 const KCL_SCAN_S = 20.05;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -103,7 +107,7 @@ function diff(a, b) {
   return out;
 }
 
-async function measure(leases, workers) {
+async function measure(leases, workers, leaseMode) {
   const streamName = await stream1();
   const app = unique('app');
   const table = new LeaseTable({ client: dynamo, tableName: app, sleep });
@@ -125,6 +129,7 @@ async function measure(leases, workers) {
         streamName,
         applicationName: app,
         workerId: `w${i}`,
+        leaseMode,
         initialPosition: 'TRIM_HORIZON',
         clientOptions,
         fetcherFactory: busyFetcher,
@@ -140,7 +145,8 @@ async function measure(leases, workers) {
   await sleep(3_000);
   const before = sum(ws.map((w) => w.leaseTableCost()));
   const t0 = performance.now();
-  await sleep(WINDOW_S * 1000);
+  // Worker-liveness scans the lease table every 20 s when nothing changes: a window of at least that.
+  await sleep((leaseMode === 'worker-liveness' ? Math.max(WINDOW_S, 20) : WINDOW_S) * 1000);
   const after = sum(ws.map((w) => w.leaseTableCost()));
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all(ws.map((w) => w.stop()));
@@ -149,11 +155,15 @@ async function measure(leases, workers) {
   const writes = Object.entries(d.calls)
     .filter(([k]) => !['GetItem', 'Scan', 'Query'].includes(k))
     .reduce((a, [, v]) => a + v, 0);
-  const rcuPerScan = d.calls.Scan ? d.units.Scan / d.calls.Scan : 0;
+  // The KCL's Scan of this table: 1 RCU per 4 KB of lease items (consistent), from one scan of the table here.
+  const probe = new LeaseTable({ client: dynamo, tableName: app, sleep });
+  await probe.listLeases();
+  const rcuPerScan = probe.cost.units.Scan;
   const kclScansPerWorkerHour = 3600 / KCL_SCAN_S;
   return {
     leases,
     workers,
+    leaseMode,
     writesPerLeaseHour: (writes * hour) / leases,
     wcuPerLeaseHour: (d.writeUnits * hour) / leases,
     rcuPerLeaseHour: (d.readUnits * hour) / leases,
@@ -163,6 +173,8 @@ async function measure(leases, workers) {
     byOp: Object.fromEntries(Object.entries(d.calls).map(([k, v]) => [k, Math.round((v * hour) / leases)])),
     kcl: {
       writesPerLeaseHour: 3600 / KCL_RENEW_S,
+      // Same app checkpoint rate as awskit here (a busy shard, one checkpoint per checkpointIntervalMs = 5 s).
+      writesWithCheckpointsPerLeaseHour: 3600 / KCL_RENEW_S + 3600 / 5,
       rcuPerLeaseHour: (workers * kclScansPerWorkerHour * rcuPerScan) / leases,
       scansPerWorkerHour: kclScansPerWorkerHour,
       rcuPerWorkerHour: kclScansPerWorkerHour * rcuPerScan,
@@ -173,17 +185,18 @@ async function measure(leases, workers) {
 const f = (x) => Math.round(x).toLocaleString('en-US');
 try {
   const rows = [];
-  for (const [leases, workers] of SIZES) rows.push(await measure(leases, workers));
+  for (const [leases, workers] of SIZES)
+    for (const mode of MODES) rows.push(await measure(leases, workers, mode));
   console.log(
-    `\nLease-table cost per hour at defaults (lease 3 s, renew 1 s, take scan 1 s, checkpointIntervalMs 5 s), busy shards; counted over ${WINDOW_S} s windows. KCL 2.x: published defaults (renew 3.308 s, scan 20.05 s; app checkpoints not included).\n`,
+    `\nLease-table cost per hour at defaults (lease 3 s, renew/heartbeat 1 s, take cycle 1 s, checkpointIntervalMs 5 s), busy shards; counted over ${WINDOW_S} s windows. KCL 2.x: published defaults (renew 3.308 s, scan 20.05 s); in brackets with the same app checkpoints as awskit here (one per shard per 5 s). Reads are RCU (eventually consistent reads count half).\n`,
   );
   console.log(
-    '| leases × workers | awskit writes / lease-h (WCU) | awskit RCU / lease-h | awskit Scans / worker-h (RCU) | KCL writes / lease-h | KCL RCU / lease-h | KCL Scans / worker-h (RCU) | awskit calls / lease-h by op |',
+    '| leases × workers | lease mode | awskit writes / lease-h (WCU) | awskit RCU / lease-h | awskit Scans / worker-h (RCU) | KCL writes / lease-h (+ same checkpoints) | KCL RCU / lease-h | KCL Scans / worker-h (RCU) | awskit calls / lease-h by op |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
     console.log(
-      `| ${r.leases} × ${r.workers} | ${f(r.writesPerLeaseHour)} (${f(r.wcuPerLeaseHour)}) | ${f(r.rcuPerLeaseHour)} | ${f(r.scansPerWorkerHour)} (${f(r.rcuPerWorkerHour)}) | ${f(r.kcl.writesPerLeaseHour)} | ${f(r.kcl.rcuPerLeaseHour)} | ${f(r.kcl.scansPerWorkerHour)} (${f(r.kcl.rcuPerWorkerHour)}) | ${Object.entries(
+      `| ${r.leases} × ${r.workers} | ${r.leaseMode} | ${f(r.writesPerLeaseHour)} (${f(r.wcuPerLeaseHour)}) | ${f(r.rcuPerLeaseHour)} | ${f(r.scansPerWorkerHour)} (${f(r.rcuPerWorkerHour)}) | ${f(r.kcl.writesPerLeaseHour)} (${f(r.kcl.writesWithCheckpointsPerLeaseHour)}) | ${f(r.kcl.rcuPerLeaseHour)} | ${f(r.kcl.scansPerWorkerHour)} (${f(r.kcl.rcuPerWorkerHour)}) | ${Object.entries(
         r.byOp,
       )
         .filter(([, v]) => v)

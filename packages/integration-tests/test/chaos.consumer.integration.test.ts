@@ -5,17 +5,19 @@ import { consumerTable } from '../src/chaos/report.js';
 
 // The short, fixed-seed version of `pnpm chaos` (seeds replay with `pnpm chaos --seed N --only consumer-<mode>`).
 describe('consumer chaos: 3 worker processes, kills, a split, a merge and faults through the proxy', () => {
-  for (const [mode, seed] of [
-    ['polling', 1],
-    ['efo', 2],
+  for (const [mode, seed, leaseMode] of [
+    ['polling', 1, undefined],
+    ['efo', 2, undefined],
+    ['polling', 3, 'worker-liveness'],
   ] as const)
-    it(`${mode} (seed ${seed}): nothing lost, no key reordered, only uncheckpointed batches redelivered, every shard processed`, async () => {
+    it(`${mode}${leaseMode ? ` with leaseMode ${leaseMode}` : ''} (seed ${seed}): nothing lost, no key reordered, only uncheckpointed batches redelivered, every shard processed`, async () => {
       const r = await runConsumerChaos({
         endpoint: localAwsEndpoint(),
         seed,
         mode,
         durationMs: 18_000,
         drainTimeoutMs: 30_000,
+        ...(leaseMode ? { leaseMode } : {}),
       });
       console.log(`${consumerTable([r])}\n${r.figures.evidence.join('\n')}`);
       // The chaos really happened.

@@ -53,7 +53,8 @@ export class ConsumerAccessDeniedError extends KinesisConsumerError {
     super(KinesisConsumerErrorCode.AccessDenied, `access denied: ${action} on ${resource}`, {
       hint:
         'The consumer needs kinesis:DescribeStreamSummary, ListShards, GetShardIterator, GetRecords and ' +
-        'dynamodb:CreateTable, DescribeTable, Scan, GetItem, PutItem, UpdateItem, DeleteItem on the lease table.',
+        'dynamodb:CreateTable, DescribeTable, Scan, GetItem, PutItem, UpdateItem, DeleteItem on the lease table ' +
+        '(and on <lease table>-awskit-workers with leaseMode worker-liveness).',
       cause,
     });
   }

@@ -571,6 +571,8 @@ export class LeaseCoordinator {
       await this.observeSessions(this.o.clock.now());
       if (!this.needsLeaseScan(this.o.clock.now())) return [];
     }
+    // Worker-liveness: until this cycle's takes are done, the next cycle scans again (a failed call, a lost race).
+    this.scanRequested = true;
     const all = (await this.o.table.listLeases()).filter((l) => SHARD_KEY.test(l.leaseKey));
     this.scanCounts.lease++;
     this.lastFullScanAt = this.o.clock.now();
@@ -642,6 +644,9 @@ export class LeaseCoordinator {
     if (!this.takingStopped)
       for (const t of await Promise.all(plan.steal.map((l) => this.tryTake(l, 'stolen'))))
         if (t) taken.push(t);
+    // Short of the plan while candidates remained (a fence or take lost a race, our old consumer still ran): look
+    // again next cycle rather than at the periodic scan.
+    this.scanRequested = fromExpired < plan.needed && plan.expired.length > 0;
     return taken;
   }
 

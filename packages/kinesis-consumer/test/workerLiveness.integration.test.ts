@@ -196,6 +196,24 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(a.c.held.size).toBe(2);
   });
 
+  it('next to a KCL worker it renews its lease counters at the KCL’s cadence, so its leases never look idle to the KCL', async () => {
+    const t = await freshTable(2);
+    // A lease as the Java KCL writes it (no awskit attributes), owned by a live KCL worker.
+    await t.table.createLeaseIfNotExists({ ...newLease(shard(2), 'TRIM_HORIZON', []), leaseOwner: 'kcl-1' });
+    const ca = { t: 0 };
+    const a = coordinator(t, 'a', ca);
+    await a.c.init();
+    await a.c.takeOnce();
+    expect([...a.c.held.keys()].sort()).toEqual([shard(0), shard(1)]);
+    const counters = async () =>
+      (await t.table.listLeases()).filter((l) => l.leaseOwner === 'a').map((l) => l.leaseCounter);
+    const before = await counters();
+    ca.t += 3_000;
+    await a.c.renewAll();
+    const after = await counters();
+    expect(after.every((c, i) => c > before[i]!)).toBe(true);
+  });
+
   it('graceful hand-off: the owner hears the request on its heartbeat (it does not re-read its leases)', async () => {
     const t = await freshTable(4);
     const ca = { t: 0 };

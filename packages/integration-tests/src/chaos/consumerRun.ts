@@ -55,6 +55,8 @@ export interface ConsumerRunOptions {
   reshard?: boolean;
   /** Workers' lease duration (the consumer's default). @default 3_000 */
   leaseDurationMs?: number;
+  /** The workers' `leaseMode`. @default the consumer's default */
+  leaseMode?: 'counter' | 'worker-liveness';
   /** The workers' `dropRecordsOutsideHashRange`. @default the consumer's default (true) */
   dropRecordsOutsideHashRange?: boolean;
   /** @default the `@awskit/local` fault proxy */
@@ -159,6 +161,7 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
       workerId,
       logFile: join(outDir, `${workerId}.tsv`),
       leaseDurationMs,
+      ...(options.leaseMode ? { leaseMode: options.leaseMode } : {}),
       ...(options.dropRecordsOutsideHashRange !== undefined
         ? { dropRecordsOutsideHashRange: options.dropRecordsOutsideHashRange }
         : {}),

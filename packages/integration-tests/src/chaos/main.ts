@@ -7,6 +7,7 @@
  *              [--consumer-seconds 90] [--producer-seconds 60] [--no-proxy]
  *              [--keep-out-of-range]   (workers with dropRecordsOutsideHashRange: false)
  *              [--lease-ms 3000]       (workers' leaseDurationMs)
+ *              [--lease-mode counter|worker-liveness]  (workers' leaseMode)
  *
  * Uses AWSKIT_TEST_ENDPOINT when set, otherwise starts a local AWS of its own.
  */
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     'no-proxy': { type: 'boolean', default: false },
     'keep-out-of-range': { type: 'boolean', default: false },
     'lease-ms': { type: 'string' },
+    'lease-mode': { type: 'string' },
   },
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : randomSeed();
@@ -62,6 +64,7 @@ try {
       drainTimeoutMs: 120_000,
       ...(values['keep-out-of-range'] ? { dropRecordsOutsideHashRange: false } : {}),
       ...(values['lease-ms'] ? { leaseDurationMs: Number(values['lease-ms']) } : {}),
+      ...(values['lease-mode'] ? { leaseMode: values['lease-mode'] as 'counter' | 'worker-liveness' } : {}),
       startProxy,
       log,
     });

@@ -31,6 +31,8 @@ export interface WorkerArgs {
   workerId: string;
   logFile: string;
   leaseDurationMs: number;
+  /** The consumer's `leaseMode` when set (its default otherwise). */
+  leaseMode?: 'counter' | 'worker-liveness';
   /** Passed to the consumer when set (its default otherwise). */
   dropRecordsOutsideHashRange?: boolean;
 }
@@ -138,6 +140,7 @@ const consumer = new KinesisConsumer({
   handlerBackoff: { baseMs: 50, capMs: 1_000 },
   efo: { shardEndCheckIntervalMs: 2_000, idleTimeoutMs: 6_000, backoff: { baseMs: 500, capMs: 2_000 } },
   logger,
+  ...(args.leaseMode ? { leaseMode: args.leaseMode } : {}),
   ...(args.dropRecordsOutsideHashRange !== undefined
     ? { dropRecordsOutsideHashRange: args.dropRecordsOutsideHashRange }
     : {}),
