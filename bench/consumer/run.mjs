@@ -4,6 +4,7 @@
 //    after the kill on every shard the dead worker held;
 //  - rebalance: one worker holds 8 shards, a second joins; time until they hold 4/4 (disjoint);
 //  - lease-table writes per lease-hour at steady state (idle stream, renewals only);
+//  - failover.mjs: failover at 8 and 32 shards under load, split by step, next to the emulator alone;
 //  - cost.mjs: lease-table calls and capacity units per lease-hour / worker-hour for 8–256 leases × 2–8 workers.
 // Issue 5 adds throughput and latency next to a bare GetRecords loop and lifion-kinesis.
 import { spawn, spawnSync } from 'node:child_process';
@@ -210,6 +211,9 @@ try {
 // timers behind, and its local AWS runs in a child process so the emulators do not share the readers' event loop.
 const throughput = spawnSync(process.execPath, [join(here, 'throughput.mjs')], { stdio: 'inherit' });
 if (throughput.status !== 0) process.exitCode = 1;
+// Failover at 8 and 32 shards under load, split by step (issue 17 item 5).
+const failoverBench = spawnSync(process.execPath, [join(here, 'failover.mjs')], { stdio: 'inherit' });
+if (failoverBench.status !== 0) process.exitCode = 1;
 // Lease-table cost (calls and capacity units per lease-hour and worker-hour) next to the KCL's defaults, counted.
 const cost = spawnSync(process.execPath, [join(here, 'cost.mjs')], { stdio: 'inherit' });
 if (cost.status !== 0) process.exitCode = 1;
