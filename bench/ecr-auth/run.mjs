@@ -23,6 +23,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
 const aws = await startLocalAws({ port: 0, services: ['sts', 'ecr'] });
+await aws.allStarted; // moto finishes starting after READY: keep its start out of the timings
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-ecr-'));
 const env = {
   ...process.env,

@@ -32,6 +32,7 @@ const five = (n) => ({
 });
 
 const aws = await startLocalAws({ port: 0, region: 'ap-northeast-2' });
+await aws.allStarted; // moto finishes starting after READY: keep its start out of the timings
 const clientOptions = {
   endpoint: aws.endpoint,
   env: {},

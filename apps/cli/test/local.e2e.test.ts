@@ -36,8 +36,9 @@ describe('awskit local up', () => {
   it('leaves no orphan emulator when the CLI itself is killed with SIGKILL', async () => {
     const run = startCli(['local', 'up', '--port', '0', '--json', '--services', 'kinesis,iam'], /"init"/);
     await run.ready;
+    // moto is spawned in the background once Kinesis runs: wait until both children exist.
+    expect(await waitFor(() => childPids(run.child.pid!).length === 2)).toBe(true); // kinesis-local and moto
     const kids = childPids(run.child.pid!);
-    expect(kids.length).toBe(2); // kinesis-local and moto
     run.child.kill('SIGKILL');
     await run.exited;
     expect(await waitFor(() => kids.every((p) => !alive(p)))).toBe(true);

@@ -12,6 +12,11 @@ export interface EdgeState {
   status: Record<EdgeService, ServiceStatus>;
   /** Why a service is unavailable or broken, shown in error responses. */
   reasons: Partial<Record<EdgeService, string>>;
+  /**
+   * Starts still in progress after READY (moto's IAM/STS/ECR): a request for a `starting` service waits for its
+   * promise (which never rejects) instead of failing, then is routed by the status it left behind.
+   */
+  pending?: Partial<Record<EdgeService, Promise<unknown>>>;
 }
 
 const JSON_PROTOCOL: Record<EdgeService, boolean> = {
@@ -124,6 +129,11 @@ export async function handleAwsRequest(
     return;
   }
   const service = route.service;
+  const pending = state.pending?.[service];
+  if (state.status[service] === 'starting' && pending) {
+    logger.debug(`edge: ${service} request waits for its emulator to finish starting`);
+    await pending;
+  }
   const status = state.status[service];
   const backend = state.backends[service];
   if (status !== 'running' || !backend) {

@@ -44,6 +44,8 @@ export interface KinesisEmulatorOptions {
   accountId?: string;
   region?: string;
   persistPath?: string;
+  /** Called right after the child is spawned (the caller starts its in-process work only then). */
+  onSpawn?: () => void;
 }
 
 /** Starts kinesis-local as a child process on a free plain-HTTP port. */
@@ -89,7 +91,9 @@ export async function startKinesisEmulator(opts: KinesisEmulatorOptions): Promis
     env,
     logger: opts.logger,
   });
-  const up = await waitForPort(plain, { timeoutMs: 30_000, isDead: () => child.exited });
+  opts.onSpawn?.();
+  // Polled often: READY follows kinesis-local's own start as closely as possible.
+  const up = await waitForPort(plain, { timeoutMs: 30_000, intervalMs: 10, isDead: () => child.exited });
   if (!up) {
     await child.stop(500);
     throw new LocalAwsError(
@@ -153,6 +157,8 @@ export interface MotoServerOptions {
   python?: string;
   port?: number;
   logger?: Logger;
+  /** Stops a start in progress: the child is killed and the promise rejects with `START_ABORTED`. */
+  signal?: AbortSignal;
 }
 
 /** A running moto server. */
@@ -169,15 +175,32 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  */
 export async function startMotoServer(opts: MotoServerOptions = {}): Promise<MotoServer> {
   const pythons = opts.python ? [opts.python] : pythonCandidates();
+  const { signal } = opts;
+  const aborted = () =>
+    new LocalAwsError(LocalAwsErrorCode.StartAborted, 'The moto server start was aborted', {
+      hint: 'Nothing is left running.',
+    });
   let lastTail = '';
   for (const python of pythons) {
+    if (signal?.aborted) throw aborted();
     const port = opts.port ?? (await getFreePort());
     const env = { ...process.env, MOTO_PORT: String(port), ...opts.env };
     const child = spawnManaged('moto', python, ['-c', MOTO_WRAPPER, '-H', BACKEND_HOST, '-p', String(port)], {
       env,
       logger: opts.logger ?? silent,
     });
-    const up = await waitForPort(port, { timeoutMs: 60_000, isDead: () => child.exited });
+    const onAbort = () => void child.stop(500);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const up = await waitForPort(port, {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+      isDead: () => child.exited || !!signal?.aborted,
+    });
+    signal?.removeEventListener('abort', onAbort);
+    if (signal?.aborted) {
+      await child.stop(500);
+      throw aborted();
+    }
     if (up)
       return { name: 'moto', port, endpoint: `http://127.0.0.1:${port}`, child, stop: () => child.stop() };
     await child.stop(500);

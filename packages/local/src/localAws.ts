@@ -36,6 +36,13 @@ export interface LocalAwsOptions {
   region?: string;
   /** Services to start. @default all: kinesis, dynamodb, iam, sts, ecr */
   services?: EdgeService[];
+  /**
+   * Resolve (and run `ready.d`) only once every service runs. By default the start resolves as soon as Kinesis and
+   * DynamoDB run, and IAM/STS/ECR (moto, a Python process that takes a second or more to start) finish starting in
+   * the background: requests for them wait at the edge until moto is up (or answer with why it is unavailable).
+   * @default false
+   */
+  waitForAllServices?: boolean;
   /** Delay of Kinesis/DynamoDB control-plane operations (create, split, ...). @default 100 */
   latencyMs?: number;
   /**
@@ -66,6 +73,11 @@ export interface LocalAws {
   initScripts(): readonly InitScript[];
   /** Resolves with the crash error if an emulator dies while running. */
   readonly crashed: Promise<LocalAwsError>;
+  /**
+   * Resolves once the services still starting at READY (IAM/STS/ECR: moto) have started or failed to; with the
+   * statuses then. Never rejects: a failed start shows as `unavailable` with its reason in error responses.
+   */
+  readonly allStarted: Promise<Record<EdgeService, ServiceStatus>>;
   /** Runs shutdown hooks and stops every emulator (SIGTERM, then SIGKILL). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -106,7 +118,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /**
  * Starts a LocalStack-compatible local AWS without Docker or Java: one edge HTTP server that routes Kinesis to
  * kinesis-local, DynamoDB to dynalite and IAM/STS/ECR to moto, serves `/_localstack/health` and `/_localstack/init`,
- * and runs init hooks like a LocalStack container.
+ * and runs init hooks like a LocalStack container. Resolves (READY) once Kinesis and DynamoDB run and `ready.d` is
+ * done; moto finishes starting in the background (see `waitForAllServices` and {@link LocalAws.allStarted}).
  *
  * @throws LocalAwsError `PORT_IN_USE`, `EMULATOR_START_FAILED` (Kinesis or DynamoDB; moto missing only marks its
  *   services unavailable)
@@ -148,6 +161,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const hooks = new InitHookRunner(options.initDir, logger, initTimeoutMs);
   await hooks.discover();
   let moto: Backend | undefined;
+  let motoStart: Promise<void> | undefined;
+  const motoAbort = new AbortController();
   const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts ?? [] });
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -185,8 +200,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       return sendJson(res, 200, { completed: r.completed[stage], scripts: r.scripts });
     }
     if (path.startsWith('/moto-api')) {
-      if (moto?.port) return proxy(req, res, moto.port, undefined, 'iam', logger);
-      return sendJson(res, 501, { error: `moto is not running: ${state.reasons.iam ?? 'disabled'}` });
+      const answer = () => {
+        if (moto?.port) return proxy(req, res, moto.port, undefined, 'iam', logger);
+        return sendJson(res, 501, { error: `moto is not running: ${state.reasons.iam ?? 'disabled'}` });
+      };
+      // Like AWS requests for IAM/STS/ECR, the admin API waits for a moto that is still starting.
+      if (!moto && motoStart) void motoStart.then(answer);
+      else answer();
+      return;
     }
     handleAwsRequest(req, res, state, logger).catch((err: Error) =>
       sendAwsError(res, undefined, 500, 'InternalFailure', `awskit local: ${err.message}`),
@@ -242,12 +263,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     checkAborted();
     const persist = options.persistDir;
     if (persist) await mkdir(persist, { recursive: true });
+    // dynalite is loaded in this process (~0.2 s of blocking require): only once kinesis-local is spawned, so the
+    // two start in parallel instead of one after the other.
+    let kinesisSpawned!: () => void;
+    const afterKinesisSpawn = new Promise<void>((r) => {
+      kinesisSpawned = r;
+    });
     if (wanted.has('kinesis'))
       starts.push(
         startKinesisEmulator({
           logger,
           latencyMs,
           region,
+          onSpawn: kinesisSpawned,
           ...(persist ? { persistPath: join(persist, 'kinesis') } : {}),
         }).then((b) => {
           backends.push(b);
@@ -256,23 +284,41 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           watch(b, ['kinesis']);
         }),
       );
+    else kinesisSpawned();
+    // A kinesis-local that fails before spawning rejects its start; dynalite must not wait for it then.
+    starts[0]?.catch(() => kinesisSpawned());
     if (wanted.has('dynamodb'))
       starts.push(
-        startDynamoEmulator({
-          logger,
-          latencyMs,
-          ...(persist ? { path: join(persist, 'dynamodb') } : {}),
-        }).then((b) => {
-          backends.push(b);
-          state.backends.dynamodb = b;
-          state.status.dynamodb = 'running';
-        }),
+        afterKinesisSpawn
+          .then(() =>
+            startDynamoEmulator({
+              logger,
+              latencyMs,
+              ...(persist ? { path: join(persist, 'dynamodb') } : {}),
+            }),
+          )
+          .then((b) => {
+            backends.push(b);
+            state.backends.dynamodb = b;
+            state.status.dynamodb = 'running';
+          }),
       );
     const motoWanted = MOTO_SERVICES.filter((s) => wanted.has(s));
-    if (motoWanted.length)
-      starts.push(
-        startMotoServer({ logger }).then(
-          (b) => {
+    if (motoWanted.length) {
+      const motoT0 = Date.now();
+      // In the background, moto (a Python process, ~1 s of CPU to import) is spawned once Kinesis and DynamoDB
+      // run, so it does not compete with kinesis-local for the CPU before READY.
+      const motoAfter = options.waitForAllServices
+        ? Promise.resolve()
+        : Promise.allSettled([...starts]).then(() => undefined);
+      motoStart = motoAfter
+        .then(() => startMotoServer({ logger, signal: motoAbort.signal }))
+        .then(
+          async (b) => {
+            if (motoAbort.signal.aborted) {
+              for (const s of motoWanted) state.status[s] = 'stopped';
+              return b.stop();
+            }
             moto = b;
             backends.push(b);
             for (const s of motoWanted) {
@@ -280,16 +326,23 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
               state.status[s] = 'running';
             }
             watch(b, motoWanted);
+            logger.debug(`${motoWanted.join(', ')} running (moto up after ${Date.now() - motoT0} ms)`);
           },
           (err: LocalAwsError) => {
             for (const s of motoWanted) {
-              state.status[s] = 'unavailable';
+              state.status[s] = motoAbort.signal.aborted ? 'stopped' : 'unavailable';
               state.reasons[s] = `${err.message.split('\n')[0]} (${err.hint ?? ''})`;
             }
-            logger.warn(`IAM, STS and ECR are unavailable: ${err.message.split('\n')[0]}. ${err.hint ?? ''}`);
+            if (!motoAbort.signal.aborted)
+              logger.warn(
+                `IAM, STS and ECR are unavailable: ${err.message.split('\n')[0]}. ${err.hint ?? ''}`,
+              );
           },
-        ),
-      );
+        );
+      // moto is the slow one (a Python process): unless asked to wait for it, READY does not.
+      if (options.waitForAllServices) starts.push(motoStart);
+      else state.pending = Object.fromEntries(motoWanted.map((s) => [s, motoStart]));
+    }
     await hooks.run(InitStage.Start, hookEnv);
     checkAborted();
     const results = await Promise.allSettled(starts);
@@ -301,7 +354,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   } catch (err) {
     // Whatever started is stopped and cleaned up as on a normal stop, shutdown.d included.
     await hooks.killAll();
-    await Promise.allSettled(starts);
+    motoAbort.abort();
+    await Promise.allSettled([...starts, motoStart]);
     await hooks.run(InitStage.Shutdown, hookEnv).catch(() => []);
     await stopAll();
     server.closeAllConnections();
@@ -322,9 +376,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     init: () => hooks.report(),
     initScripts: () => hooks.details(),
     crashed,
+    allStarted: (motoStart ?? Promise.resolve()).then(() => ({ ...state.status })),
     stop: () => {
       stopped ??= (async () => {
+        // shutdown.d hooks may still call IAM: they wait for a starting moto like any request; then it is stopped.
         await hooks.run(InitStage.Shutdown, hookEnv);
+        motoAbort.abort();
+        await motoStart;
         await stopAll();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));

@@ -234,6 +234,17 @@ describe.runIf(hasAwsCli)('local AWS edge: the official aws CLI', () => {
 
 describe('local AWS edge: LocalStack endpoints', () => {
   it('answers /_localstack/health with every service running, and HEAD with 200', async () => {
+    // moto finishes starting after READY; a request to it waits for that, so afterwards every service runs.
+    const sts = await fetch(localAwsEndpoint(), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+    });
+    expect(sts.status).toBe(200);
     const r = await fetch(`${localAwsEndpoint()}/_localstack/health`);
     const body = (await r.json()) as { services: Record<string, string>; version: string };
     expect(body.services).toEqual({

@@ -90,6 +90,7 @@ describe('local AWS network exposure (issue 14 item 6)', () => {
     const before = listenersOf(processTree(process.pid)).map((l) => l.port);
     const aws = await startLocalAws({ port: 0 });
     try {
+      await aws.allStarted; // moto finishes starting after READY
       const listeners = listenersOf(processTree(process.pid)).filter((l) => !before.includes(l.port));
       // The edge, kinesis-local's plain and TLS ports, and moto when python3 has it.
       const motoUp = aws.services().iam === 'running';

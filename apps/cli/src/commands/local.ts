@@ -13,7 +13,7 @@ export function registerLocal(program: Command): void {
   local
     .command('up')
     .description(
-      'Start Kinesis (kinesis-local), DynamoDB (dynalite) and IAM/STS/ECR (moto, if python3 has it) behind one endpoint,\nrun init hooks, and keep running until Ctrl-C.',
+      'Start Kinesis (kinesis-local), DynamoDB (dynalite) and IAM/STS/ECR (moto, if python3 has it) behind one endpoint,\nrun init hooks, and keep running until Ctrl-C. Ready once Kinesis and DynamoDB run; moto finishes starting in\nthe background (requests to IAM/STS/ECR wait for it).',
     )
     .option('-p, --port <port>', 'edge port (0 = any free port)', '4566')
     .option(
@@ -213,6 +213,9 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
         }
         const clientEndpoint = proxy?.endpoint ?? aws.endpoint;
         const svc = aws.services();
+        const starting = Object.entries(svc)
+          .filter(([, status]) => status === 'starting')
+          .map(([name]) => name);
         const failed = aws.initScripts().filter((s) => s.state === 'ERROR');
         await new Promise<void>((resolve) => {
           let stopping = false;
@@ -245,6 +248,11 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
               [
                 `awskit local AWS ready in ${Date.now() - started} ms at ${aws.endpoint}`,
                 ...Object.entries(svc).map(([name, status]) => `  ${name.padEnd(9)} ${status}`),
+                ...(starting.length
+                  ? [
+                      `  (${starting.join(', ')}: moto finishes starting in the background; requests to them wait for it)`,
+                    ]
+                  : []),
                 ...aws.initScripts().map((s) => `  hook ${s.stage.toLowerCase()}/${s.name}: ${s.state}`),
                 ...(proxy
                   ? [
@@ -279,6 +287,13 @@ per rule, injects a fault into matching calls. The seed is printed: pass it back
           );
           if (failed.length)
             logger.warn(`${failed.length} init script(s) failed: ${failed.map((s) => s.name).join(', ')}`);
+          // A moto that fails to start is reported by the local AWS (a warning with the reason and a hint).
+          if (starting.length)
+            void aws.allStarted.then((now) => {
+              const up = starting.filter((s) => now[s as keyof typeof now] === 'running');
+              if (up.length && !stopping)
+                logger.info(`${up.join(', ')} running (${Date.now() - started} ms after start)`);
+            });
           aws.crashed.then((err) => {
             logger.error(err.message);
             stop('an emulator crashed', ExitCode.Failure);
