@@ -7,12 +7,16 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep } from '@awskit/core';
 import { LeaseTable } from './leaseTable.js';
+import { isShardLeaseKey, parentLeaseKey, parseMultiStreamLeaseKey } from './multiStream.js';
 import { isSequenceNumber } from './records.js';
 import { type ExtendedSequenceNumber, type Lease, SentinelCheckpoint } from './types.js';
 
 /** One shard's row of the assignments view. */
 export interface ShardAssignment {
   shardId: string;
+  /** Multi-stream tables: the shard's stream and lease key (`account:stream:creationEpoch:shardId`). */
+  streamName?: string;
+  leaseKey?: string;
   /** Worker holding the lease; undefined when unassigned. */
   owner?: string;
   /** `ended`: SHARD_END checkpointed; `blocked`: waiting for a parent to end; else owned or unassigned. */
@@ -48,13 +52,13 @@ export function buildAssignments(
 ): ShardAssignment[] {
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
   return leases
-    .filter((l) => /^shardId-/.test(l.leaseKey))
+    .filter((l) => isShardLeaseKey(l.leaseKey))
     .map((l) => {
       const ended = l.checkpoint === SentinelCheckpoint.SHARD_END;
       const blocked =
         !ended &&
         l.parentShardIds.some((p) => {
-          const parent = byKey.get(p);
+          const parent = byKey.get(parentLeaseKey(l, p));
           return parent !== undefined && parent.checkpoint !== SentinelCheckpoint.SHARD_END;
         });
       const a: ShardAssignment = {
@@ -66,6 +70,12 @@ export function buildAssignments(
         parentShardIds: l.parentShardIds,
         childShardIds: l.childShardIds,
       };
+      const ms = parseMultiStreamLeaseKey(l.leaseKey);
+      if (ms) {
+        a.shardId = ms.shardId;
+        a.streamName = ms.streamName;
+        a.leaseKey = l.leaseKey;
+      }
       if (l.leaseOwner) a.owner = l.leaseOwner;
       const mine = a.heldHere ? local.get(l.leaseKey) : undefined;
       if (mine?.millisBehindLatest !== undefined) {
@@ -76,7 +86,7 @@ export function buildAssignments(
       if (mine?.stalled !== undefined) a.stalled = mine.stalled;
       return a;
     })
-    .sort((a, b) => a.shardId.localeCompare(b.shardId));
+    .sort((a, b) => (a.leaseKey ?? a.shardId).localeCompare(b.leaseKey ?? b.shardId));
 }
 
 /**
@@ -106,17 +116,26 @@ export async function probeShardLag(
   return r.MillisBehindLatest;
 }
 
-/** Adds probed lag to rows that have none (see {@link probeShardLag}); probe failures leave the row as is. */
+/**
+ * Adds probed lag to rows that have none (see {@link probeShardLag}); probe failures leave the row as is. Rows of a
+ * multi-stream table are probed in their own stream: `stream` may pick it per row (undefined: not probed); given as
+ * an object, it applies to single-stream rows and multi-stream rows are read by their `streamName`.
+ */
 export async function addProbedLag(
   rows: ShardAssignment[],
   kinesis: KinesisClient,
-  stream: { streamName?: string; streamARN?: string },
+  stream:
+    | { streamName?: string; streamARN?: string }
+    | ((row: ShardAssignment) => { streamName?: string; streamARN?: string } | undefined),
 ): Promise<ShardAssignment[]> {
   await Promise.all(
     rows.map(async (a) => {
       if (a.millisBehindLatest !== undefined || a.status === 'ended') return;
+      const ref =
+        typeof stream === 'function' ? stream(a) : a.streamName ? { streamName: a.streamName } : stream;
+      if (!ref) return;
       try {
-        const lag = await probeShardLag(kinesis, stream, a.shardId, a.checkpoint);
+        const lag = await probeShardLag(kinesis, ref, a.shardId, a.checkpoint);
         if (lag !== undefined) {
           a.millisBehindLatest = lag;
           a.lagSource = 'probe';
@@ -134,7 +153,10 @@ export interface ReadAssignmentsOptions {
   dynamoClient: DynamoDBClient;
   /** The lease table (the application name by default in the consumer). */
   tableName: string;
-  /** With a Kinesis client and the stream, lag is probed for every unfinished shard. */
+  /**
+   * With a Kinesis client and the stream, lag is probed for every unfinished shard (multi-stream tables: with a
+   * Kinesis client alone, each shard in its own stream of that account).
+   */
   kinesisClient?: KinesisClient;
   streamName?: string;
   streamARN?: string;
@@ -148,7 +170,7 @@ export interface ReadAssignmentsOptions {
 export async function readAssignments(options: ReadAssignmentsOptions): Promise<ShardAssignment[]> {
   const table = new LeaseTable({ client: options.dynamoClient, tableName: options.tableName, sleep });
   const rows = buildAssignments(await table.listLeases(), undefined);
-  if (options.kinesisClient && (options.streamName || options.streamARN))
+  if (options.kinesisClient && (options.streamName || options.streamARN || rows.some((r) => r.streamName)))
     await addProbedLag(rows, options.kinesisClient, {
       streamName: options.streamName,
       streamARN: options.streamARN,

@@ -25,6 +25,13 @@ import {
 import { type HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
 import { emptyCost, LeaseTable, type LeaseTableCost } from './leaseTable.js';
 import { isFinished } from './leaseTaker.js';
+import {
+  type ConsumedStream,
+  parseMultiStreamLeaseKey,
+  parseStreamArn,
+  resolveStreams,
+  validateStreams,
+} from './multiStream.js';
 import { pollingFetcherFactory } from './pollingFetcher.js';
 import { type ResolvedProcessor, ShardConsumer } from './shardConsumer.js';
 import { computeLeasesToCreate, listAllShards } from './shardSync.js';
@@ -36,6 +43,7 @@ import type {
   KinesisConsumerOptions,
   LeaseMode,
   LeaseView,
+  ProcessorStream,
 } from './types.js';
 import { WorkerRegistry } from './workerRegistry.js';
 
@@ -92,15 +100,18 @@ const KINESIS_SILENCE_LIMIT_MS = 30_000;
 /** A monotonic clock: lease expiry must not jump with wall-clock adjustments. */
 const monotonicClock: Clock = { now: () => performance.now() };
 
-/** Events of {@link KinesisConsumer}. */
+/**
+ * Events of {@link KinesisConsumer}. In multi-stream mode (`streams`) every shard event also names the shard's
+ * stream (`streamName`); with one stream it is not passed.
+ */
 export interface KinesisConsumerEvents {
-  leaseAcquired: [shardId: string];
-  leaseLost: [shardId: string];
+  leaseAcquired: [shardId: string, streamName?: string];
+  leaseLost: [shardId: string, streamName?: string];
   /** This worker gave a lease up: `stop()`, a graceful hand-off to another worker, or a shard it failed to read. */
-  leaseReleased: [shardId: string];
-  shardEnded: [shardId: string, childShardIds: string[]];
+  leaseReleased: [shardId: string, streamName?: string];
+  shardEnded: [shardId: string, childShardIds: string[], streamName?: string];
   /** A problem that did not stop the worker (a shard read failed, a sync failed). Logged when nobody listens. */
-  error: [error: unknown, shardId?: string];
+  error: [error: unknown, shardId?: string, streamName?: string];
   /** A held shard's checkpoint has not moved for `stallThresholdMs` while records wait (once per episode). */
   shardStalled: [info: StallInfo];
 }
@@ -110,8 +121,28 @@ function validate(o: KinesisConsumerOptions): void {
   const bad = (path: string, message: string) => problems.push({ path, message });
   if (!o || typeof o !== 'object')
     throw new ConsumerOptionsError([{ path: '', message: 'options are required' }]);
-  if (!o.streamName && !o.streamARN) bad('streamName', 'set streamName or streamARN');
-  if (o.streamName && o.streamARN) bad('streamARN', 'set streamName or streamARN, not both');
+  const isPosition = (ip: unknown) =>
+    ip === 'LATEST' ||
+    ip === 'TRIM_HORIZON' ||
+    (!!ip &&
+      typeof ip === 'object' &&
+      (ip as { timestamp?: unknown }).timestamp instanceof Date &&
+      !Number.isNaN((ip as { timestamp: Date }).timestamp.getTime()));
+  if (o.streams !== undefined) {
+    // Multi-stream mode: `streams` replaces streamName/streamARN.
+    if (o.streamName || o.streamARN)
+      bad('streams', 'set streams (several streams) or streamName/streamARN (one stream), not both');
+    validateStreams(o.streams, bad, isPosition);
+    if (o.efo?.consumerARN)
+      bad(
+        'efo.consumerARN',
+        'a consumer ARN belongs to one stream: with streams, set consumerName (registered per stream)',
+      );
+  } else {
+    if (!o.streamName && !o.streamARN)
+      bad('streamName', 'set streamName or streamARN (or streams for several)');
+    if (o.streamName && o.streamARN) bad('streamARN', 'set streamName or streamARN, not both');
+  }
   if (!o.applicationName || typeof o.applicationName !== 'string') bad('applicationName', 'required');
   else if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.tableName ?? o.applicationName))
     bad(
@@ -124,13 +155,7 @@ function validate(o: KinesisConsumerOptions): void {
     !(p && typeof p === 'object' && ('processRecords' in p || 'createProcessor' in p))
   )
     bad('processor', 'a batch handler function, a RecordProcessor or a RecordProcessorFactory');
-  const ip = o.initialPosition;
-  if (
-    ip !== undefined &&
-    ip !== 'LATEST' &&
-    ip !== 'TRIM_HORIZON' &&
-    !(typeof ip === 'object' && ip.timestamp instanceof Date && !Number.isNaN(ip.timestamp.getTime()))
-  )
+  if (o.initialPosition !== undefined && !isPosition(o.initialPosition))
     bad('initialPosition', "'LATEST', 'TRIM_HORIZON' or { timestamp: Date }");
   const positive = (path: string, v: unknown) => {
     if (v !== undefined && (typeof v !== 'number' || !(v > 0))) bad(path, 'must be a positive number');
@@ -172,10 +197,14 @@ function validate(o: KinesisConsumerOptions): void {
   if (problems.length) throw new ConsumerOptionsError(problems);
 }
 
-function resolveProcessor(o: KinesisConsumerOptions, shardId: string): ResolvedProcessor {
+function resolveProcessor(
+  o: KinesisConsumerOptions,
+  shardId: string,
+  stream: ProcessorStream,
+): ResolvedProcessor {
   const p = o.processor;
   if (typeof p === 'function') return { kind: 'batch', handler: p };
-  if ('createProcessor' in p) return { kind: 'kcl', processor: p.createProcessor(shardId) };
+  if ('createProcessor' in p) return { kind: 'kcl', processor: p.createProcessor(shardId, stream) };
   return { kind: 'kcl', processor: p };
 }
 
@@ -211,6 +240,8 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
   private readonly syncAbort = new AbortController();
   private syncLoop?: Promise<void>;
   private stopping?: Promise<void>;
+  /** Multi-stream mode: the streams, resolved at start (by stream identifier `account:stream:creationEpoch`). */
+  private streams?: Map<string, ConsumedStream>;
 
   /** @throws {ConsumerOptionsError} listing every invalid option. */
   constructor(options: KinesisConsumerOptions) {
@@ -233,21 +264,35 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     });
     this.metrics = this.statsTracker;
     // One factory per consumer: EFO registers the stream consumer once for all shards.
+    const efo = () =>
+      efoFetcherFactory({ ...options.efo, consumerName: options.consumerName ?? options.applicationName });
     this.fetcherFactory = this.statsTracker.wrapFetcherFactory(
       options.fetcherFactory ??
         (options.mode === 'efo'
-          ? efoFetcherFactory({
-              ...options.efo,
-              consumerName: options.consumerName ?? options.applicationName,
-            })
+          ? options.streams
+            ? perStreamFactory(efo)
+            : efo()
           : pollingFetcherFactory(options.polling)),
     );
     this.sleepFn = options.sleep ?? sleep;
   }
 
   private report(error: unknown, shardId?: string): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error, shardId);
+    if (this.listenerCount('error') > 0)
+      this.emit('error', error, ...(shardId === undefined ? [] : this.names(shardId)));
     else this.logger.error('consumer error', { shardId, error: String(error) });
+  }
+
+  /** Event arguments for a lease key: `[shardId]`, or `[shardId, streamName]` in multi-stream mode. */
+  private names(leaseKey: string): [shardId: string, streamName?: string] {
+    const m = this.streams ? parseMultiStreamLeaseKey(leaseKey) : undefined;
+    return m ? [m.shardId, m.streamName] : [leaseKey];
+  }
+
+  /** Multi-stream mode: the configured stream a lease key belongs to. */
+  private streamOf(leaseKey: string): ConsumedStream | undefined {
+    const m = parseMultiStreamLeaseKey(leaseKey);
+    return m ? this.streams?.get(m.streamIdentifier) : undefined;
   }
 
   /**
@@ -278,7 +323,9 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
           ...o.clientOptions,
           service: 'dynamodb',
         }));
-      const stream = o.streamARN ?? o.streamName!;
+      const stream = o.streams
+        ? o.streams.map((s) => (typeof s === 'string' ? s : (s.streamARN ?? s.streamName!))).join(', ')
+        : (o.streamARN ?? o.streamName!);
       const kinesis = this.kinesis;
       const table = new LeaseTable({
         client: dynamo,
@@ -293,19 +340,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       });
       this.table = table;
       await this.retryStart(async () => {
-        try {
-          await kinesis.send(
-            new DescribeStreamSummaryCommand(
-              o.streamARN ? { StreamARN: o.streamARN } : { StreamName: o.streamName },
-            ),
-          );
-        } catch (e) {
-          const name = (e as { name?: string }).name;
-          if (name === 'ResourceNotFoundException') throw new StreamNotFoundError(stream, e);
-          if (name === 'AccessDeniedException')
-            throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
-          throw e;
-        }
+        await this.describeStreams(kinesis);
         await table.ensureTable();
         await this.syncShards();
       });
@@ -323,18 +358,19 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         leaseDurationMs,
         foreignLeaseDurationMs: o.foreignLeaseDurationMs ?? CONSUMER_DEFAULTS.foreignLeaseDurationMs,
         isBusy: (shardId) => this.consumers.has(shardId),
+        ...(this.streams ? { isOwnLeaseKey: (key: string) => this.streamOf(key) !== undefined } : {}),
         renewIntervalMs: o.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)),
         takeIntervalMs: o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs,
         maxLeasesForWorker: o.maxLeasesForWorker ?? CONSUMER_DEFAULTS.maxLeasesForWorker,
         balance: o.balance ?? CONSUMER_DEFAULTS.balance,
         handoffTimeoutMs: o.gracefulHandoffTimeoutMs ?? CONSUMER_DEFAULTS.gracefulHandoffTimeoutMs,
         onHandoffRequested: (held) => this.handOver(held),
-        onReleased: (held) => this.emit('leaseReleased', held.shardId),
+        onReleased: (held) => this.emit('leaseReleased', ...this.names(held.shardId)),
         logger: this.logger,
         metrics: this.metrics,
         onAcquired: (held) => this.startShard(held),
         onLost: (held) => {
-          this.emit('leaseLost', held.shardId);
+          this.emit('leaseLost', ...this.names(held.shardId));
         },
       });
       const coordinator = this.coordinator;
@@ -377,6 +413,32 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     }
   }
 
+  /**
+   * Checks the stream exists; in multi-stream mode resolves every stream (ARN, account, creation epoch).
+   * @throws {StreamNotFoundError} @throws {ConsumerAccessDeniedError}
+   */
+  private async describeStreams(kinesis: KinesisClient): Promise<void> {
+    const o = this.o;
+    if (o.streams) {
+      this.streams = new Map((await resolveStreams(kinesis, o.streams)).map((c) => [c.identifier, c]));
+      return;
+    }
+    const stream = o.streamARN ?? o.streamName!;
+    try {
+      await kinesis.send(
+        new DescribeStreamSummaryCommand(
+          o.streamARN ? { StreamARN: o.streamARN } : { StreamName: o.streamName },
+        ),
+      );
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name === 'ResourceNotFoundException') throw new StreamNotFoundError(stream, e);
+      if (name === 'AccessDeniedException')
+        throw new ConsumerAccessDeniedError('kinesis:DescribeStreamSummary', stream, e);
+      throw e;
+    }
+  }
+
   /** Another worker asked for a lease: finish up and release it (see `gracefulHandoffTimeoutMs`). */
   private handOver(held: HeldLease): void {
     const o = this.o;
@@ -395,15 +457,41 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
 
   private startShard(held: HeldLease): void {
     const o = this.o;
+    const multi = this.streams ? this.streamOf(held.shardId) : undefined;
+    if (this.streams && !multi) {
+      // Not one of ours (the coordinator only takes our streams' leases): give it back at once.
+      void this.coordinator!.release(held);
+      return;
+    }
+    const stream = multi ? multi.ref : { streamName: o.streamName, streamARN: o.streamARN };
+    const processorStream: ProcessorStream = multi
+      ? {
+          streamName: multi.streamName,
+          streamARN: multi.streamARN,
+          accountId: multi.accountId,
+          creationEpoch: multi.creationEpoch,
+          streamIdentifier: multi.identifier,
+          leaseKey: held.shardId,
+        }
+      : {
+          streamName: o.streamName ?? parseStreamArn(o.streamARN ?? '')?.streamName ?? o.streamARN ?? '',
+          ...(o.streamARN ? { streamARN: o.streamARN } : {}),
+          leaseKey: held.shardId,
+        };
     const sc = new ShardConsumer({
       held,
       coordinator: this.coordinator!,
       table: this.table!,
       kinesis: this.kinesis!,
-      stream: { streamName: o.streamName, streamARN: o.streamARN },
-      processor: resolveProcessor(o, held.shardId),
+      stream,
+      ...(multi ? { streamIdentifier: multi.identifier, streamName: multi.streamName } : {}),
+      processor: resolveProcessor(
+        o,
+        multi ? held.shardId.slice(multi.identifier.length + 1) : held.shardId,
+        processorStream,
+      ),
       fetcherFactory: this.fetcherFactory,
-      initialPosition: o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
+      initialPosition: multi?.initialPosition ?? o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
       handlerBackoff: { ...CONSUMER_DEFAULTS.handlerBackoff, ...o.handlerBackoff },
       onError: o.onError,
       onBadRecord: o.onBadRecord,
@@ -415,17 +503,22 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       report: (e, shardId) => this.report(e, shardId),
       failureCooldownMs: Math.max(5_000, o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs),
       checkpointIntervalMs: o.checkpointIntervalMs ?? CONSUMER_DEFAULTS.checkpointIntervalMs,
-      onShardEnded: (shardId, children) => this.emit('shardEnded', shardId, children),
+      onShardEnded: (key, children) => {
+        const [shardId, streamName] = this.names(key);
+        if (streamName === undefined) this.emit('shardEnded', shardId, children);
+        else this.emit('shardEnded', shardId, children, streamName);
+      },
     });
     this.consumers.set(held.shardId, sc);
     void sc.done.finally(() => {
       if (this.consumers.get(held.shardId) === sc) this.consumers.delete(held.shardId);
     });
-    this.emit('leaseAcquired', held.shardId);
+    this.emit('leaseAcquired', ...this.names(held.shardId));
   }
 
   /** Creates leases for shards that have none (see `computeLeasesToCreate`). @returns leases created. */
   async syncShards(): Promise<number> {
+    if (this.streams) return this.syncStreams(this.streams);
     const table = this.table!;
     const shards = await listAllShards(this.kinesis!, {
       streamName: this.o.streamName,
@@ -445,6 +538,44 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       if (isFinished(l) && !live.has(l.leaseKey) && /^shardId-/.test(l.leaseKey))
         await table.deleteLease(l.leaseKey, l.leaseCounter);
     if (created) this.logger.info('created leases for new shards', { count: created });
+    return created;
+  }
+
+  /**
+   * Multi-stream mode: {@link syncShards} for every stream against one scan of the table. A stream whose listing
+   * fails does not hold the others back; the first failure is thrown after all were tried.
+   */
+  private async syncStreams(streams: Map<string, ConsumedStream>): Promise<number> {
+    const table = this.table!;
+    const leases = await table.listLeases();
+    const keys = new Set(leases.map((l) => l.leaseKey));
+    let created = 0;
+    let failure: unknown;
+    for (const c of streams.values()) {
+      try {
+        const shards = await listAllShards(this.kinesis!, c.ref);
+        const toCreate = computeLeasesToCreate(
+          shards,
+          keys,
+          c.initialPosition ?? this.o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition,
+          c.identifier,
+        );
+        let n = 0;
+        for (const l of toCreate) if (await table.createLeaseIfNotExists(l)) n++;
+        // Finished leases of this stream's shards that left its retention are no longer needed by anyone.
+        const live = new Set(shards.map((s) => s.ShardId));
+        for (const l of leases) {
+          const m = parseMultiStreamLeaseKey(l.leaseKey);
+          if (isFinished(l) && m?.streamIdentifier === c.identifier && !live.has(m.shardId))
+            await table.deleteLease(l.leaseKey, l.leaseCounter);
+        }
+        if (n) this.logger.info('created leases for new shards', { stream: c.streamName, count: n });
+        created += n;
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
     return created;
   }
 
@@ -522,8 +653,10 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     const out: HeldLeaseInfo[] = [];
     for (const [shardId, held] of this.coordinator?.held ?? []) {
       const c = this.consumers.get(shardId);
+      const [id, streamName] = this.names(shardId);
       const info: HeldLeaseInfo = {
-        shardId,
+        shardId: id,
+        ...(streamName === undefined ? {} : { streamName, leaseKey: shardId }),
         leaseCounter: held.counter,
         checkpoint: c?.checkpointPosition ?? {
           sequenceNumber: held.lease.checkpoint,
@@ -535,15 +668,17 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       if (c?.millisBehindLatest !== undefined) info.millisBehindLatest = c.millisBehindLatest;
       out.push(info);
     }
-    return out.sort((a, b) => a.shardId.localeCompare(b.shardId));
+    return out.sort((a, b) => (a.leaseKey ?? a.shardId).localeCompare(b.leaseKey ?? b.shardId));
   }
 
   /** The lease table as of this worker's last scan (every `takeIntervalMs`), with lag for shards held here. */
   leaseView(): LeaseView[] {
     return (this.coordinator?.lastScan ?? [])
       .map((l) => {
+        const [shardId, streamName] = this.names(l.leaseKey);
         const v: LeaseView = {
-          shardId: l.leaseKey,
+          shardId,
+          ...(streamName === undefined ? {} : { streamName, leaseKey: l.leaseKey }),
           leaseCounter: l.leaseCounter,
           checkpoint: { sequenceNumber: l.checkpoint, subSequenceNumber: l.checkpointSubSequenceNumber },
           parentShardIds: l.parentShardIds,
@@ -554,7 +689,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         if (lag !== undefined) v.millisBehindLatest = lag;
         return v;
       })
-      .sort((a, b) => a.shardId.localeCompare(b.shardId));
+      .sort((a, b) => (a.leaseKey ?? a.shardId).localeCompare(b.leaseKey ?? b.shardId));
   }
 
   /** Per-shard (lag, records, bytes, batch time, handler errors, checkpoint age, stalled) and per-worker stats. */
@@ -579,14 +714,23 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     const local = new Map<string, LocalShardInfo>();
     for (const s of this.statsTracker.stats().shards)
       if (s.held)
-        local.set(s.shardId, {
+        local.set(s.leaseKey ?? s.shardId, {
           millisBehindLatest: s.millisBehindLatest,
           checkpointAgeMs: s.checkpointAgeMs,
           stalled: s.stalled,
         });
-    const rows = buildAssignments(await this.table.listLeases(), this.workerId, local);
+    const own = this.streams
+      ? (l: { leaseKey: string }) => this.streamOf(l.leaseKey) !== undefined
+      : (l: { leaseKey: string }) => parseMultiStreamLeaseKey(l.leaseKey) === undefined;
+    const rows = buildAssignments((await this.table.listLeases()).filter(own), this.workerId, local);
     if (options.probeLag)
-      await addProbedLag(rows, this.kinesis, { streamName: this.o.streamName, streamARN: this.o.streamARN });
+      await addProbedLag(
+        rows,
+        this.kinesis,
+        this.streams
+          ? (row) => (row.leaseKey ? this.streamOf(row.leaseKey)?.ref : undefined)
+          : { streamName: this.o.streamName, streamARN: this.o.streamARN },
+      );
     return rows;
   }
 
@@ -604,4 +748,18 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     const c = this.table?.cost ?? emptyCost();
     return { calls: { ...c.calls }, units: { ...c.units }, readUnits: c.readUnits, writeUnits: c.writeUnits };
   }
+}
+
+/** Multi-stream enhanced fan-out: one factory (so one registered stream consumer) per stream. */
+function perStreamFactory(make: () => FetcherFactory): FetcherFactory {
+  const byStream = new Map<string, FetcherFactory>();
+  return (ctx) => {
+    const key = ctx.streamARN ?? ctx.streamName ?? '';
+    let f = byStream.get(key);
+    if (!f) {
+      f = make();
+      byStream.set(key, f);
+    }
+    return f(ctx);
+  };
 }

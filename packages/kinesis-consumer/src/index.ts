@@ -39,6 +39,15 @@ export {
 } from './leaseTable.js';
 export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan } from './leaseTaker.js';
 export { CONSUMER_METRICS, teeMetrics } from './metrics.js';
+export {
+  multiStreamLeaseKey,
+  type ParsedLeaseKey,
+  parseLeaseKey,
+  parseMultiStreamLeaseKey,
+  parseStreamArn,
+  type StreamIdentifier,
+  serializeStreamIdentifier,
+} from './multiStream.js';
 export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';
 export { comparePositions } from './records.js';
 export { computeLeasesToCreate } from './shardSync.js';
@@ -73,9 +82,11 @@ export {
   type LeaseMode,
   type LeaseView,
   type PollingOptions,
+  type ProcessorStream,
   type RecordProcessor,
   type RecordProcessorFactory,
   SentinelCheckpoint,
   type ShardFetcher,
   type StartingPosition,
+  type StreamConfig,
 } from './types.js';

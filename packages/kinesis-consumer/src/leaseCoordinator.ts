@@ -78,6 +78,11 @@ export interface LeaseCoordinatorOptions {
    * not taken again until it has ended, so one worker never processes a shard twice at once.
    */
   isBusy?: (shardId: string) => boolean;
+  /**
+   * Which lease-table rows this worker group takes and balances (multi-stream mode: the keys of its streams).
+   * @default single-stream shard keys (`shardId-…`)
+   */
+  isOwnLeaseKey?: (leaseKey: string) => boolean;
 }
 
 const SHARD_KEY = /^shardId-/;
@@ -573,7 +578,8 @@ export class LeaseCoordinator {
     }
     // Worker-liveness: until this cycle's takes are done, the next cycle scans again (a failed call, a lost race).
     this.scanRequested = true;
-    const all = (await this.o.table.listLeases()).filter((l) => SHARD_KEY.test(l.leaseKey));
+    const own = this.o.isOwnLeaseKey ?? ((k: string) => SHARD_KEY.test(k));
+    const all = (await this.o.table.listLeases()).filter((l) => own(l.leaseKey));
     this.scanCounts.lease++;
     this.lastFullScanAt = this.o.clock.now();
     // Leases of worker-liveness sessions are judged by their session (a counter-mode worker reads the worker table

@@ -92,6 +92,11 @@ export function leaseFromItem(item: Item): Lease {
   };
   const owner = s('leaseOwner');
   if (owner) lease.leaseOwner = owner;
+  // KCL multi-stream leases: the stream identifier is stored as `streamName` (DynamoDBMultiStreamLeaseSerializer).
+  const streamIdentifier = s('streamName');
+  if (streamIdentifier) lease.streamIdentifier = streamIdentifier;
+  const shardId = s('shardId');
+  if (shardId) lease.shardId = shardId;
   const pending = s('pendingCheckpoint');
   if (pending) {
     lease.pendingCheckpoint = pending;
@@ -126,6 +131,8 @@ export function leaseToItem(lease: Lease): Item {
     ownerSwitchesSinceCheckpoint: { N: String(lease.ownerSwitchesSinceCheckpoint) },
   };
   if (lease.leaseOwner) item.leaseOwner = { S: lease.leaseOwner };
+  if (lease.streamIdentifier) item.streamName = { S: lease.streamIdentifier };
+  if (lease.shardId) item.shardId = { S: lease.shardId };
   // DynamoDB rejects empty sets, so absent means "none" (as in the KCL).
   if (lease.parentShardIds.length) item.parentShardId = { SS: [...new Set(lease.parentShardIds)] };
   if (lease.childShardIds.length) item.childShardIds = { SS: [...new Set(lease.childShardIds)] };

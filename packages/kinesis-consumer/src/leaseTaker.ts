@@ -1,3 +1,4 @@
+import { parentLeaseKey } from './multiStream.js';
 import { type Lease, SentinelCheckpoint } from './types.js';
 
 /**
@@ -67,7 +68,7 @@ export function isFinished(lease: Lease): boolean {
  */
 export function parentsDone(lease: Lease, byKey: ReadonlyMap<string, Lease>): boolean {
   return lease.parentShardIds.every((p) => {
-    const parent = byKey.get(p);
+    const parent = byKey.get(parentLeaseKey(lease, p));
     return !parent || isFinished(parent);
   });
 }

@@ -3,6 +3,7 @@ import { backoffDelay, isAwskitError, type Logger, type Metrics } from '@awskit/
 import { InvalidCheckpointError, KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { HeldLease, LeaseCoordinator } from './leaseCoordinator.js';
 import type { LeaseTable } from './leaseTable.js';
+import { withShardLabel } from './multiStream.js';
 import { comparePositions, isSequenceNumber, LATEST_SKEW_MARGIN_MS, toConsumerRecords } from './records.js';
 import { listAllShards, newLease } from './shardSync.js';
 import {
@@ -52,6 +53,13 @@ export interface ShardConsumerOptions {
   onShardEnded: (shardId: string, childShardIds: string[]) => void;
   /** Batch handler: at most one checkpoint write per this interval (0 = after every batch). */
   checkpointIntervalMs: number;
+  /**
+   * Multi-stream mode: the stream's identifier `account:stream:creationEpoch`, the prefix of its lease keys (the
+   * held lease's key is `<identifier>:<shardId>`; Kinesis and the processor see the plain shard id).
+   */
+  streamIdentifier?: string;
+  /** The stream's name, as the processor is told it. */
+  streamName?: string;
 }
 
 export { LATEST_SKEW_MARGIN_MS };
@@ -69,7 +77,12 @@ function asPosition(p: ExtendedSequenceNumber | ConsumerRecord): ExtendedSequenc
  * to the application, whose forgotten checkpoint is the classic "children never start" bug, KCL #211).
  */
 export class ShardConsumer {
+  /** The lease key (the shard id for a single stream): this consumer's identity in maps, metrics and logs. */
   readonly shardId: string;
+  /** The Kinesis shard id (differs from {@link shardId} in multi-stream mode). */
+  readonly kinesisShardId: string;
+  /** What the processor is told about the shard. */
+  private readonly names: { shardId: string; streamName?: string };
   state: HeldLeaseInfo['state'] = 'initializing';
   millisBehindLatest?: number;
   recordsProcessed = 0;
@@ -102,6 +115,11 @@ export class ShardConsumer {
     this.o = options;
     this.held = options.held;
     this.shardId = options.held.shardId;
+    this.kinesisShardId = options.streamIdentifier
+      ? this.shardId.slice(options.streamIdentifier.length + 1)
+      : this.shardId;
+    this.names = { shardId: this.kinesisShardId };
+    if (options.streamName) this.names.streamName = options.streamName;
     const l = options.held.lease;
     this.checkpointPosition = {
       sequenceNumber: l.checkpoint,
@@ -292,7 +310,7 @@ export class ShardConsumer {
         const l = this.held.lease;
         const ok = await this.persist('initialize', async () => {
           await processor.processor.initialize!({
-            shardId: this.shardId,
+            ...this.names,
             checkpoint: this.checkpointPosition,
             ...(l.pendingCheckpoint
               ? {
@@ -323,10 +341,12 @@ export class ShardConsumer {
         kinesis: this.o.kinesis,
         streamName: this.o.stream.streamName,
         streamARN: this.o.stream.streamARN,
-        shardId: this.shardId,
+        shardId: this.kinesisShardId,
+        ...(this.o.streamIdentifier ? { leaseKey: this.shardId } : {}),
         start,
         logger,
-        metrics,
+        // The fetcher labels metrics with the shard id; per-shard series are keyed by the lease key.
+        metrics: this.o.streamIdentifier ? withShardLabel(metrics, this.shardId) : metrics,
         sleep: this.o.sleep,
       });
       this.fetcher = fetcher;
@@ -371,7 +391,10 @@ export class ShardConsumer {
           return;
         }
         if (batch.millisBehindLatest !== undefined) this.millisBehindLatest = batch.millisBehindLatest;
-        const conv = toConsumerRecords(batch.records, this.shardId, { resumeAfter: resume, hashRange });
+        const conv = toConsumerRecords(batch.records, this.kinesisShardId, {
+          resumeAfter: resume,
+          hashRange,
+        });
         if (resume && batch.records.length) resume = undefined;
         for (const bad of conv.bad) {
           metrics.increment('kinesis_consumer_bad_records_total', 1, { shard: this.shardId });
@@ -381,7 +404,7 @@ export class ShardConsumer {
             error: bad.error.message,
           });
           this.o.onBadRecord?.({
-            shardId: this.shardId,
+            ...this.names,
             sequenceNumber: bad.sequenceNumber,
             error: bad.error,
           });
@@ -423,14 +446,14 @@ export class ShardConsumer {
       try {
         if (processor.kind === 'batch')
           await processor.handler(records, {
-            shardId: this.shardId,
+            ...this.names,
             millisBehindLatest,
             signal: this.held.abort.signal,
             attempt,
           });
         else
           await processor.processor.processRecords({
-            shardId: this.shardId,
+            ...this.names,
             records,
             millisBehindLatest,
             checkpointer: this.checkpointer,
@@ -448,7 +471,7 @@ export class ShardConsumer {
         let action: HandlerErrorAction = 'retry';
         if (this.o.onError) {
           try {
-            action = await this.o.onError(e, { shardId: this.shardId, records, attempt });
+            action = await this.o.onError(e, { ...this.names, records, attempt });
           } catch (hookError) {
             this.o.logger.error('onError hook threw; retrying the batch', { error: String(hookError) });
           }
@@ -506,7 +529,7 @@ export class ShardConsumer {
   private async shardIsGone(): Promise<boolean> {
     try {
       const shards = await listAllShards(this.o.kinesis, this.o.stream);
-      return !shards.some((s) => s.ShardId === this.shardId);
+      return !shards.some((s) => s.ShardId === this.kinesisShardId);
     } catch {
       return false;
     }
@@ -515,7 +538,9 @@ export class ShardConsumer {
   private async childShardsFallback(): Promise<ChildShard[]> {
     const shards = await listAllShards(this.o.kinesis, this.o.stream);
     return shards
-      .filter((s) => s.ParentShardId === this.shardId || s.AdjacentParentShardId === this.shardId)
+      .filter(
+        (s) => s.ParentShardId === this.kinesisShardId || s.AdjacentParentShardId === this.kinesisShardId,
+      )
       .map((s) => ({
         ShardId: s.ShardId!,
         ParentShards: [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
@@ -528,7 +553,7 @@ export class ShardConsumer {
     const { processor } = this.o;
     if (processor.kind === 'kcl' && processor.processor.shardEnded) {
       const ok = await this.persist('shardEnded', async () => {
-        await processor.processor.shardEnded!({ shardId: this.shardId, checkpointer: this.checkpointer });
+        await processor.processor.shardEnded!({ ...this.names, checkpointer: this.checkpointer });
         return true;
       });
       if (!ok) return this.bail();
@@ -541,7 +566,7 @@ export class ShardConsumer {
           // A closed shard always has children; ListShards may not show them yet. After a few empty answers go
           // on without (shard sync creates any missing child lease later), never on a failed or interrupted call.
           if (!found.length && ++listings < CHILD_LISTING_ATTEMPTS)
-            throw new Error(`ListShards shows no children of ${this.shardId} yet`);
+            throw new Error(`ListShards shows no children of ${this.kinesisShardId} yet`);
           return found;
         });
     // Interrupted (stop, lease lost) before the children were known: leave the shard for the next owner.
@@ -553,8 +578,9 @@ export class ShardConsumer {
           newLease(
             c.ShardId!,
             SentinelCheckpoint.TRIM_HORIZON,
-            c.ParentShards ?? [this.shardId],
+            c.ParentShards ?? [this.kinesisShardId],
             c.HashKeyRange,
+            this.o.streamIdentifier,
           ),
         ),
       );
@@ -584,7 +610,7 @@ export class ShardConsumer {
     this.fetcher?.close();
     if (this.o.processor.kind === 'kcl' && this.o.processor.processor.leaseLost) {
       try {
-        await this.o.processor.processor.leaseLost({ shardId: this.shardId });
+        await this.o.processor.processor.leaseLost({ ...this.names });
       } catch (e) {
         this.o.logger.warn('leaseLost callback threw', { shardId: this.shardId, error: String(e) });
       }
@@ -600,7 +626,7 @@ export class ShardConsumer {
     if (processor.kind === 'kcl' && processor.processor.shutdownRequested) {
       try {
         await processor.processor.shutdownRequested({
-          shardId: this.shardId,
+          ...this.names,
           checkpointer: this.checkpointer,
         });
       } catch (e) {

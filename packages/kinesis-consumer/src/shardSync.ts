@@ -1,6 +1,7 @@
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
 import { listShards } from '@awskit/kinesis-aggregation';
 import { CALL_DEADLINE_MS } from './deadline.js';
+import { multiStreamLeaseKey } from './multiStream.js';
 import { type InitialPosition, type Lease, SentinelCheckpoint } from './types.js';
 
 /** The sentinel checkpoint new root leases start at. */
@@ -14,15 +15,19 @@ function parentsOf(s: Shard): string[] {
   return [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p);
 }
 
-/** Builds a new, unowned lease for a shard. */
+/**
+ * Builds a new, unowned lease for a shard. With `streamIdentifier` (multi-stream mode) the key is the KCL's
+ * `account:stream:creationEpoch:shardId` and the item carries `streamName` and `shardId`; parents stay shard ids.
+ */
 export function newLease(
   shardId: string,
   checkpoint: string,
   parents: string[],
   range?: { StartingHashKey?: string; EndingHashKey?: string },
+  streamIdentifier?: string,
 ): Lease {
   const lease: Lease = {
-    leaseKey: shardId,
+    leaseKey: streamIdentifier ? multiStreamLeaseKey(streamIdentifier, shardId) : shardId,
     leaseCounter: 0,
     checkpoint,
     checkpointSubSequenceNumber: 0,
@@ -30,6 +35,10 @@ export function newLease(
     parentShardIds: parents,
     childShardIds: [],
   };
+  if (streamIdentifier) {
+    lease.streamIdentifier = streamIdentifier;
+    lease.shardId = shardId;
+  }
   if (range?.StartingHashKey !== undefined && range.EndingHashKey !== undefined) {
     lease.startingHashKey = range.StartingHashKey;
     lease.endingHashKey = range.EndingHashKey;
@@ -46,13 +55,22 @@ export function newLease(
  * - a shard whose parents are gone from the stream (roots, or parents past retention) or were deliberately skipped
  *   starts at the initial position — except that with `LATEST` a closed shard is skipped (it has nothing new; its
  *   open descendants start at `LATEST` instead), which is the KCL's `AT_LATEST` snapshot.
+ *
+ * `existing` holds lease keys; with `streamIdentifier` (multi-stream mode) the shards are that stream's and their
+ * keys are `account:stream:creationEpoch:shardId`.
  */
 export function computeLeasesToCreate(
   shards: readonly Shard[],
   existing: ReadonlySet<string>,
   position: InitialPosition,
+  streamIdentifier?: string,
 ): Lease[] {
   const byId = new Map(shards.map((s) => [s.ShardId!, s]));
+  // Everything below works on shard ids: the stream's lease keys are mapped back to them.
+  if (streamIdentifier) {
+    const prefix = `${streamIdentifier}:`;
+    existing = new Set([...existing].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+  }
   const leased = new Set(existing);
   const children = new Map<string, string[]>();
   for (const s of shards)
@@ -85,7 +103,7 @@ export function computeLeasesToCreate(
     const open = !s.SequenceNumberRange?.EndingSequenceNumber;
     const parentLeased = parents.some((p) => leased.has(p));
     if (parentLeased) {
-      out.push(newLease(id, SentinelCheckpoint.TRIM_HORIZON, parents, s.HashKeyRange));
+      out.push(newLease(id, SentinelCheckpoint.TRIM_HORIZON, parents, s.HashKeyRange, streamIdentifier));
       leased.add(id);
       return;
     }
@@ -93,7 +111,7 @@ export function computeLeasesToCreate(
       skipped.add(id);
       return;
     }
-    out.push(newLease(id, initialCheckpoint(position), parents, s.HashKeyRange));
+    out.push(newLease(id, initialCheckpoint(position), parents, s.HashKeyRange, streamIdentifier));
     leased.add(id);
   };
   for (const s of shards) visit(s);

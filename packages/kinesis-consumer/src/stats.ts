@@ -7,11 +7,18 @@ import {
   type SummaryValue,
 } from '@awskit/core';
 import { CONSUMER_METRICS as M } from './metrics.js';
+import { parseMultiStreamLeaseKey } from './multiStream.js';
 import type { FetchedBatch, FetcherFactory, ShardFetcher } from './types.js';
 
 /** Observability of one shard as seen by this worker. */
 export interface ShardStats {
   shardId: string;
+  /**
+   * Multi-stream mode: the shard's stream and lease key (`account:stream:creationEpoch:shardId`, which is also the
+   * `shard` label of its metrics).
+   */
+  streamName?: string;
+  leaseKey?: string;
   /** True while this worker holds the shard's lease. */
   held: boolean;
   /** From the last read (GetRecords or a SubscribeToShard event). */
@@ -51,6 +58,9 @@ export interface ConsumerStats {
 /** Passed to the `shardStalled` event and hook. */
 export interface StallInfo {
   shardId: string;
+  /** Multi-stream mode: the shard's stream and lease key. */
+  streamName?: string;
+  leaseKey?: string;
   /** How long the checkpoint has not moved, in ms. */
   checkpointAgeMs: number;
   millisBehindLatest?: number;
@@ -94,6 +104,12 @@ const FORGET_AFTER_MS = 10 * 60_000;
 
 /** Default stall threshold: well above a normal batch, below what an operator would call "stuck". */
 export const STALL_THRESHOLD_MS = 60_000;
+
+/** `shardId` of a stats key, plus stream and lease key when it is a multi-stream lease key. */
+function namesOf(key: string): { shardId: string; streamName?: string; leaseKey?: string } {
+  const m = parseMultiStreamLeaseKey(key);
+  return m ? { shardId: m.shardId, streamName: m.streamName, leaseKey: key } : { shardId: key };
+}
 
 function shardOf(labels: Labels | undefined): string | undefined {
   const s = labels?.shard;
@@ -220,7 +236,7 @@ export class ConsumerStatsTracker implements Metrics {
   wrapFetcherFactory(inner: FetcherFactory): FetcherFactory {
     return (ctx) => {
       const fetcher = inner(ctx);
-      const id = ctx.shardId;
+      const id = ctx.leaseKey ?? ctx.shardId;
       const s = this.shard(id);
       // (Re)starting on a shard: the stall clock starts now, not at an old checkpoint of a previous owner.
       s.progressAt = this.o.clock.now();
@@ -279,7 +295,7 @@ export class ConsumerStatsTracker implements Metrics {
       }
       this.forwardIncrement(M.stalls, 1, { shard: id });
       const info: StallInfo = {
-        shardId: id,
+        ...namesOf(id),
         checkpointAgeMs: Math.round(age),
         batchInFlight: s.batchInFlight,
       };
@@ -312,7 +328,7 @@ export class ConsumerStatsTracker implements Metrics {
     const shards: ShardStats[] = [...this.shards.entries()]
       .map(([id, s]) => {
         const out: ShardStats = {
-          shardId: id,
+          ...namesOf(id),
           held: held.has(id),
           recordsProcessed: s.recordsProcessed,
           bytesProcessed: s.bytesProcessed,
@@ -327,7 +343,7 @@ export class ConsumerStatsTracker implements Metrics {
         if (sum) out.batchDurationMs = { p50: sum.p50, p99: sum.p99, max: sum.max, count: sum.count };
         return out;
       })
-      .sort((a, b) => a.shardId.localeCompare(b.shardId));
+      .sort((a, b) => (a.leaseKey ?? a.shardId).localeCompare(b.leaseKey ?? b.shardId));
     return {
       worker: {
         workerId: this.o.workerId,

@@ -33,11 +33,21 @@ export interface Lease {
   pendingCheckpoint?: string;
   pendingCheckpointSubSequenceNumber?: number;
   ownerSwitchesSinceCheckpoint: number;
-  /** All parents (one after a split, two after a merge). Stored as the string set `parentShardId`. */
+  /**
+   * All parents (one after a split, two after a merge). Stored as the string set `parentShardId`. Plain shard ids,
+   * also in multi-stream mode (the parent's lease key is then the same stream's key of that shard, as in the KCL).
+   */
   parentShardIds: string[];
   childShardIds: string[];
   startingHashKey?: string;
   endingHashKey?: string;
+  /**
+   * Multi-stream leases only (KCL `MultiStreamLease`): the stream identifier `account:stream:creationEpoch`, stored
+   * as `streamName` (S) like the KCL does, and the shard id, stored as `shardId` (S).
+   */
+  streamIdentifier?: string;
+  /** Multi-stream leases only: the Kinesis shard id (the lease key ends with it). */
+  shardId?: string;
   /**
    * awskit extension (`awskitLatestStartedAt`, N, epoch ms): when the first owner of a `LATEST` lease started
    * reading. A later owner reads `AT_TIMESTAMP` from there instead of `LATEST`, so records that arrived before the
@@ -91,6 +101,8 @@ export interface ConsumerRecord {
 /** Context passed to a {@link BatchHandler}. */
 export interface BatchContext {
   shardId: string;
+  /** The stream the shard belongs to (in multi-stream mode, tells the streams apart). */
+  streamName?: string;
   /** How far behind the tip of the shard this batch was, when the service said so. */
   millisBehindLatest?: number;
   /** Aborted when the lease is lost (another worker now owns the shard). */
@@ -121,26 +133,67 @@ export interface Checkpointer {
 export interface RecordProcessor {
   initialize?(input: {
     shardId: string;
+    /** The shard's stream (tells the streams of a multi-stream consumer apart). */
+    streamName?: string;
     checkpoint: ExtendedSequenceNumber;
     pendingCheckpoint?: ExtendedSequenceNumber;
   }): Promise<void> | void;
   processRecords(input: {
     shardId: string;
+    streamName?: string;
     records: ConsumerRecord[];
     millisBehindLatest?: number;
     checkpointer: Checkpointer;
   }): Promise<void> | void;
   /** The lease was taken by another worker; checkpointing is no longer possible. */
-  leaseLost?(input: { shardId: string }): Promise<void> | void;
+  leaseLost?(input: { shardId: string; streamName?: string }): Promise<void> | void;
   /** The shard was closed (split/merge) and fully read. The consumer checkpoints `SHARD_END` after this returns. */
-  shardEnded?(input: { shardId: string; checkpointer: Checkpointer }): Promise<void> | void;
+  shardEnded?(input: {
+    shardId: string;
+    streamName?: string;
+    checkpointer: Checkpointer;
+  }): Promise<void> | void;
   /** `stop()` was called; the lease is still held, so this is the place to checkpoint. */
-  shutdownRequested?(input: { shardId: string; checkpointer: Checkpointer }): Promise<void> | void;
+  shutdownRequested?(input: {
+    shardId: string;
+    streamName?: string;
+    checkpointer: Checkpointer;
+  }): Promise<void> | void;
 }
 
 /** Creates one {@link RecordProcessor} per shard (the KCL's processor factory). */
 export interface RecordProcessorFactory {
-  createProcessor(shardId: string): RecordProcessor;
+  /** `stream` names the shard's stream (and, in multi-stream mode, its account and creation epoch). */
+  createProcessor(shardId: string, stream: ProcessorStream): RecordProcessor;
+}
+
+/** The stream of a shard, as passed to {@link RecordProcessorFactory.createProcessor}. */
+export interface ProcessorStream {
+  streamName: string;
+  streamARN?: string;
+  /** Multi-stream mode: the stream's account, creation epoch and identifier `account:stream:creationEpoch`. */
+  accountId?: string;
+  creationEpoch?: number;
+  streamIdentifier?: string;
+  /** The shard's lease key (`shardId` for one stream, `account:stream:creationEpoch:shardId` for several). */
+  leaseKey: string;
+}
+
+/**
+ * One entry of `streams` (multi-stream mode) in its long form, like the KCL's `StreamConfig`: a stream by name or
+ * ARN, optionally with the creation epoch of its lease keys and its own initial position.
+ */
+export interface StreamConfig {
+  streamName?: string;
+  /** By ARN (the account is read from it; needed for another account's stream). */
+  streamARN?: string;
+  /**
+   * The creation epoch in this stream's lease keys. @default the stream's creation time in epoch milliseconds
+   * (DescribeStreamSummary). Set it to the value a KCL application sharing the table used.
+   */
+  creationEpoch?: number;
+  /** Where this stream's shards without a checkpoint start. @default the consumer's `initialPosition` */
+  initialPosition?: InitialPosition;
 }
 
 /** What the user decides after a handler failure. `skip` checkpoints past the batch (after you dead-lettered it). */
@@ -149,6 +202,7 @@ export type HandlerErrorAction = 'retry' | 'skip';
 /** Information passed to `onError`. */
 export interface HandlerErrorInfo {
   shardId: string;
+  streamName?: string;
   records: ConsumerRecord[];
   /** 1 after the first failure. */
   attempt: number;
@@ -157,6 +211,7 @@ export interface HandlerErrorInfo {
 /** A record that could not be deaggregated (bad MD5/protobuf): it is delivered raw, and reported here. */
 export interface BadRecordInfo {
   shardId: string;
+  streamName?: string;
   sequenceNumber: string;
   error: Error;
 }
@@ -191,6 +246,8 @@ export interface FetcherContext {
   streamName?: string;
   streamARN?: string;
   shardId: string;
+  /** The shard's lease key when it differs from `shardId` (multi-stream mode): unique across streams. */
+  leaseKey?: string;
   start: StartingPosition;
   logger: Logger;
   metrics: Metrics;
@@ -226,10 +283,17 @@ export interface ClientChoice {
 
 /** Options of {@link KinesisConsumer}. */
 export interface KinesisConsumerBaseOptions {
-  /** Stream to read (or `streamARN`). */
+  /** Stream to read (or `streamARN`, or `streams`). */
   streamName?: string;
-  /** Stream ARN (or `streamName`). */
+  /** Stream ARN (or `streamName`, or `streams`). */
   streamARN?: string;
+  /**
+   * Multi-stream mode (the KCL's `MultiStreamTracker`): several streams read by one worker group with one lease
+   * table, instead of `streamName`/`streamARN`. Names, ARNs or {@link StreamConfig}s. Lease keys are the KCL's
+   * `account:stream:creationEpoch:shardId`; every worker of the application should list the same streams (leases of
+   * streams not listed are left alone: not taken, not deleted).
+   */
+  streams?: (string | StreamConfig)[];
   /** Application name; names the lease table (KCL-compatible). */
   applicationName: string;
   /** Lease table name. @default applicationName */
@@ -359,6 +423,9 @@ export type KinesisConsumerOptions = KinesisConsumerBaseOptions & ClientChoice;
 /** A lease this worker holds, as reported by `heldLeases()`. */
 export interface HeldLeaseInfo {
   shardId: string;
+  /** Multi-stream mode: the shard's stream and lease key (`account:stream:creationEpoch:shardId`). */
+  streamName?: string;
+  leaseKey?: string;
   leaseCounter: number;
   checkpoint: ExtendedSequenceNumber;
   /** 'blocked' never appears: children are taken only after their parents end. */
@@ -370,6 +437,9 @@ export interface HeldLeaseInfo {
 /** A row of the lease table as seen by this worker (the basis of issue 5's `assignments()`). */
 export interface LeaseView {
   shardId: string;
+  /** Multi-stream mode: the shard's stream and lease key. */
+  streamName?: string;
+  leaseKey?: string;
   owner?: string;
   leaseCounter: number;
   checkpoint: ExtendedSequenceNumber;
