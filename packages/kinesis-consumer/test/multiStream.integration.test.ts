@@ -45,120 +45,130 @@ async function shards(kinesis: KinesisClient, stream: string): Promise<Shard[]> 
 const KCL_MULTI_KEY = /^([0-9]{12}):([^:]+):([0-9]+):(shardId-[0-9]{12})$/;
 
 describe('KinesisConsumer with several streams (KCL MultiStreamTracker)', () => {
-  it('two streams, two workers, one lease table, a split on one stream: every record of both, KCL multi-stream leases', async () => {
-    const c = await clients();
-    const streamA = await createTestStream(c.kinesis, { shardCount: 2 });
-    const streamB = await createTestStream(c.kinesis, { shardCount: 1 });
-    const [descA, descB] = [await describe_(c.kinesis, streamA), await describe_(c.kinesis, streamB)];
-    const app = appName();
-    const col = new Collector();
-    // Which stream each record was handed over with (the batch context names it).
-    const streamOfRecord = new Map<string, string | undefined>();
-    const ended: [string, string[], string | undefined][] = [];
-    const worker = workerFactory(c, running, col, {
-      // One stream by name, the other by ARN.
-      streams: [streamA, descB.StreamARN!],
-      applicationName: app,
-      initialPosition: 'TRIM_HORIZON',
-      shardSyncIntervalMs: 500,
-      polling: { maxRecordsPerFetch: 25, idleTimeBetweenReadsMs: 100, minTimeBetweenReadsMs: 20 },
-      processor: (id) => async (rs, ctx) => {
-        for (const r of rs) streamOfRecord.set(text(r), ctx.streamName);
-        col.add(rs, id);
-      },
-    });
-    const make = (id: string) => {
-      const w = worker(id);
-      w.on('shardEnded', (shardId, children, streamName) => ended.push([shardId, children, streamName]));
-      return w;
-    };
-    const w1 = make('w1');
-    const w2 = make('w2');
-    await w1.start();
-    await w2.start();
+  it.each(['counter', 'worker-liveness'] as const)(
+    'two streams, two workers, one lease table, a split on one stream: every record of both, KCL multi-stream leases (%s lease mode)',
+    async (leaseMode) => {
+      const c = await clients();
+      const streamA = await createTestStream(c.kinesis, { shardCount: 2 });
+      const streamB = await createTestStream(c.kinesis, { shardCount: 1 });
+      const [descA, descB] = [await describe_(c.kinesis, streamA), await describe_(c.kinesis, streamB)];
+      const app = appName();
+      const col = new Collector();
+      // Which stream each record was handed over with (the batch context names it).
+      const streamOfRecord = new Map<string, string | undefined>();
+      const ended: [string, string[], string | undefined][] = [];
+      const worker = workerFactory(c, running, col, {
+        // One stream by name, the other by ARN.
+        streams: [streamA, descB.StreamARN!],
+        applicationName: app,
+        leaseMode,
+        initialPosition: 'TRIM_HORIZON',
+        shardSyncIntervalMs: 500,
+        polling: { maxRecordsPerFetch: 25, idleTimeBetweenReadsMs: 100, minTimeBetweenReadsMs: 20 },
+        processor: (id) => async (rs, ctx) => {
+          for (const r of rs) streamOfRecord.set(text(r), ctx.streamName);
+          col.add(rs, id);
+        },
+      });
+      const make = (id: string) => {
+        const w = worker(id);
+        w.on('shardEnded', (shardId, children, streamName) => ended.push([shardId, children, streamName]));
+        return w;
+      };
+      const w1 = make('w1');
+      const w2 = make('w2');
+      await w1.start();
+      await w2.start();
 
-    // Keys a*/b* per stream so the per-key order check stays per stream.
-    const allA = records(400, 8, 'a');
-    const allB = records(200, 4, 'b');
-    await put(c.kinesis, streamA, allA.slice(0, 150));
-    await put(c.kinesis, streamB, allB.slice(0, 100));
+      // Keys a*/b* per stream so the per-key order check stays per stream.
+      const allA = records(400, 8, 'a');
+      const allB = records(200, 4, 'b');
+      await put(c.kinesis, streamA, allA.slice(0, 150));
+      await put(c.kinesis, streamB, allB.slice(0, 100));
 
-    // Both workers share the three leases of both streams.
-    await waitFor('both workers hold leases', () => w1.heldLeases().length > 0 && w2.heldLeases().length > 0);
-    expect(w1.heldLeases().length + w2.heldLeases().length).toBeLessThanOrEqual(3);
+      // Both workers share the three leases of both streams.
+      await waitFor(
+        'both workers hold leases',
+        () => w1.heldLeases().length > 0 && w2.heldLeases().length > 0,
+      );
+      expect(w1.heldLeases().length + w2.heldLeases().length).toBeLessThanOrEqual(3);
 
-    // Split stream A's first shard while records flow.
-    const [a0] = await shards(c.kinesis, streamA);
-    await splitShardInHalf(c.kinesis, streamA, a0!);
-    await put(c.kinesis, streamA, allA.slice(150, 250));
-    await put(c.kinesis, streamB, allB.slice(100));
-    await waitFor(
-      'stream A active',
-      async () => (await describe_(c.kinesis, streamA)).StreamStatus === 'ACTIVE',
-    );
-    await put(c.kinesis, streamA, allA.slice(250));
+      // Split stream A's first shard while records flow.
+      const [a0] = await shards(c.kinesis, streamA);
+      await splitShardInHalf(c.kinesis, streamA, a0!);
+      await put(c.kinesis, streamA, allA.slice(150, 250));
+      await put(c.kinesis, streamB, allB.slice(100));
+      await waitFor(
+        'stream A active',
+        async () => (await describe_(c.kinesis, streamA)).StreamStatus === 'ACTIVE',
+      );
+      await put(c.kinesis, streamA, allA.slice(250));
 
-    const expected = new Set([...allA, ...allB].map((r) => r.data));
-    await waitFor(
-      'every record of both streams processed',
-      () => col.distinct().size === expected.size,
-      40_000,
-    );
-    // Nothing lost, nothing foreign: exactly the records put, each at least once.
-    expect(col.distinct()).toEqual(expected);
-    expect(col.orderViolations()).toEqual([]);
-    for (const [t, s] of streamOfRecord) expect(s).toBe(t.startsWith('a') ? streamA : streamB);
-    expect(col.byWorker.get('w1')).toBeGreaterThan(0);
-    expect(col.byWorker.get('w2')).toBeGreaterThan(0);
+      const expected = new Set([...allA, ...allB].map((r) => r.data));
+      await waitFor(
+        'every record of both streams processed',
+        () => col.distinct().size === expected.size,
+        40_000,
+      );
+      // Nothing lost, nothing foreign: exactly the records put, each at least once.
+      expect(col.distinct()).toEqual(expected);
+      expect(col.orderViolations()).toEqual([]);
+      for (const [t, s] of streamOfRecord) expect(s).toBe(t.startsWith('a') ? streamA : streamB);
+      expect(col.byWorker.get('w1')).toBeGreaterThan(0);
+      expect(col.byWorker.get('w2')).toBeGreaterThan(0);
 
-    // The lease table: KCL multi-stream keys and attributes for every shard of both streams.
-    const finalA = await shards(c.kinesis, streamA);
-    expect(finalA).toHaveLength(4);
-    const accountA = descA.StreamARN!.split(':')[4]!;
-    const epochA = descA.StreamCreationTimestamp!.getTime();
-    const idA = `${accountA}:${streamA}:${epochA}`;
-    const idB = `${descB.StreamARN!.split(':')[4]}:${streamB}:${descB.StreamCreationTimestamp!.getTime()}`;
-    const keyA = (shardId: string) => `${idA}:${shardId}`;
-    const scan = async () =>
-      (await c.dynamo.send(new ScanCommand({ TableName: app, ConsistentRead: true }))).Items!;
-    await waitFor('the split parent at SHARD_END', async () =>
-      (await scan()).some((i) => i.leaseKey!.S === keyA(a0!.ShardId!) && i.checkpoint!.S === 'SHARD_END'),
-    );
-    const items = await scan();
-    expect(items.map((i) => i.leaseKey!.S!).sort()).toEqual(
-      [...finalA.map((s) => keyA(s.ShardId!)), `${idB}:shardId-000000000000`].sort(),
-    );
-    for (const i of items) {
-      const m = KCL_MULTI_KEY.exec(i.leaseKey!.S!)!;
-      expect(m).not.toBeNull();
-      // DynamoDBMultiStreamLeaseSerializer: `streamName` holds the stream identifier, `shardId` the shard id.
-      expect(i.streamName).toEqual({ S: `${m[1]}:${m[2]}:${m[3]}` });
-      expect(i.shardId).toEqual({ S: m[4] });
-    }
-    const children = finalA.filter((s) => s.ParentShardId === a0!.ShardId);
-    expect(children).toHaveLength(2);
-    const byKey = new Map(items.map((i) => [i.leaseKey!.S!, i]));
-    for (const child of children)
-      expect(byKey.get(keyA(child.ShardId!))!.parentShardId).toEqual({ SS: [a0!.ShardId!] });
-    expect(byKey.get(keyA(a0!.ShardId!))!.childShardIds!.SS!.sort()).toEqual(
-      children.map((s) => s.ShardId!).sort(),
-    );
-    expect(ended).toEqual([[a0!.ShardId!, expect.arrayContaining(children.map((s) => s.ShardId!)), streamA]]);
+      // The lease table: KCL multi-stream keys and attributes for every shard of both streams.
+      const finalA = await shards(c.kinesis, streamA);
+      expect(finalA).toHaveLength(4);
+      const accountA = descA.StreamARN!.split(':')[4]!;
+      const epochA = descA.StreamCreationTimestamp!.getTime();
+      const idA = `${accountA}:${streamA}:${epochA}`;
+      const idB = `${descB.StreamARN!.split(':')[4]}:${streamB}:${descB.StreamCreationTimestamp!.getTime()}`;
+      const keyA = (shardId: string) => `${idA}:${shardId}`;
+      const scan = async () =>
+        (await c.dynamo.send(new ScanCommand({ TableName: app, ConsistentRead: true }))).Items!;
+      await waitFor('the split parent at SHARD_END', async () =>
+        (await scan()).some((i) => i.leaseKey!.S === keyA(a0!.ShardId!) && i.checkpoint!.S === 'SHARD_END'),
+      );
+      const items = await scan();
+      expect(items.map((i) => i.leaseKey!.S!).sort()).toEqual(
+        [...finalA.map((s) => keyA(s.ShardId!)), `${idB}:shardId-000000000000`].sort(),
+      );
+      for (const i of items) {
+        const m = KCL_MULTI_KEY.exec(i.leaseKey!.S!)!;
+        expect(m).not.toBeNull();
+        // DynamoDBMultiStreamLeaseSerializer: `streamName` holds the stream identifier, `shardId` the shard id.
+        expect(i.streamName).toEqual({ S: `${m[1]}:${m[2]}:${m[3]}` });
+        expect(i.shardId).toEqual({ S: m[4] });
+      }
+      const children = finalA.filter((s) => s.ParentShardId === a0!.ShardId);
+      expect(children).toHaveLength(2);
+      const byKey = new Map(items.map((i) => [i.leaseKey!.S!, i]));
+      for (const child of children)
+        expect(byKey.get(keyA(child.ShardId!))!.parentShardId).toEqual({ SS: [a0!.ShardId!] });
+      expect(byKey.get(keyA(a0!.ShardId!))!.childShardIds!.SS!.sort()).toEqual(
+        children.map((s) => s.ShardId!).sort(),
+      );
+      expect(ended).toEqual([
+        [a0!.ShardId!, expect.arrayContaining(children.map((s) => s.ShardId!)), streamA],
+      ]);
 
-    // Views name the stream.
-    const rows = await w1.assignments();
-    expect(rows).toHaveLength(5);
-    expect(rows.filter((r) => r.streamName === streamA)).toHaveLength(4);
-    expect(rows.filter((r) => r.streamName === streamB)).toHaveLength(1);
-    for (const r of rows) expect(r.leaseKey).toBe(`${r.streamName === streamA ? idA : idB}:${r.shardId}`);
-    for (const h of [...w1.heldLeases(), ...w2.heldLeases()]) {
-      expect([streamA, streamB]).toContain(h.streamName);
-      expect(h.leaseKey!.endsWith(`:${h.shardId}`)).toBe(true);
-    }
-    const held = w1.stats().shards.filter((s) => s.held);
-    for (const s of held) expect(s.leaseKey).toBe(`${s.streamName === streamA ? idA : idB}:${s.shardId}`);
-    expect(w1.heldLeases().length + w2.heldLeases().length).toBe(4);
-  }, 90_000);
+      // Views name the stream.
+      const rows = await w1.assignments();
+      expect(rows).toHaveLength(5);
+      expect(rows.filter((r) => r.streamName === streamA)).toHaveLength(4);
+      expect(rows.filter((r) => r.streamName === streamB)).toHaveLength(1);
+      for (const r of rows) expect(r.leaseKey).toBe(`${r.streamName === streamA ? idA : idB}:${r.shardId}`);
+      for (const h of [...w1.heldLeases(), ...w2.heldLeases()]) {
+        expect([streamA, streamB]).toContain(h.streamName);
+        expect(h.leaseKey!.endsWith(`:${h.shardId}`)).toBe(true);
+      }
+      const held = w1.stats().shards.filter((s) => s.held);
+      for (const s of held) expect(s.leaseKey).toBe(`${s.streamName === streamA ? idA : idB}:${s.shardId}`);
+      expect(w1.heldLeases().length + w2.heldLeases().length).toBe(4);
+    },
+    90_000,
+  );
 
   it('resumes from a checkpoint a KCL multi-stream application wrote (creationEpoch given), and the factory gets the stream', async () => {
     const c = await clients();
