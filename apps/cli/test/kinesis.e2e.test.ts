@@ -82,6 +82,57 @@ describe('awskit kinesis put | tail (bundled CLI against the local AWS)', () => 
     expect(keys.sort()).toEqual(['42', 'u-1']);
   });
 
+  it('tails several --stream at once, each line naming its stream; with --app as one multi-stream application', async () => {
+    const kinesis = await createClient(KinesisClient, testClientOptions());
+    const a = await createTestStream(kinesis, { shardCount: 2 });
+    const b = await createTestStream(kinesis);
+    const env = cliEnv();
+    for (const [stream, n] of [
+      [a, 6],
+      [b, 4],
+    ] as const) {
+      const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ s: stream, i }));
+      const put = runCli(
+        [...at(), 'kinesis', 'put', '--stream', stream, '-k', 'k'],
+        env,
+        `${lines.join('\n')}\n`,
+      );
+      expect(put.code, put.stderr).toBe(0);
+    }
+    const args = [
+      'kinesis',
+      'tail',
+      '--stream',
+      a,
+      '--stream',
+      b,
+      '--from',
+      'trim-horizon',
+      '-n',
+      '10',
+      '--json',
+    ];
+    for (const extra of [[], ['--app', uniqueName('tail-ms')]]) {
+      const tail = runCli([...at(), ...args, ...extra], env);
+      expect(tail.code, tail.stderr).toBe(0);
+      const got = tail.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { streamName: string; data: string });
+      expect(got).toHaveLength(10);
+      // Each record is labelled with the stream it came from.
+      for (const r of got) expect(r.streamName).toBe((JSON.parse(r.data) as { s: string }).s);
+      expect(got.filter((r) => r.streamName === a)).toHaveLength(6);
+    }
+  });
+
+  it('refuses a tail without --stream, with a hint (exit 2)', () => {
+    const r = runCli([...at(), 'kinesis', 'tail'], cliEnv());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--stream is required');
+    expect(r.stderr).toContain('hint: Example: awskit kinesis tail --stream orders');
+  });
+
   it('refuses a --from that is no start position, with a hint (exit 2)', () => {
     const r = runCli([...at(), 'kinesis', 'tail', '--stream', 's', '--from', 'yesterday'], cliEnv());
     expect(r.code).toBe(2);

@@ -41,11 +41,15 @@ function decode(data: Uint8Array): { text?: string; base64?: string } {
   return { base64: Buffer.from(data).toString('base64') };
 }
 
-/** One output line per record: NDJSON with --json, else `shard seq[/sub] key data`. */
-export function formatRecord(r: PrintableRecord, json: boolean): string {
+/**
+ * One output line per record: NDJSON with --json, else `shard seq[/sub] key data`. With `streamName` (several
+ * streams tailed at once) the line starts with the stream, and the JSON object has `streamName`.
+ */
+export function formatRecord(r: PrintableRecord, json: boolean, streamName?: string): string {
   const d = decode(r.data);
   if (json)
     return JSON.stringify({
+      ...(streamName !== undefined ? { streamName } : {}),
       shardId: r.shardId,
       sequenceNumber: r.sequenceNumber,
       subSequenceNumber: r.subSequenceNumber,
@@ -59,7 +63,7 @@ export function formatRecord(r: PrintableRecord, json: boolean): string {
     });
   const seq = r.aggregated ? `${r.sequenceNumber}/${r.subSequenceNumber}` : r.sequenceNumber;
   const body = d.text !== undefined ? d.text.replace(/\n/g, '\\n') : `base64:${d.base64}`;
-  return `${r.shardId} ${seq} ${r.partitionKey} ${body}`;
+  return `${streamName !== undefined ? `${streamName} ` : ''}${r.shardId} ${seq} ${r.partitionKey} ${body}`;
 }
 
 /** `awskit kinesis tail`: prints a stream's records as they arrive (deaggregated). */
@@ -69,7 +73,11 @@ export function registerKinesisTail(kinesis: Command): void {
     .description(
       'Print records of a stream as they arrive, KPL aggregates unpacked. With --app, read as that application:\nshare shards with its other workers through its lease table and checkpoint progress there.',
     )
-    .requiredOption('-s, --stream <name>', 'stream name or ARN')
+    .option(
+      '-s, --stream <name>',
+      'stream name or ARN (repeat for several streams)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--app <name>', 'application name: lease table to checkpoint in (created if missing)')
     .option('--from <where>', 'latest | trim-horizon | <ISO time> (shards without a checkpoint)', 'latest')
     .option('-n, --max-records <n>', 'exit after printing n records')
@@ -79,15 +87,21 @@ export function registerKinesisTail(kinesis: Command): void {
 Without --app nothing is written anywhere: every shard is read from --from, children after their parents end.
 With --app the read is at-least-once: a record is checkpointed after it is printed.
 Output: "<shard> <sequence>[/<sub>] <partition key> <data>" (data as UTF-8 text, or base64:… when binary);
-with --json one JSON object per line (data or dataBase64).
+with --json one JSON object per line (data or dataBase64). With several --stream, each line starts with the
+stream (JSON: streamName); --app then reads them as one multi-stream application (KCL multi-stream lease keys).
 Examples:
   $ awskit --local kinesis tail --stream orders --from trim-horizon
   $ awskit kinesis tail --stream orders --from 2026-01-31T12:00:00Z --json | jq .data
-  $ awskit kinesis tail --stream orders --app orders-debug -n 100`,
+  $ awskit kinesis tail --stream orders --app orders-debug -n 100
+  $ awskit kinesis tail --stream orders --stream payments --json`,
     )
     .action(
-      async (opts: { stream: string; app?: string; from: string; maxRecords?: string }, cmd: Command) => {
+      async (opts: { stream?: string[]; app?: string; from: string; maxRecords?: string }, cmd: Command) => {
         const flags = globalFlags(cmd);
+        const streamArgs = [...new Set(opts.stream ?? [])];
+        if (!streamArgs.length)
+          throw new UsageError('--stream is required', 'Example: awskit kinesis tail --stream orders');
+        const several = streamArgs.length > 1;
         const from = await parseFrom(opts.from);
         const max = opts.maxRecords === undefined ? Number.POSITIVE_INFINITY : Number(opts.maxRecords);
         if (!(max > 0) || (Number.isFinite(max) && !Number.isInteger(max)))
@@ -99,19 +113,19 @@ Examples:
         const cli = cliLogger(flags);
         const logger = flags.verbose ? cli : { ...cli, info: () => {} };
         const opt = clientOptions(flags);
-        const stream = opts.stream.startsWith('arn:')
-          ? { streamARN: opts.stream }
-          : { streamName: opts.stream };
+        const refOf = (s: string) => (s.startsWith('arn:') ? { streamARN: s } : { streamName: s });
+        /** A stream's name for output lines (an ARN's name part). */
+        const nameOf = (s: string) => (s.startsWith('arn:') ? s.slice(s.lastIndexOf('/') + 1) : s);
         const kinesisClient = await createClient(KinesisClient, { ...opt, service: 'kinesis' });
         const stop = new AbortController();
         let printed = 0;
         /** Prints up to --max-records; returns the last record printed. */
-        const print = <R extends PrintableRecord>(records: R[]): R | undefined => {
+        const print = <R extends PrintableRecord>(records: R[], streamName?: string): R | undefined => {
           let out = '';
           let last: R | undefined;
           for (const r of records) {
             if (printed >= max) break;
-            out += `${formatRecord(r, !!flags.json)}\n`;
+            out += `${formatRecord(r, !!flags.json, several ? streamName : undefined)}\n`;
             printed++;
             last = r;
           }
@@ -132,21 +146,29 @@ Examples:
           );
         try {
           if (!opts.app) {
-            await tailStream({
-              kinesisClient,
-              ...stream,
-              from,
-              onRecords: (records) => {
-                print(records);
-              },
-              onBadRecord,
-              signal: stop.signal,
-              logger,
-            });
+            // One tail per stream; the first failure stops them all.
+            await Promise.all(
+              streamArgs.map((s) =>
+                tailStream({
+                  kinesisClient,
+                  ...refOf(s),
+                  from,
+                  onRecords: (records) => {
+                    print(records, nameOf(s));
+                  },
+                  onBadRecord,
+                  signal: stop.signal,
+                  logger,
+                }).catch((e: unknown) => {
+                  stop.abort();
+                  throw e;
+                }),
+              ),
+            );
           } else {
             const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
             const consumer = new KinesisConsumer({
-              ...stream,
+              ...(several ? { streams: streamArgs } : refOf(streamArgs[0]!)),
               applicationName: opts.app,
               initialPosition: from,
               kinesisClient,
@@ -155,8 +177,8 @@ Examples:
               onBadRecord,
               // Checkpoint exactly the last record printed: with --max-records the rest of a batch stays unread.
               processor: {
-                processRecords: async ({ records, checkpointer }) => {
-                  const last = print(records);
+                processRecords: async ({ records, checkpointer, streamName }) => {
+                  const last = print(records, streamName);
                   if (last) await checkpointer.checkpoint(last);
                 },
               },
