@@ -3,6 +3,7 @@ import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
   ListShardsCommand,
+  ListStreamConsumersCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { createTestStream } from '@awskit/local/testing';
@@ -239,6 +240,36 @@ describe('KinesisConsumer with several streams (KCL MultiStreamTracker)', () => 
     ]);
     // No second lease was created for the shard: the KCL's key was recognized.
     expect((await table.listLeases()).map((l) => l.leaseKey)).toEqual([`${id}:shardId-000000000000`]);
+  }, 60_000);
+
+  it('enhanced fan-out: the stream consumer is registered on each stream and every record of both is read', async () => {
+    const c = await clients();
+    const streamA = await createTestStream(c.kinesis, { shardCount: 2 });
+    const streamB = await createTestStream(c.kinesis, { shardCount: 1 });
+    const app = appName();
+    const col = new Collector();
+    const w = newConsumer(c, {
+      streams: [streamA, streamB],
+      applicationName: app,
+      mode: 'efo',
+      consumerName: `${app}-efo`,
+      efo: { shardEndCheckIntervalMs: 1_000, idleTimeoutMs: 10_000 },
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => col.add(rs),
+    });
+    running.push(w);
+    const allA = records(40, 4, 'a');
+    const allB = records(20, 2, 'b');
+    await put(c.kinesis, streamA, allA);
+    await put(c.kinesis, streamB, allB);
+    await w.start();
+    await waitFor('every record of both streams', () => col.distinct().size === 60, 30_000);
+    expect(col.distinct()).toEqual(new Set([...allA, ...allB].map((r) => r.data)));
+    for (const stream of [streamA, streamB]) {
+      const arn = (await describe_(c.kinesis, stream)).StreamARN!;
+      const consumers = await c.kinesis.send(new ListStreamConsumersCommand({ StreamARN: arn }));
+      expect(consumers.Consumers?.map((x) => x.ConsumerName)).toEqual([`${app}-efo`]);
+    }
   }, 60_000);
 
   it('a missing stream among several fails start() with a typed StreamNotFoundError', async () => {
