@@ -115,6 +115,8 @@ describe('checkpointIntervalMs', () => {
       // Written right after the batch, not on a timer.
       await waitFor('checkpointed', async () => (await leaseOf(c.dynamo, app)).checkpoint === seq, 2_000);
     }
+    // The table can show the last write before its answer reached the worker (and the counting middleware).
+    await waitFor('the last write answered', () => cp.writes >= batches, 2_000);
     expect(cp.writes).toBe(batches);
   });
 
