@@ -1,10 +1,9 @@
-// awskit dashboard: subscribes to /api/events (SSE) and renders the state. No build step, no dependencies.
+// awskit dashboard: renders the state the page was served with, then the ones /api/events (SSE) sends. No build step,
+// no dependencies.
 (() => {
   const token = new URLSearchParams(location.search).get('token');
   const q = token ? `?token=${encodeURIComponent(token)}` : '';
   const $ = (id) => document.getElementById(id);
-  const HISTORY = 120;
-  const history = [];
   const palette = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#dc2626'];
   const workerColors = new Map();
 
@@ -128,17 +127,20 @@
       : '<li class="empty">None</li>';
   }
 
-  function renderChart() {
+  // The server keeps the samples (state.throughput, one per interval since it started), so the chart is drawn
+  // from the first state on: the samples present span the whole width (a single one is a flat line across).
+  function renderChart(samples) {
     const w = 600;
     const h = 120;
-    const max = Math.max(10, ...history.flatMap((p) => [p.in, p.out]));
+    const points = samples.length === 1 ? [samples[0], samples[0]] : samples;
+    const max = Math.max(10, ...points.flatMap((p) => [p.in, p.out]));
     $('chart-max').textContent = `${fmt(max)}/s`;
-    const x = (i) => (i / (HISTORY - 1)) * w;
+    const x = (i) => (points.length > 1 ? (i / (points.length - 1)) * w : 0);
     const y = (v) => h - 14 - (v / max) * (h - 24);
-    const line = (key) =>
-      history
-        .map((p, i) => `${x(HISTORY - history.length + i).toFixed(1)},${y(p[key]).toFixed(1)}`)
-        .join(' ');
+    const line = (key) => points.map((p, i) => `${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');
+    $('chart').dataset.samples = String(samples.length);
+    const spanS = samples.length > 1 ? (samples[samples.length - 1].time - samples[0].time) / 1000 : 0;
+    $('chart-span').textContent = `· last ${spanS >= 90 ? `${fmt(spanS / 60, 1)} min` : `${fmt(spanS)} s`}`;
     $('chart').innerHTML = `
       <line class="grid" x1="0" x2="${w}" y1="${y(max)}" y2="${y(max)}" />
       <line class="grid" x1="0" x2="${w}" y1="${y(max / 2)}" y2="${y(max / 2)}" />
@@ -169,17 +171,26 @@
       : `${state.target.region} · ${state.target.endpoint}`;
     $('target').className = state.target.local ? 'target local' : 'target';
     $('updated').textContent = `updated ${new Date(state.time).toLocaleTimeString()}`;
-    history.push({ in: ingest, out: consumed });
-    if (history.length > HISTORY) history.shift();
     renderStreams(state);
     renderWorkers(state);
     renderErrors(state);
-    renderChart();
+    renderChart(state.throughput?.length ? state.throughput : [{ in: ingest, out: consumed }]);
   }
 
   function setConn(state, text) {
     $('conn').dataset.state = state;
     $('conn-text').textContent = text;
+  }
+
+  // Served with the page (when the reader may see the data): drawn before the first paint, then kept live by SSE.
+  const initial = document.getElementById('initial-state');
+  if (initial) {
+    try {
+      render(JSON.parse(initial.textContent));
+      setConn('connecting', 'connecting…');
+    } catch {
+      // a page without a usable state waits for the first event
+    }
   }
 
   const es = new EventSource(`/api/events${q}`);

@@ -4,7 +4,14 @@ import { listShards } from '@awskit/kinesis-aggregation';
 import type { KinesisProducer } from '@awskit/kinesis-producer';
 import type { ConsumerPool, ShardLease } from './consumers.js';
 import type { RateMeter } from './rate.js';
-import type { DashboardState, ErrorView, ShardView, StreamView, WorkerView } from './types.js';
+import type {
+  DashboardState,
+  ErrorView,
+  ShardView,
+  StreamView,
+  ThroughputSample,
+  WorkerView,
+} from './types.js';
 
 /** What the server tracks per ingest stream. */
 export interface IngestStream {
@@ -27,6 +34,8 @@ interface ShardCache {
 const SHARD_CACHE_MS = 2_000;
 const RECENT_ERRORS = 20;
 const STATE_REUSE_MS = 250;
+/** Samples kept for the throughput chart (two minutes at the default one-second dashboard interval). */
+export const THROUGHPUT_SAMPLES = 120;
 
 /** Builds the dashboard's view: ListShards (cached briefly) joined with the consumers' leases and counters. */
 export class DashboardStateBuilder {
@@ -37,6 +46,7 @@ export class DashboardStateBuilder {
   private readonly started = Date.now();
   private building: Promise<DashboardState> | undefined;
   private last: { at: number; state: DashboardState } | undefined;
+  private readonly samples: ThroughputSample[] = [];
 
   constructor(
     private readonly deps: {
@@ -47,6 +57,28 @@ export class DashboardStateBuilder {
       target: DashboardState['target'];
     },
   ) {}
+
+  /**
+   * Takes one throughput sample (local counters only, no AWS call). The server calls it once per dashboard
+   * interval from its start, whether or not a dashboard is open, so the chart has a history on first load.
+   */
+  sample(): ThroughputSample {
+    let ingest = 0;
+    for (const s of this.deps.streams.values()) ingest += s.meter.perSecond();
+    let consumed = 0;
+    for (const pool of this.deps.pools) for (const w of pool.workerViews()) consumed += w.perSecond;
+    const sample = { time: Date.now(), in: ingest, out: consumed };
+    this.samples.push(sample);
+    if (this.samples.length > THROUGHPUT_SAMPLES) this.samples.shift();
+    return sample;
+  }
+
+  /** The latest state built, if it is younger than `maxAgeMs` (what the dashboard page is served with). */
+  lastState(maxAgeMs: number): DashboardState | undefined {
+    return this.last && Date.now() - this.last.at <= maxAgeMs
+      ? { ...this.last.state, throughput: [...this.samples] }
+      : undefined;
+  }
 
   /** Records an error for the dashboard's error list. */
   addError(e: Omit<ErrorView, 'time'>): void {
@@ -172,6 +204,7 @@ export class DashboardStateBuilder {
       streams,
       workers,
       errors: { total: this.errorsTotal, recent: [...this.recent] },
+      throughput: [...this.samples],
     };
   }
 }

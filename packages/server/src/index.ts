@@ -20,5 +20,6 @@ export type {
   ServerOptions,
   ShardView,
   StreamView,
+  ThroughputSample,
   WorkerView,
 } from './types.js';

@@ -64,6 +64,23 @@ const NDJSON_TYPES = [
   'application/x-jsonlines',
 ];
 const READY_TIMEOUT_MS = 3_000;
+/** Longest the dashboard page waits for a state build before it is served with the last one (or none). */
+const INITIAL_STATE_WAIT_MS = 1_500;
+/** Oldest last-built state a page may be served with when a fresh build is slow. */
+const STALE_PAGE_STATE_MS = 60_000;
+
+/**
+ * The dashboard page with the state embedded (`<script id="initial-state" type="application/json">`, `<` escaped so
+ * no stream name or error text can close the element) and app.js inline, which renders it before the first paint.
+ */
+export function renderDashboardPage(html: string, script: string, state: DashboardState): string {
+  const json = JSON.stringify(state)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  const inline = `<script id="initial-state" type="application/json">${json}</script>\n    <script>${script.replace(/<\/script/gi, '<\\/script')}</script>`;
+  return html.replace('<script src="/app.js"></script>', () => inline);
+}
 /** Kinesis stream names have up to 128 characters; the router's default parameter limit is 100. */
 const MAX_PARAM_LENGTH = 1_024;
 const PLUS_JSON = /^application\/[a-z0-9!#$&^_.-]+\+json$/i;
@@ -153,6 +170,25 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
     );
   let consumersStarted = false;
   let closing = false;
+  // Throughput samples from the start, whether or not a dashboard is open (local counters only, no AWS call).
+  builder.sample();
+  const sampler = setInterval(() => builder.sample(), o.dashboardIntervalMs);
+  sampler.unref();
+  /** The state the page is served with: a build, or the last one if a build is slow (then the SSE catches up). */
+  const initialState = async (): Promise<DashboardState | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), INITIAL_STATE_WAIT_MS);
+    });
+    try {
+      return (
+        (await Promise.race([builder.build().catch(() => undefined), late])) ??
+        builder.lastState(STALE_PAGE_STATE_MS)
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const dashboard = loadDashboard();
   if (!isLoopbackHostname(o.host) && !options.token)
@@ -252,9 +288,23 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   });
 
   for (const [route, file] of dashboard)
-    app.get(route, (_req, reply) =>
-      reply.type(file.type).header('cache-control', 'no-cache').send(file.body),
-    );
+    if (route !== '/')
+      app.get(route, (_req, reply) =>
+        reply.type(file.type).header('cache-control', 'no-cache').send(file.body),
+      );
+  // The page comes with the current state in it (and app.js inline), so its first paint shows streams, shards and
+  // the chart instead of blanks until the first event. Only for a reader who may see the data: without a configured
+  // token, or with it in `?token=` (the shell itself stays public and data-free).
+  const page = dashboard.get('/')!;
+  const script = dashboard.get('/app.js')!.body;
+  app.get('/', async (req, reply) => {
+    reply.type(page.type).header('cache-control', 'no-store');
+    const q = req.query as Record<string, string | undefined> | undefined;
+    if (options.token && !tokenMatches(options.token, q?.token)) return reply.send(page.body);
+    const state = await initialState();
+    if (!state) return reply.send(page.body);
+    return reply.send(renderDashboardPage(page.body, script, state));
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -506,6 +556,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
   const close = () => {
     closed ??= (async () => {
       closing = true;
+      clearInterval(sampler);
       if (sseTimer) clearInterval(sseTimer);
       await Promise.allSettled(pools.map((p) => p.stop()));
       await Promise.allSettled([...streams.values()].map((s) => s.producer.close()));

@@ -143,6 +143,13 @@ export interface ErrorView {
   shardId?: string;
 }
 
+/** One point of the dashboard's throughput chart: records/s ingested and consumed (all streams) at `time` (ms). */
+export interface ThroughputSample {
+  time: number;
+  in: number;
+  out: number;
+}
+
 /** What `/api/state` and the SSE stream return. */
 export interface DashboardState {
   time: string;
@@ -153,4 +160,9 @@ export interface DashboardState {
   streams: StreamView[];
   workers: WorkerView[];
   errors: { total: number; recent: ErrorView[] };
+  /**
+   * The last samples of the throughput chart (oldest first, one per dashboard interval since the server started,
+   * at most {@link THROUGHPUT_SAMPLES}): a page opened now draws the chart at once instead of from its own ticks.
+   */
+  throughput: ThroughputSample[];
 }

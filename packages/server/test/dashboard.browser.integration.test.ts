@@ -118,4 +118,81 @@ describe.runIf(RUN_BROWSER)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: new URL('dashboard.png', ARTIFACTS).pathname, fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
+
+  // Issue 15 item 5: no blank dashboard until the first event; the chart draws from its first samples.
+  it('shows the state on first paint, with the event stream blocked, and draws the chart from the first samples', async () => {
+    const stream = await createTestStream(kinesis, { shardCount: 3 });
+    const first = await startServer({
+      port: 0,
+      clientOptions: testClientOptions(),
+      streams: [stream],
+      partitionKeyField: 'userId',
+      dashboardIntervalMs: 200,
+    });
+    try {
+      const events = Array.from({ length: 50 }, (_, i) => ({ userId: `u-${i}`, type: 'click' }));
+      expect((await ingest(first.url, stream, events)).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 500)); // a few samples with the ingest in them
+      const page = await browser!.newPage({ viewport: { width: 1360, height: 1000 } });
+      const consoleErrors: string[] = [];
+      page.on('pageerror', (e) => consoleErrors.push(e.message));
+      // No event can arrive: whatever the page shows came with the page itself.
+      await page.route('**/api/events**', (route) => route.abort());
+      await page.goto(`${first.url}/`, { waitUntil: 'domcontentloaded' });
+      // Read at DOMContentLoaded, without waiting for anything: this is what the first paint shows.
+      const shown = await page.evaluate(() => ({
+        streams: [...document.querySelectorAll('[data-stream]')].map((e) => e.getAttribute('data-stream')),
+        status: document.querySelector('[data-stream] h2')?.textContent ?? '',
+        shardRows: document.querySelectorAll('tr[data-shard]').length,
+        target: document.getElementById('target')?.textContent ?? '',
+        ingest: document.getElementById('sum-ingest')?.textContent ?? '',
+        version: document.getElementById('version')?.textContent ?? '',
+        samples: Number(document.getElementById('chart')?.getAttribute('data-samples') ?? 0),
+        inPoints: (document.querySelector('#chart polyline.in')?.getAttribute('points') ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((p) => p.split(',').map(Number)),
+      }));
+      expect(shown.streams).toEqual([stream]);
+      expect(shown.status).toContain('ACTIVE');
+      expect(shown.shardRows).toBe(3);
+      expect(shown.target).toMatch(/^us-east-1 · local AWS 127\.0\.0\.1:\d+$/);
+      expect(shown.version).toMatch(/^awskit /);
+      expect(Number(shown.ingest.replace(/[^0-9.]/g, ''))).toBeGreaterThan(0);
+      // The server's samples since its start, spread over the whole width, the ingest visible above the baseline.
+      expect(shown.samples).toBeGreaterThanOrEqual(2);
+      expect(shown.inPoints.length).toBe(shown.samples);
+      expect(shown.inPoints[0]![0]).toBe(0);
+      expect(shown.inPoints.at(-1)![0]).toBe(600);
+      expect(Math.min(...shown.inPoints.map((p) => p[1]!))).toBeLessThan(106);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({
+        path: new URL('dashboard-first-paint.png', ARTIFACTS).pathname,
+        fullPage: true,
+      });
+      await page.close();
+
+      // The shell stays data-free for a reader without the token, when one is configured.
+      const guarded = await startServer({
+        port: 0,
+        clientOptions: testClientOptions(),
+        streams: [stream],
+        token: 'first-paint-token',
+      });
+      try {
+        const shell = await (await fetch(`${guarded.url}/`)).text();
+        expect(shell).not.toContain('initial-state');
+        expect(shell).not.toContain(stream);
+        const withToken = await (await fetch(`${guarded.url}/?token=first-paint-token`)).text();
+        expect(withToken).toContain('<script id="initial-state" type="application/json">');
+        expect(withToken).toContain(stream);
+      } finally {
+        await guarded.close();
+      }
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await first.close();
+    }
+  });
 });

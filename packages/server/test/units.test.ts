@@ -110,3 +110,34 @@ describe('loadHandler', () => {
     });
   });
 });
+
+describe('renderDashboardPage', () => {
+  it('embeds the state so no text in it (an error message) can close the element, and inlines app.js', async () => {
+    const { renderDashboardPage } = await import('../src/server.js');
+    const evil = '</script><img src=x onerror=alert(1)>';
+    const state = {
+      time: new Date(0).toISOString(),
+      uptimeMs: 1,
+      version: '0.0.0',
+      target: { region: 'us-east-1', endpoint: 'AWS', local: false },
+      streams: [],
+      workers: [],
+      errors: {
+        total: 1,
+        recent: [{ time: new Date(0).toISOString(), source: 'handler' as const, message: evil }],
+      },
+      throughput: [{ time: 0, in: 1, out: 2 }],
+    };
+    const html = renderDashboardPage(
+      '<body>\n<script src="/app.js"></script>\n</body>',
+      'const a = "</script>"; render();',
+      state,
+    );
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('src="/app.js"');
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+    const json = /<script id="initial-state" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
+    expect(JSON.parse(json)).toEqual(state);
+    expect(html).toContain('<script>const a = "<\\/script>"; render();</script>');
+  });
+});
