@@ -550,7 +550,8 @@ export class LeaseCoordinator {
   /**
    * Worker-liveness mode: whether this cycle needs a full lease-table scan. Only when something changed: the
    * membership (a session appeared, disappeared, died or went quiet), a trigger (shard end, new leases), an
-   * outstanding hand-off request, the periodic scan, or leases still to take after the last one.
+   * outstanding hand-off request, the periodic scan, or leases still to take after the last one — and every cycle
+   * while KCL workers share the table (their leases expire by counter, as in counter mode).
    */
   private needsLeaseScan(now: number): boolean {
     const key = [...this.sessions.entries()]
@@ -564,6 +565,8 @@ export class LeaseCoordinator {
       changed ||
       this.scanRequested ||
       this.askedFor.size > 0 ||
+      // A KCL worker shares the table: its leases are judged by their counters, which only a scan shows.
+      this.foreignSeen ||
       now - this.lastFullScanAt >= (this.o.leaseScanIntervalMs ?? 20_000);
     this.scanRequested = false;
     return due;

@@ -196,7 +196,7 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(a.c.held.size).toBe(2);
   });
 
-  it('next to a KCL worker it renews its lease counters at the KCL’s cadence, so its leases never look idle to the KCL', async () => {
+  it('next to a KCL worker it renews its lease counters at the KCL’s cadence (its leases never look idle to the KCL) and scans every cycle', async () => {
     const t = await freshTable(2);
     // A lease as the Java KCL writes it (no awskit attributes), owned by a live KCL worker.
     await t.table.createLeaseIfNotExists({ ...newLease(shard(2), 'TRIM_HORIZON', []), leaseOwner: 'kcl-1' });
@@ -212,6 +212,13 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     await a.c.renewAll();
     const after = await counters();
     expect(after.every((c, i) => c > before[i]!)).toBe(true);
+    // And it scans the lease table every cycle, as in counter mode (the KCL's leases expire by their counters).
+    const scans = a.c.scanCounts.lease;
+    ca.t += 1_000;
+    await a.c.takeOnce();
+    ca.t += 1_000;
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scans + 2);
   });
 
   it('graceful hand-off: the owner hears the request on its heartbeat (it does not re-read its leases)', async () => {
