@@ -48,7 +48,7 @@ export function output(flags: GlobalFlags, human: string | (() => string), json:
 }
 
 /** A usage error: printed as such and exits with code 2. */
-export class UsageError extends AwskitError {
+export class UsageError extends AwskitError<'USAGE'> {
   constructor(message: string, hint?: string) {
     super('USAGE', message, hint ? { hint } : {});
   }

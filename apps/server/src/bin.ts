@@ -50,5 +50,5 @@ try {
 } catch (e) {
   process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
   if (isAwskitError(e) && e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-  process.exit(isAwskitError(e, 'INVALID_OPTIONS') ? 2 : 1);
+  process.exit(isAwskitError(e, 'SERVER_INVALID_OPTIONS') ? 2 : 1);
 }

@@ -35,19 +35,21 @@ export interface AwskitErrorOptions {
 
 /**
  * The base class of every error awskit throws on purpose: a stable `code` to branch on, a human `message`, and a
- * `hint` saying what to do. Each package derives its own base (e.g. `KinesisConsumerError extends AwskitError`).
+ * `hint` saying what to do. Each package derives its own base with its own code union and no constructor:
+ * `class KinesisConsumerError extends AwskitError<KinesisConsumerErrorCode> {}`. Code values are unique across
+ * packages (core's are unprefixed; a package's new codes start with its name, e.g. `KINESIS_CONSUMER_`).
  *
  * @example
  * throw new AwskitError('STREAM_NOT_FOUND', 'Stream "orders" does not exist in us-east-1', { hint: 'Create it first' });
  */
-export class AwskitError extends Error {
+export class AwskitError<C extends string = string> extends Error {
   /** Marker used by {@link isAwskitError} so errors from a duplicate install of core still match. */
   readonly isAwskitError = true;
-  readonly code: string;
+  readonly code: C;
   readonly hint?: string;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: AwskitErrorOptions = {}) {
+  constructor(code: C, message: string, options: AwskitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

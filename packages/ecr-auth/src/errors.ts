@@ -1,4 +1,4 @@
-import { AwskitError, type AwskitErrorOptions, CoreErrorCode, toAwskitError } from '@awskit/core';
+import { AwskitError, CoreErrorCode, toAwskitError } from '@awskit/core';
 
 /** Stable codes of {@link EcrAuthError}, on top of core's codes (which pass through from AWS/network failures). */
 export const EcrAuthErrorCode = {
@@ -22,12 +22,7 @@ export const EcrAuthErrorCode = {
 export type EcrAuthErrorCode = (typeof EcrAuthErrorCode)[keyof typeof EcrAuthErrorCode] | CoreErrorCode;
 
 /** Base class of every error thrown by `@awskit/ecr-auth`. */
-export class EcrAuthError extends AwskitError {
-  declare readonly code: EcrAuthErrorCode;
-  constructor(code: EcrAuthErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class EcrAuthError extends AwskitError<EcrAuthErrorCode> {}
 
 /** The host or URL given is not an ECR registry. `code` is `INVALID_REGISTRY`. */
 export class InvalidRegistryError extends EcrAuthError {

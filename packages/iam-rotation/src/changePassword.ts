@@ -45,7 +45,10 @@ async function readPolicy(iam: IAMClient): Promise<PasswordRules | undefined> {
 export async function changePassword(options: ChangePasswordOptions): Promise<ChangePasswordResult> {
   const { oldPassword, newPassword, checkPolicy = true } = options;
   if (!oldPassword || !newPassword) {
-    throw new PasswordChangeError('INVALID_OPTIONS', 'Both the current and the new password are required');
+    throw new PasswordChangeError(
+      'IAM_ROTATION_INVALID_OPTIONS',
+      'Both the current and the new password are required',
+    );
   }
   if (oldPassword === newPassword) {
     throw new PasswordChangeError(

@@ -290,7 +290,7 @@ export function readProfileKeys(text: string, profile: string): ProfileKeys | un
  * @param text - the current file contents
  * @param profile - the profile (section) to edit
  * @param keys - the new access key id and secret (base64 characters only)
- * @throws {CredentialsFileError} `PROFILE_NOT_FOUND`, `PROFILE_NOT_STATIC`, `CREDENTIALS_FILE_AMBIGUOUS`,
+ * @throws {CredentialsFileError} `IAM_ROTATION_PROFILE_NOT_FOUND`, `PROFILE_NOT_STATIC`, `CREDENTIALS_FILE_AMBIGUOUS`,
  *   `INVALID_KEY_VALUE`
  * @example
  * const { text: next } = replaceProfileKeys(text, 'default', { accessKeyId: 'AKIA…', secretAccessKey: '…' });
@@ -317,7 +317,7 @@ export function replaceProfileKeys(
   const found = readProfileKeys(text, profile);
   if (!found) {
     throw new CredentialsFileError(
-      'PROFILE_NOT_FOUND',
+      'IAM_ROTATION_PROFILE_NOT_FOUND',
       `Profile "${profile}" is not in the credentials file`,
       {
         hint: 'Check --profile / AWS_PROFILE and AWS_SHARED_CREDENTIALS_FILE.',

@@ -3,7 +3,7 @@ import { AwskitError, type AwskitErrorOptions } from '@awskit/core';
 /** Stable codes of every error `@awskit/iam-rotation` throws on purpose. */
 export const IamRotationErrorCode = {
   /** The profile is in neither the credentials file nor the config file. */
-  ProfileNotFound: 'PROFILE_NOT_FOUND',
+  ProfileNotFound: 'IAM_ROTATION_PROFILE_NOT_FOUND',
   /** The profile uses SSO, a role, credential_process… (or its key lives in the config file). */
   ProfileNotStatic: 'PROFILE_NOT_STATIC',
   /** The profile holds temporary (ASIA…) credentials, which cannot be rotated. */
@@ -60,18 +60,13 @@ export const IamRotationErrorCode = {
   /** The confirmation callback (or prompt) said no; nothing was changed. */
   Cancelled: 'CANCELLED',
   /** Bad input (options). */
-  InvalidOptions: 'INVALID_OPTIONS',
+  InvalidOptions: 'IAM_ROTATION_INVALID_OPTIONS',
 } as const;
 /** One of {@link IamRotationErrorCode}'s values. */
 export type IamRotationErrorCode = (typeof IamRotationErrorCode)[keyof typeof IamRotationErrorCode];
 
 /** Base class of every error this package throws. */
-export class IamRotationError extends AwskitError {
-  declare readonly code: IamRotationErrorCode;
-  constructor(code: IamRotationErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class IamRotationError extends AwskitError<IamRotationErrorCode> {}
 
 /** The credentials file cannot be read, parsed or safely rewritten. */
 export class CredentialsFileError extends IamRotationError {}

@@ -81,16 +81,20 @@ async function explainMissing(profile: string, credentialsFile: string, configFi
       },
     );
   }
-  throw new CredentialsFileError('PROFILE_NOT_FOUND', `Profile "${profile}" is not in ${credentialsFile}`, {
-    hint: 'Check --profile / AWS_PROFILE and AWS_SHARED_CREDENTIALS_FILE.',
-  });
+  throw new CredentialsFileError(
+    'IAM_ROTATION_PROFILE_NOT_FOUND',
+    `Profile "${profile}" is not in ${credentialsFile}`,
+    {
+      hint: 'Check --profile / AWS_PROFILE and AWS_SHARED_CREDENTIALS_FILE.',
+    },
+  );
 }
 
 /**
  * Finds the profile's static key and checks that the credentials file can be rewritten safely, before anything is
  * created in AWS.
  *
- * @throws {CredentialsFileError} `CREDENTIALS_FILE_NOT_FOUND`, `PROFILE_NOT_FOUND`, `PROFILE_NOT_STATIC`,
+ * @throws {CredentialsFileError} `CREDENTIALS_FILE_NOT_FOUND`, `IAM_ROTATION_PROFILE_NOT_FOUND`, `PROFILE_NOT_STATIC`,
  *   `TEMPORARY_CREDENTIALS`, `CREDENTIALS_FILE_AMBIGUOUS`, `CREDENTIALS_FILE_MISMATCH`, `CREDENTIALS_FILE_NOT_WRITABLE`
  */
 export async function locateProfile(options: ProfileOptions = {}): Promise<LocatedProfile> {

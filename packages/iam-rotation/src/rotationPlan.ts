@@ -48,7 +48,7 @@ export async function makePlan(
       deleteFirstKeyId = otherKey.accessKeyId;
     } else if (o.deleteKeyId !== undefined) {
       throw new KeyLimitError(
-        'INVALID_OPTIONS',
+        'IAM_ROTATION_INVALID_OPTIONS',
         `--delete-key ${maskKeyId(o.deleteKeyId)} is not the user's other key`,
         {
           hint: inUse,

@@ -157,7 +157,7 @@ export async function startMfaSession(
   const serial = mfa.serialNumber ?? serialFromProfile;
   if (!serial) {
     throw new IamRotationError(
-      'INVALID_OPTIONS',
+      'IAM_ROTATION_INVALID_OPTIONS',
       'MFA was requested but no MFA device is known for this profile',
       {
         hint: 'Set mfa_serial in the profile, or pass the device ARN (--mfa-serial).',
@@ -166,7 +166,7 @@ export async function startMfaSession(
   }
   const code = typeof mfa.tokenCode === 'function' ? await mfa.tokenCode() : mfa.tokenCode;
   if (!/^\d{6}$/.test(code.trim())) {
-    throw new IamRotationError('INVALID_OPTIONS', 'The MFA code must be 6 digits');
+    throw new IamRotationError('IAM_ROTATION_INVALID_OPTIONS', 'The MFA code must be 6 digits');
   }
   try {
     ctx.iamAuth = await ctx.steps.getSessionToken(oldCreds, serial, code.trim(), mfa.durationSeconds ?? 900);
@@ -202,8 +202,12 @@ export function validateOptions(o: RotateAccessKeyOptions): void {
   if (o.deleteKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(o.deleteKeyId))
     problems.push('deleteKeyId is not an access key id');
   if (problems.length) {
-    throw new IamRotationError('INVALID_OPTIONS', `Invalid rotation options: ${problems.join('; ')}`, {
-      details: { problems },
-    });
+    throw new IamRotationError(
+      'IAM_ROTATION_INVALID_OPTIONS',
+      `Invalid rotation options: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
   }
 }

@@ -207,7 +207,7 @@ describe('replaceProfileKeys', () => {
   it('refuses a missing profile, a non-static profile and unsafe values', () => {
     const text = '[default]\naws_access_key_id = A\naws_secret_access_key = B\n[r]\nrole_arn=x\n';
     expect(() => replaceProfileKeys(text, 'nope', NEW)).toThrow(
-      expect.objectContaining({ code: 'PROFILE_NOT_FOUND' }),
+      expect.objectContaining({ code: 'IAM_ROTATION_PROFILE_NOT_FOUND' }),
     );
     expect(() => replaceProfileKeys(text, 'r', NEW)).toThrow(
       expect.objectContaining({ code: 'PROFILE_NOT_STATIC' }),

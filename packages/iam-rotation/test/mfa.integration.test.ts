@@ -107,9 +107,12 @@ describe('rotateAccessKey with MFA', () => {
     try {
       await expect(
         rotateAccessKey({ ...s.options, mfa: { serialNumber: 'arn:aws:iam::1:mfa/x', tokenCode: '12a' } }),
-      ).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('6 digits') });
+      ).rejects.toMatchObject({
+        code: 'IAM_ROTATION_INVALID_OPTIONS',
+        message: expect.stringContaining('6 digits'),
+      });
       await expect(rotateAccessKey({ ...s.options, mfa: { tokenCode: '123456' } })).rejects.toMatchObject({
-        code: 'INVALID_OPTIONS',
+        code: 'IAM_ROTATION_INVALID_OPTIONS',
         hint: expect.stringContaining('mfa_serial'),
       });
       expect(s.sessions).toEqual([]);

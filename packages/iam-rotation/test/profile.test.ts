@@ -68,7 +68,7 @@ describe('locateProfile refuses before anything is created', () => {
       message: expect.stringContaining('SSO'),
     });
     await expect(locateProfile({ ...f, profile: 'none' })).rejects.toMatchObject({
-      code: 'PROFILE_NOT_FOUND',
+      code: 'IAM_ROTATION_PROFILE_NOT_FOUND',
     });
   });
 

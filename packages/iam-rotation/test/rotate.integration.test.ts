@@ -293,7 +293,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
       await expect(
         rotateAccessKey(rotationOptions(aws, { deleteKeyId: 'AKIAIOSFODNN7EXAMPLE' })),
       ).rejects.toMatchObject({
-        code: 'INVALID_OPTIONS',
+        code: 'IAM_ROTATION_INVALID_OPTIONS',
       });
       expect(Object.keys(await keyStatuses(admin, userName))).toHaveLength(2);
       const result = await rotateAccessKey(rotationOptions(aws, { deleteKeyId: keys[1]!.accessKeyId }));
@@ -352,7 +352,7 @@ describe('rotateAccessKey: the 2-key limit, refusals and dry runs', () => {
       { credentials: workProfileText(k), userName },
       (aws) => rotationOptions(aws, { profile: 'nope' }),
       {
-        code: 'PROFILE_NOT_FOUND',
+        code: 'IAM_ROTATION_PROFILE_NOT_FOUND',
       },
     );
     const { chmod } = await import('node:fs/promises');

@@ -13,12 +13,7 @@ export const KclMultiLangErrorCode = {
 export type KclMultiLangErrorCode = (typeof KclMultiLangErrorCode)[keyof typeof KclMultiLangErrorCode];
 
 /** Base error of `@awskit/kcl-multilang`; every error the package throws extends it. */
-export class KclMultiLangError extends AwskitError {
-  declare readonly code: KclMultiLangErrorCode;
-  constructor(code: KclMultiLangErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class KclMultiLangError extends AwskitError<KclMultiLangErrorCode> {}
 
 /** One problem found in a `.properties` file: the key (or `''` for the file) and what is wrong. */
 export interface PropertyProblem {

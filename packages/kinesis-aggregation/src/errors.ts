@@ -15,16 +15,7 @@ export type KinesisAggregationErrorCode =
   (typeof KinesisAggregationErrorCode)[keyof typeof KinesisAggregationErrorCode];
 
 /** Base error of `@awskit/kinesis-aggregation`. */
-export class KinesisAggregationError extends AwskitError {
-  declare readonly code: KinesisAggregationErrorCode;
-  constructor(
-    code: KinesisAggregationErrorCode,
-    message: string,
-    options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(code, message, options);
-  }
-}
+export class KinesisAggregationError extends AwskitError<KinesisAggregationErrorCode> {}
 
 /**
  * A Kinesis record that starts with the KPL magic bytes but cannot be decoded. {@link deaggregate} never throws it;

@@ -56,7 +56,7 @@ const BOUNDS: Record<NumericKey, [min: number, max: number]> = {
 
 /**
  * Merges tuning options over {@link PRODUCER_DEFAULTS} and checks them, reporting every bad field at once.
- * @throws {KinesisProducerError} code `INVALID_OPTIONS`.
+ * @throws {KinesisProducerError} code `KINESIS_PRODUCER_INVALID_OPTIONS`.
  */
 export function resolveTuning(options: ProducerTuning): Required<ProducerTuning> {
   const merged = { ...PRODUCER_DEFAULTS } as Required<ProducerTuning>;
@@ -75,10 +75,14 @@ export function resolveTuning(options: ProducerTuning): Required<ProducerTuning>
     if (typeof merged[key] !== 'boolean') problems.push(`${key} must be a boolean`);
   }
   if (problems.length > 0) {
-    throw new KinesisProducerError('INVALID_OPTIONS', `Invalid producer options: ${problems.join('; ')}`, {
-      hint: 'Fix the options listed; each is documented with its default on KinesisProducerOptions.',
-      details: { problems },
-    });
+    throw new KinesisProducerError(
+      'KINESIS_PRODUCER_INVALID_OPTIONS',
+      `Invalid producer options: ${problems.join('; ')}`,
+      {
+        hint: 'Fix the options listed; each is documented with its default on KinesisProducerOptions.',
+        details: { problems },
+      },
+    );
   }
   return merged;
 }

@@ -10,28 +10,19 @@ export const KinesisProducerErrorCode = {
   /** Kinesis rejected the record with an error that retrying cannot fix (stream missing, access denied...). */
   putFailed: 'PUT_FAILED',
   /** Throttled, and `failIfThrottled` is set. */
-  throttled: 'THROTTLED',
+  throttled: 'KINESIS_PRODUCER_THROTTLED',
   /** `put` after `close()`. */
   closed: 'PRODUCER_CLOSED',
   /** The options given to the producer are invalid. */
-  invalidOptions: 'INVALID_OPTIONS',
+  invalidOptions: 'KINESIS_PRODUCER_INVALID_OPTIONS',
   /** A record's partition-key field is missing or not a string/number (`partitionKeyFromField`). */
-  partitionKeyField: 'PARTITION_KEY_FIELD',
+  partitionKeyField: 'KINESIS_PRODUCER_PARTITION_KEY_FIELD',
 } as const;
 export type KinesisProducerErrorCode =
   (typeof KinesisProducerErrorCode)[keyof typeof KinesisProducerErrorCode];
 
 /** Base error of `@awskit/kinesis-producer`. */
-export class KinesisProducerError extends AwskitError {
-  declare readonly code: KinesisProducerErrorCode;
-  constructor(
-    code: KinesisProducerErrorCode,
-    message: string,
-    options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
-    super(code, message, options);
-  }
-}
+export class KinesisProducerError extends AwskitError<KinesisProducerErrorCode> {}
 
 /** A record Kinesis would reject; every problem is listed in `problems`. */
 export class InvalidRecordError extends KinesisProducerError {
@@ -92,7 +83,7 @@ export class RecordExpiredError extends KinesisProducerError {
 export class PartitionKeyFieldError extends KinesisProducerError {
   readonly path: string;
   constructor(path: string, problem: string, found: string) {
-    super('PARTITION_KEY_FIELD', `partition key field ${path} ${problem}`, {
+    super('KINESIS_PRODUCER_PARTITION_KEY_FIELD', `partition key field ${path} ${problem}`, {
       hint: 'Point the key field at a string or number in every record (a dot path to the value, such as user.id, not the object user), or use a fixed or random partition key.',
       details: { path, found },
     });

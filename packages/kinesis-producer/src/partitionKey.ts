@@ -28,7 +28,7 @@ function typeOf(v: unknown): string {
  * two equal objects written with their fields in another order on different shards, and a missing field would
  * silently send every such record to one key. The key must be 1-256 characters (the Kinesis limit).
  *
- * @throws {PartitionKeyFieldError} code `PARTITION_KEY_FIELD`, with `details.path` and `details.found`.
+ * @throws {PartitionKeyFieldError} code `KINESIS_PRODUCER_PARTITION_KEY_FIELD`, with `details.path` and `details.found`.
  * @example
  * partitionKeyFromField({ user: { id: 7 } }, 'user.id'); // '7'
  */

@@ -188,7 +188,7 @@ export class KinesisProducer {
   /**
    * @param options stream (`streamName` or `streamARN`), client (`client` or `clientOptions`) and tuning; see
    *   {@link KinesisProducerOptions} for every option and its default.
-   * @throws {KinesisProducerError} code `INVALID_OPTIONS` listing every bad option.
+   * @throws {KinesisProducerError} code `KINESIS_PRODUCER_INVALID_OPTIONS` listing every bad option.
    */
   constructor(options: KinesisProducerOptions) {
     const problems: string[] = [];
@@ -196,9 +196,13 @@ export class KinesisProducer {
     if (options.streamName && options.streamARN) problems.push('give streamName or streamARN, not both');
     if (options.client && options.clientOptions) problems.push('give client or clientOptions, not both');
     if (problems.length > 0) {
-      throw new KinesisProducerError('INVALID_OPTIONS', `Invalid producer options: ${problems.join('; ')}`, {
-        details: { problems },
-      });
+      throw new KinesisProducerError(
+        'KINESIS_PRODUCER_INVALID_OPTIONS',
+        `Invalid producer options: ${problems.join('; ')}`,
+        {
+          details: { problems },
+        },
+      );
     }
     this.opts = resolveTuning(options);
     this.target = options.streamARN ? { StreamARN: options.streamARN } : { StreamName: options.streamName! };
@@ -250,7 +254,7 @@ export class KinesisProducer {
    *
    * Rejects at once with {@link InvalidRecordError} for a record Kinesis would refuse, later with
    * {@link RecordExpiredError} when it could not be written within `recordTtlMs`, or with a
-   * {@link KinesisProducerError} (`PUT_FAILED`, `THROTTLED`, `PRODUCER_CLOSED`). Nothing is dropped silently.
+   * {@link KinesisProducerError} (`PUT_FAILED`, `KINESIS_PRODUCER_THROTTLED`, `PRODUCER_CLOSED`). Nothing is dropped silently.
    */
   put(record: UserRecord): Promise<PutResult> {
     if (this.closed) {
@@ -1089,10 +1093,14 @@ export class KinesisProducer {
       if (code === THROUGHPUT_EXCEEDED && this.opts.failIfThrottled) {
         this.fail(
           p,
-          new KinesisProducerError('THROTTLED', `Throttled and failIfThrottled is set: ${message ?? code}`, {
-            hint: 'Unset failIfThrottled to retry throttled records until their TTL, or add shards.',
-            details: { errorCode: code },
-          }),
+          new KinesisProducerError(
+            'KINESIS_PRODUCER_THROTTLED',
+            `Throttled and failIfThrottled is set: ${message ?? code}`,
+            {
+              hint: 'Unset failIfThrottled to retry throttled records until their TTL, or add shards.',
+              details: { errorCode: code },
+            },
+          ),
         );
         continue;
       }

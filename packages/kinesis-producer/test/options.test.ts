@@ -23,7 +23,7 @@ describe('producer options', () => {
     } catch (e) {
       caught = e;
     }
-    expect(isAwskitError(caught, 'INVALID_OPTIONS')).toBe(true);
+    expect(isAwskitError(caught, 'KINESIS_PRODUCER_INVALID_OPTIONS')).toBe(true);
     const problems = (caught as { details: { problems: string[] } }).details.problems;
     expect(problems.join('\n')).toMatch(/collectionMaxCount/);
     expect(problems.join('\n')).toMatch(/recordTtlMs/);

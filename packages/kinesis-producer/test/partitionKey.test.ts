@@ -38,8 +38,8 @@ describe('partitionKeyFromField', () => {
       ['text', 'id'],
     ] as const) {
       const e = errorOf(() => partitionKeyFromField(value, path));
-      expect(e.code).toBe('PARTITION_KEY_FIELD');
-      expect(isAwskitError(e, 'PARTITION_KEY_FIELD')).toBe(true);
+      expect(e.code).toBe('KINESIS_PRODUCER_PARTITION_KEY_FIELD');
+      expect(isAwskitError(e, 'KINESIS_PRODUCER_PARTITION_KEY_FIELD')).toBe(true);
       expect(e.message).toBe(`partition key field ${path} is missing, not a string or number`);
       expect(e.details).toEqual({ path, found: 'missing' });
       expect(e.hint).toMatch(/user\.id/);

@@ -360,14 +360,14 @@ describe('KinesisProducer on the local Kinesis', () => {
     expect((await readAll(admin(), stream)).records).toHaveLength(0);
   });
 
-  it('failIfThrottled rejects throttled records at once with THROTTLED', async () => {
+  it('failIfThrottled rejects throttled records at once with KINESIS_PRODUCER_THROTTLED', async () => {
     const stream = await createTestStream(admin(), { shardCount: 1 });
     const client = await producerClient();
     injectPartialFailures(client, () => 'ProvisionedThroughputExceededException');
     const producer = new KinesisProducer({ streamName: stream, client, failIfThrottled: true });
     const outcome = await producer.put({ partitionKey: 'k', data: utf8('x') }).catch((e) => e);
     await producer.close();
-    expect(isAwskitError(outcome, 'THROTTLED')).toBe(true);
+    expect(isAwskitError(outcome, 'KINESIS_PRODUCER_THROTTLED')).toBe(true);
   });
 
   it('fails fast with PUT_FAILED (not retried to the TTL) when the stream does not exist', async () => {

@@ -166,7 +166,7 @@ function validateOptions(options: FaultProxyOptions): { target: URL; seed: numbe
  * calls, cut or silent SubscribeToShard streams and refused connections — chosen per service/operation by
  * probability or schedule, reproducibly from a seed, and counted by kind.
  *
- * @throws LocalAwsError `INVALID_OPTIONS`, `INVALID_FAULT_RULES`, `PORT_IN_USE`
+ * @throws LocalAwsError `LOCAL_INVALID_OPTIONS`, `INVALID_FAULT_RULES`, `LOCAL_PORT_IN_USE`
  * @example
  * const aws = await startLocalAws({ port: 0 });
  * const proxy = await startFaultProxy({

@@ -121,7 +121,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  * and runs init hooks like a LocalStack container. Resolves (READY) once Kinesis and DynamoDB run and `ready.d` is
  * done; moto finishes starting in the background (see `waitForAllServices` and {@link LocalAws.allStarted}).
  *
- * @throws LocalAwsError `PORT_IN_USE`, `EMULATOR_START_FAILED` (Kinesis or DynamoDB; moto missing only marks its
+ * @throws LocalAwsError `LOCAL_PORT_IN_USE`, `EMULATOR_START_FAILED` (Kinesis or DynamoDB; moto missing only marks its
  *   services unavailable)
  * @example
  * const aws = await startLocalAws({ initDir: './localstack' });

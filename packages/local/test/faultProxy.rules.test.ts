@@ -99,7 +99,7 @@ describe('startFaultProxy option checks', () => {
 
   it('rejects a bad target, seed and port together', async () => {
     const err = await startFaultProxy({ target: 'localhost:4566', seed: 1.5, port: 70000 }).catch((e) => e);
-    expect(err).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect(err).toMatchObject({ code: 'LOCAL_INVALID_OPTIONS' });
     expect((err as { details: { problems: string[] } }).details.problems).toHaveLength(3);
   });
 

@@ -89,7 +89,7 @@ describe('startLocalAws init hooks', () => {
     await expect(kinesis.send(new ListStreamsCommand({}))).rejects.toThrow();
   });
 
-  it('reports a port already in use as PORT_IN_USE and starts nothing', async () => {
+  it('reports a port already in use as LOCAL_PORT_IN_USE and starts nothing', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;

@@ -1,4 +1,4 @@
-import { AwskitError, type AwskitErrorOptions } from '@awskit/core';
+import { AwskitError } from '@awskit/core';
 import type { PlannedChange, ResourceKind } from './apply/plan';
 
 /** Stable codes of every error `@awskit/localstack-hooks` throws on purpose. */
@@ -29,12 +29,7 @@ export type LocalstackHooksErrorCode =
   (typeof LocalstackHooksErrorCode)[keyof typeof LocalstackHooksErrorCode];
 
 /** Base class of every error thrown by `@awskit/localstack-hooks`. */
-export class LocalstackHooksError extends AwskitError {
-  declare readonly code: LocalstackHooksErrorCode;
-  constructor(code: LocalstackHooksErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class LocalstackHooksError extends AwskitError<LocalstackHooksErrorCode> {}
 
 /** One problem found in a declaration. */
 export interface DeclarationIssue {

@@ -85,7 +85,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       endpoint = local.endpoint;
     } catch (e) {
       // Something already serves the port: reuse it if it is a local AWS (awskit local up, LocalStack).
-      if (!isAwskitError(e, 'PORT_IN_USE')) throw e;
+      if (!isAwskitError(e, 'LOCAL_PORT_IN_USE')) throw e;
       const candidate = `http://127.0.0.1:${awsPort}`;
       const health = await fetch(`${candidate}/_localstack/health`).catch(() => undefined);
       if (!health?.ok) throw e;

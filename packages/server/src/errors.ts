@@ -1,23 +1,18 @@
-import { AwskitError, type AwskitErrorOptions } from '@awskit/core';
+import { AwskitError } from '@awskit/core';
 
 /** Stable codes of every error the awskit server reports (HTTP bodies carry them too). */
 export const ServerErrorCode = {
   /** Options or flags are invalid; `details.problems` lists every one. */
-  invalidOptions: 'INVALID_OPTIONS',
+  invalidOptions: 'SERVER_INVALID_OPTIONS',
   /** The `--handler` module could not be loaded or exports no handler function. */
   invalidHandler: 'INVALID_HANDLER',
   /** The listening port is taken. */
-  portInUse: 'PORT_IN_USE',
+  portInUse: 'SERVER_PORT_IN_USE',
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
 /** Base error of `@awskit/server`. */
-export class ServerError extends AwskitError {
-  declare readonly code: ServerErrorCode;
-  constructor(code: ServerErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class ServerError extends AwskitError<ServerErrorCode> {}
 
 /** One bad option or field, with its path. */
 export interface Problem {
@@ -30,7 +25,7 @@ export class ServerOptionsError extends ServerError {
   readonly problems: Problem[];
   constructor(problems: Problem[]) {
     super(
-      'INVALID_OPTIONS',
+      'SERVER_INVALID_OPTIONS',
       `Invalid server options: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
       {
         hint: 'Fix the options listed (flags, AWSKIT_SERVER_* variables or the options object); see `awskit serve --help`.',

@@ -65,7 +65,7 @@ export function toUserRecords(
     try {
       key = partitionKeyFor(item.value, source);
     } catch (e) {
-      if (!isAwskitError(e, 'PARTITION_KEY_FIELD') || source.kind !== 'field') throw e;
+      if (!isAwskitError(e, 'KINESIS_PRODUCER_PARTITION_KEY_FIELD') || source.kind !== 'field') throw e;
       problems.push({ path: `[${i}].${source.path}`, message: e.message });
       continue;
     }

@@ -117,7 +117,7 @@ function sendError(
  * workers running a handler, `/healthz`, `/readyz`, `/metrics` and the live dashboard at `/`.
  *
  * @throws {ServerOptionsError} listing every invalid option.
- * @throws {ServerError} `PORT_IN_USE`; consumer start errors (`StreamNotFoundError`...) as thrown by the consumer.
+ * @throws {ServerError} `SERVER_PORT_IN_USE`; consumer start errors (`StreamNotFoundError`...) as thrown by the consumer.
  * @example
  * const server = await startServer({ streams: ['orders'], clientOptions: { profile: 'prod' } });
  * console.log(`dashboard: ${server.url}/`);
@@ -545,7 +545,7 @@ export async function startServer(options: ServerOptions): Promise<AwskitServer>
     kinesis.destroy();
     dynamo.destroy();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new ServerError('PORT_IN_USE', `Port ${o.port} on ${o.host} is already in use`, {
+      throw new ServerError('SERVER_PORT_IN_USE', `Port ${o.port} on ${o.host} is already in use`, {
         hint: `Stop what runs there or pick another port (--port ${o.port + 1}, or 0 for any free port).`,
         cause: e,
       });

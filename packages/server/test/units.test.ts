@@ -72,7 +72,7 @@ describe('validateServerOptions', () => {
 describe('serveFromFlags', () => {
   it('rejects flags that cannot work together before touching AWS', async () => {
     const err = await serveFromFlags({ port: 'x', consume: 'orders' }, { env: {} }).catch((e) => e);
-    expect(isAwskitError(err, 'INVALID_OPTIONS')).toBe(true);
+    expect(isAwskitError(err, 'SERVER_INVALID_OPTIONS')).toBe(true);
     expect((err as ServerOptionsError).problems.map((p) => p.path)).toEqual(['--port', '--handler']);
   });
 

@@ -23,7 +23,7 @@ function lineKey(
   try {
     return { key: keyFor(parsed, rule) };
   } catch (e) {
-    if (isAwskitError(e, 'PARTITION_KEY_FIELD')) return { error: e.message };
+    if (isAwskitError(e, 'KINESIS_PRODUCER_PARTITION_KEY_FIELD')) return { error: e.message };
     throw e;
   }
 }

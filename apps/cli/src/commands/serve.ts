@@ -38,7 +38,7 @@ async function run(opts: ServeOpts, flags: GlobalFlags): Promise<void> {
   ).catch((e: unknown) => {
     // Bad flags (including a non-loopback --host without --token) are usage errors: exit 2.
     const err = e as { code?: string; message?: string; hint?: string };
-    if (err?.code === 'INVALID_OPTIONS') throw new UsageError(err.message ?? String(e), err.hint);
+    if (err?.code === 'SERVER_INVALID_OPTIONS') throw new UsageError(err.message ?? String(e), err.hint);
     throw e;
   });
   await new Promise<void>((resolve) => {
