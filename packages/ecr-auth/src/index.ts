@@ -1,6 +1,5 @@
 export {
   createSdkTokenSource,
-  decodeAuthorizationToken,
   type EcrClientOptions,
   type GetAuthorizationOptions,
   getAuthorization,
@@ -25,14 +24,12 @@ export {
   type DockerAuthEntry,
   type DockerConfig,
   type DockerConfigUpdate,
-  findOnPath,
   readDockerConfig,
   resolveDockerConfigPath,
   type WriteDockerAuthsOptions,
   writeDockerAuths,
 } from './dockerConfig';
 export {
-  classifyDockerLoginFailure,
   type DockerLoginFailureReason,
   type DockerLoginOutcome,
   type RunDockerLoginOptions,
@@ -43,7 +40,6 @@ export {
   DockerLoginError,
   EcrAuthError,
   EcrAuthErrorCode,
-  explainAwsError,
   InvalidRegistryError,
 } from './errors';
 export {
@@ -60,22 +56,16 @@ export {
   type FormatRegistryHostOptions,
   formatRegistryHost,
   parseRegistry,
-  tryParseRegistry,
 } from './registry';
 export {
   createDefaultTokenCache,
   FileTokenCache,
   type FileTokenCacheOptions,
   type IdentityCacheEntry,
-  identityCacheKey,
-  isCacheDisabled,
-  isTokenFresh,
   MemoryTokenCache,
   principalHash,
-  resolveCacheDir,
   type TokenCache,
   type TokenCacheEntry,
-  tokenCacheKey,
 } from './tokenCache';
 export type {
   CallerIdentity,

@@ -2,7 +2,20 @@ import type { Clock, Logger } from '@awskit/core';
 import { isAwskitError } from '@awskit/core';
 import type { TokenRequest, TokenSource } from '../src/index';
 
+// Internals the package index does not export (tests reach them directly).
+export { decodeAuthorizationToken } from '../src/authorization';
+export { findOnPath } from '../src/dockerConfig';
+export { classifyDockerLoginFailure } from '../src/dockerLogin';
+export { explainAwsError } from '../src/errors';
 export * from '../src/index';
+export { tryParseRegistry } from '../src/registry';
+export {
+  identityCacheKey,
+  isCacheDisabled,
+  isTokenFresh,
+  resolveCacheDir,
+  tokenCacheKey,
+} from '../src/tokenCache';
 
 export const isAwskitErrorLike = (e: unknown, code?: string) => isAwskitError(e, code);
 

@@ -1,9 +1,8 @@
-export { type CreateRotationStepsOptions, createRotationSteps, fetchAccessKeys } from './awsSteps.js';
+export { type CreateRotationStepsOptions, createRotationSteps } from './awsSteps.js';
 export {
   type ChangePasswordOptions,
   type ChangePasswordResult,
   changePassword,
-  explainChangePasswordError,
 } from './changePassword.js';
 export {
   type CredentialsEdit,
@@ -12,9 +11,7 @@ export {
   type ParsedCredentialsFile,
   type ProfileKeys,
   parseCredentialsFile,
-  profilesWithKey,
   readProfileKeys,
-  replaceKeysInProfiles,
   replaceProfileKeys,
 } from './credentialsFile.js';
 export { formatAccessKeyCsv } from './csvExport.js';
@@ -38,7 +35,7 @@ export { checkPasswordAgainstPolicy, describePasswordPolicy, type PasswordRules 
 export { type LocatedProfile, locateProfile, resolveProfilePaths } from './profile.js';
 export { type ResumeResult, type ResumeRotationOptions, resumeRotation } from './resumeRotation.js';
 export { rotateAccessKey } from './rotateAccessKey.js';
-export { ROTATE_DEFAULTS, userNameFromArn } from './rotationShared.js';
+export { ROTATE_DEFAULTS } from './rotationShared.js';
 export type {
   AccessKeyInfo,
   CallerIdentity,

@@ -1,4 +1,4 @@
-export { LOCAL_ENDPOINT_DEFAULTS, PRODUCER_DEFAULTS, resolveTuning } from './defaults.js';
+export { LOCAL_ENDPOINT_DEFAULTS, PRODUCER_DEFAULTS } from './defaults.js';
 export {
   InvalidRecordError,
   KinesisProducerError,
@@ -11,7 +11,6 @@ export type { PutAllOptions, PutAllSummary } from './producer.js';
 export { KinesisProducer } from './producer.js';
 export type { PutRecordsSummary } from './putRecords.js';
 export { putRecords } from './putRecords.js';
-export { ShardRateLimiter, TokenBucket } from './rateLimiter.js';
 export type {
   ClientSource,
   KinesisProducerOptions,

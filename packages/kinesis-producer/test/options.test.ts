@@ -1,6 +1,7 @@
 import { isAwskitError } from '@awskit/core';
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer, PRODUCER_DEFAULTS, resolveTuning } from '../src/index.js';
+import { resolveTuning } from '../src/defaults.js';
+import { KinesisProducer, PRODUCER_DEFAULTS } from '../src/index.js';
 
 describe('producer options', () => {
   it('has the KPL defaults', () => {

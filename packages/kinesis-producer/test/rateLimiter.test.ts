@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ShardRateLimiter, TokenBucket } from '../src/index.js';
 import { Deque } from '../src/queue.js';
+import { ShardRateLimiter, TokenBucket } from '../src/rateLimiter.js';
 
 const fakeClock = (start = 1_000) => {
   let t = start;

@@ -4,7 +4,6 @@ export {
   type Backend,
   type MotoServer,
   type MotoServerOptions,
-  pythonCandidates,
   startMotoServer,
 } from './emulators';
 export { LocalAwsError, LocalAwsErrorCode } from './errors';
@@ -19,7 +18,7 @@ export {
 } from './faultRules';
 export { type InitReport, type InitScript, InitStage, type ScriptState } from './initHooks';
 export { type LocalAws, type LocalAwsOptions, startLocalAws } from './localAws';
-export { canConnect, getFreePort, waitForPort } from './ports';
+export { getFreePort, waitForPort } from './ports';
 export {
   createRequestGuard,
   isLoopbackHostname,
@@ -27,4 +26,3 @@ export {
   type RequestGuardOptions,
   type RequestRejection,
 } from './requestGuard';
-export { type EdgeService, type RouteResult, routeRequest, scopeRegion, scopeService } from './router';

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pythonCandidates, startMotoServer } from '../src/index';
+import { pythonCandidates } from '../src/emulators';
+import { startMotoServer } from '../src/index';
 
 function fakePython(body: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'awskit-py-'));

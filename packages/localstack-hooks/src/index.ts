@@ -1,4 +1,3 @@
-export { shardCountSteps } from './apply/kinesis';
 export {
   type ApplyOptions,
   type ApplyResult,
@@ -15,7 +14,6 @@ export {
   COMPOSE_HEALTHCHECK,
   type ComposeOptions,
   composeImageWarnings,
-  composeObject,
   DOCKERFILE_NAME,
   generateCompose,
   generateDockerfile,
@@ -29,7 +27,6 @@ export {
   DEFAULT_DECLARATION_REGION,
   defineLocalResources,
   findDeclarationFile,
-  formatPath,
   loadDeclaration,
   type ParseDeclarationOptions,
   parseDeclaration,
@@ -41,7 +38,6 @@ export {
   ApplyError,
   type DeclarationIssue,
   DeclarationValidationError,
-  formatIssue,
   LocalstackHooksError,
   LocalstackHooksErrorCode,
 } from './errors';
@@ -56,12 +52,9 @@ export {
   DEFAULT_SCRIPT_ORDER,
   generateReadyScript,
   type ReadyScriptOptions,
-  readyScriptName,
-  shellQuote,
 } from './readyScript';
 export type * from './types';
 export {
-  defaultLocalEndpoint,
   type InitScriptState,
   type InitScriptStatus,
   type ReadyState,

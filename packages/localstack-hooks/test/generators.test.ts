@@ -18,10 +18,9 @@ import {
   localStackImageWarning,
   parseDeclaration,
   parseDeclarationText,
-  readyScriptName,
-  shellQuote,
   writeInitFiles,
 } from '../src/index';
+import { readyScriptName, shellQuote } from '../src/readyScript';
 
 const run = promisify(execFile);
 const EXAMPLE = fileURLToPath(new URL('../examples/awskit.local.yaml', import.meta.url));

@@ -12,14 +12,8 @@ import { createClient } from '@awskit/core';
 import { getFreePort, startLocalAws } from '@awskit/local';
 import { localAwsEndpoint, testClientOptions, uniqueName } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  generateReadyScript,
-  parseDeclaration,
-  plan,
-  readyScriptName,
-  waitForReady,
-  writeInitFiles,
-} from '../src/index';
+import { generateReadyScript, parseDeclaration, plan, waitForReady, writeInitFiles } from '../src/index';
+import { readyScriptName } from '../src/readyScript';
 
 const run = promisify(execFile);
 

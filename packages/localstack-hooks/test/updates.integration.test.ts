@@ -3,7 +3,8 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { createClient } from '@awskit/core';
 import { testClientOptions, uniqueName } from '@awskit/local/testing';
 import { describe, expect, it } from 'vitest';
-import { apply, type DynamoIndexInput, type LocalResourcesInput, plan, shardCountSteps } from '../src/index';
+import { shardCountSteps } from '../src/apply/kinesis';
+import { apply, type DynamoIndexInput, type LocalResourcesInput, plan } from '../src/index';
 
 describe('shardCountSteps', () => {
   it('never more than doubles or halves in one UpdateShardCount call', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLocalEndpoint, waitForReady } from '../src/index';
+import { waitForReady } from '../src/index';
+import { defaultLocalEndpoint } from '../src/waitForReady';
 
 type Reply = { status: number; body: unknown } | 'refused';
 
