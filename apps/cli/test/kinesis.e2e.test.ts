@@ -13,6 +13,19 @@ function cliEnv(): NodeJS.ProcessEnv {
 }
 const at = () => ['--endpoint-url', localAwsEndpoint(), '--region', 'us-east-1'];
 
+/** `awskit kinesis tail --json` of `n` records from `from`; asserts exit 0 and returns the parsed lines. */
+function tailJson(stream: string, from: string, n: number, env: NodeJS.ProcessEnv) {
+  const tail = runCli(
+    [...at(), 'kinesis', 'tail', '--stream', stream, '--from', from, '-n', String(n), '--json'],
+    env,
+  );
+  expect(tail.code, tail.stderr).toBe(0);
+  return tail.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { partitionKey: string; data: string });
+}
+
 describe('awskit kinesis put | tail (bundled CLI against the local AWS)', () => {
   it('puts NDJSON from stdin and tails exactly those records back, keys from a field', async () => {
     const kinesis = await createClient(KinesisClient, testClientOptions());
@@ -27,15 +40,7 @@ describe('awskit kinesis put | tail (bundled CLI against the local AWS)', () => 
     expect(put.code, put.stderr).toBe(0);
     expect(JSON.parse(put.stdout)).toMatchObject({ userRecords: 50, failed: 0 });
 
-    const tail = runCli(
-      [...at(), 'kinesis', 'tail', '--stream', stream, '--from', 'trim-horizon', '-n', '50', '--json'],
-      env,
-    );
-    expect(tail.code, tail.stderr).toBe(0);
-    const got = tail.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { partitionKey: string; data: string });
+    const got = tailJson(stream, 'trim-horizon', 50, env);
     expect(got).toHaveLength(50);
     expect(got.map((r) => r.data).sort()).toEqual([...lines].sort());
     // Per partition key, the tail shows records in put order.
@@ -70,15 +75,7 @@ describe('awskit kinesis put | tail (bundled CLI against the local AWS)', () => 
     expect(put.stderr).toContain('line 5: not JSON, so --key-field user.id cannot be read');
     expect(put.stderr).not.toMatch(/\n\s+at /);
 
-    const tail = runCli(
-      [...at(), 'kinesis', 'tail', '--stream', stream, '--from', 'TRIM_HORIZON', '-n', '2', '--json'],
-      env,
-    );
-    expect(tail.code, tail.stderr).toBe(0);
-    const keys = tail.stdout
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as { partitionKey: string }).partitionKey);
+    const keys = tailJson(stream, 'TRIM_HORIZON', 2, env).map((r) => r.partitionKey);
     expect(keys.sort()).toEqual(['42', 'u-1']);
   });
 
