@@ -7,8 +7,8 @@ export {
   RecordExpiredError,
 } from './errors.js';
 export { type PartitionKeyRule, partitionKeyFor, partitionKeyFromField } from './partitionKey.js';
-export type { PutAllOptions, PutAllSummary } from './producer.js';
 export { KinesisProducer } from './producer.js';
+export type { PutAllOptions, PutAllSummary } from './producerState.js';
 export type { PutRecordsSummary } from './putRecords.js';
 export { putRecords } from './putRecords.js';
 export type {
