@@ -1,4 +1,4 @@
-import { AwskitError, type AwskitErrorOptions, isAwskitError } from '@awskit/core';
+import { AwskitError, isAwskitError } from '@awskit/core';
 
 /** Stable codes of every error this package throws. Branch on these, not on messages. */
 export const KinesisConsumerErrorCode = {
@@ -17,12 +17,7 @@ export type KinesisConsumerErrorCode =
   (typeof KinesisConsumerErrorCode)[keyof typeof KinesisConsumerErrorCode];
 
 /** Base error of `@awskit/kinesis-consumer`; every error the package throws extends it. */
-export class KinesisConsumerError extends AwskitError {
-  declare readonly code: KinesisConsumerErrorCode;
-  constructor(code: KinesisConsumerErrorCode, message: string, options: AwskitErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
+export class KinesisConsumerError extends AwskitError<KinesisConsumerErrorCode> {}
 
 /** Options failed validation; `problems` lists every bad field with its path. */
 export class ConsumerOptionsError extends KinesisConsumerError {

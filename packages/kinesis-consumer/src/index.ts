@@ -8,13 +8,7 @@ export {
   type ShardAssignment,
 } from './assignments.js';
 export { CONSUMER_DEFAULTS, KinesisConsumer, type KinesisConsumerEvents } from './consumer.js';
-export {
-  EFO_DEFAULTS,
-  EfoFetcher,
-  type EfoOptions,
-  efoFetcherFactory,
-  ensureStreamConsumer,
-} from './efoFetcher.js';
+export { EFO_DEFAULTS, type EfoOptions, efoFetcherFactory, ensureStreamConsumer } from './efoFetcher.js';
 export {
   ConsumerAccessDeniedError,
   ConsumerOptionsError,
@@ -34,10 +28,7 @@ export {
   LeaseTable,
   type LeaseTableCost,
   type LeaseTableOperation,
-  leaseFromItem,
-  leaseToItem,
 } from './leaseTable.js';
-export { computeLeasesToTake, LeaseObservations, type TakeInput, type TakePlan } from './leaseTaker.js';
 export { CONSUMER_METRICS, teeMetrics } from './metrics.js';
 export {
   multiStreamLeaseKey,
@@ -48,12 +39,9 @@ export {
   type StreamIdentifier,
   serializeStreamIdentifier,
 } from './multiStream.js';
-export { POLLING_DEFAULTS, PollingFetcher, pollingFetcherFactory } from './pollingFetcher.js';
-export { comparePositions } from './records.js';
-export { computeLeasesToCreate } from './shardSync.js';
+export { POLLING_DEFAULTS, pollingFetcherFactory } from './pollingFetcher.js';
 export {
   type ConsumerStats,
-  ConsumerStatsTracker,
   type ShardStats,
   STALL_THRESHOLD_MS,
   type StallInfo,

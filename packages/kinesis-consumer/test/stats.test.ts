@@ -2,7 +2,6 @@ import { MetricsRegistry, noopLogger } from '@awskit/core';
 import { describe, expect, it } from 'vitest';
 import {
   buildAssignments,
-  ConsumerStatsTracker,
   type FetchedBatch,
   type Lease,
   CONSUMER_METRICS as M,
@@ -10,6 +9,7 @@ import {
   type StallInfo,
   teeMetrics,
 } from '../src/index.js';
+import { ConsumerStatsTracker } from '../src/stats.js';
 
 function setup(held: string[] = ['shardId-000000000000']) {
   const clock = {
