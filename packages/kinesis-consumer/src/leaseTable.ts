@@ -1,9 +1,7 @@
 import {
   type AttributeValue,
-  CreateTableCommand,
   DeleteItemCommand,
   type DeleteItemCommandOutput,
-  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandOutput,
@@ -16,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { toAwskitError } from '@awskit/core';
 import { CALL_DEADLINE_MS, callDeadline } from './deadline.js';
+import { ensureHashKeyTable, errName } from './dynamoTables.js';
 import { ConsumerAccessDeniedError, LeaseLostError, LeaseTableError } from './errors.js';
 import type { ExtendedSequenceNumber, Lease } from './types.js';
 
@@ -149,10 +148,6 @@ export function leaseToItem(lease: Lease): Item {
   if (lease.checkpointOwner) item.checkpointOwner = { S: lease.checkpointOwner };
   if (lease.awskitSession) item.awskitSession = { S: lease.awskitSession };
   return item;
-}
-
-function errName(e: unknown): string {
-  return (e as { name?: string })?.name ?? '';
 }
 
 /** True for DynamoDB's "condition not met" (the fencing check failed). */
@@ -318,44 +313,16 @@ export class LeaseTable {
 
   /** Creates the table (on-demand billing, `leaseKey` hash key) if it does not exist, and waits until ACTIVE. */
   async ensureTable(signal?: AbortSignal): Promise<boolean> {
-    let created = false;
-    try {
-      const d = await this.client.send(
-        new DescribeTableCommand({ TableName: this.tableName }),
-        this.deadline(),
-      );
-      if (d.Table?.TableStatus === 'ACTIVE') return false;
-    } catch (e) {
-      if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
-      try {
-        await this.client.send(
-          new CreateTableCommand({
-            TableName: this.tableName,
-            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
-            KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-          this.deadline(),
-        );
-        created = true;
-      } catch (e2) {
-        // Another worker created it at the same moment.
-        if (errName(e2) !== 'ResourceInUseException') throw this.wrap(e2, 'CreateTable');
-      }
-    }
-    for (let i = 0; i < 600; i++) {
-      try {
-        const d = await this.client.send(
-          new DescribeTableCommand({ TableName: this.tableName }),
-          this.deadline(),
-        );
-        if (d.Table?.TableStatus === 'ACTIVE') return created;
-      } catch (e) {
-        if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
-      }
-      await this.sleep(Math.min(1000, 25 * 2 ** i), signal);
-    }
-    throw new LeaseTableError(`lease table ${this.tableName} did not become ACTIVE`);
+    return ensureHashKeyTable({
+      client: this.client,
+      tableName: this.tableName,
+      hashKey: 'leaseKey',
+      deadline: () => this.deadline(),
+      wrap: (e, operation) => this.wrap(e, operation),
+      sleep: this.sleep,
+      notActive: () => new LeaseTableError(`lease table ${this.tableName} did not become ACTIVE`),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Every lease, read consistently. */

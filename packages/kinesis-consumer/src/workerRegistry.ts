@@ -1,8 +1,6 @@
 import {
   type AttributeValue,
-  CreateTableCommand,
   DeleteItemCommand,
-  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -11,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { toAwskitError } from '@awskit/core';
 import { CALL_DEADLINE_MS, callDeadline } from './deadline.js';
+import { ensureHashKeyTable, errName } from './dynamoTables.js';
 import { ConsumerAccessDeniedError, LeaseTableError } from './errors.js';
 import { isConditionalFailure, type LeaseTable } from './leaseTable.js';
 
@@ -41,10 +40,6 @@ export type HeartbeatResult =
 /** The worker table's name for a lease table. */
 export function workerTableName(leaseTableName: string): string {
   return `${leaseTableName}-awskit-workers`;
-}
-
-function errName(e: unknown): string {
-  return (e as { name?: string })?.name ?? '';
 }
 
 function sessionFromItem(item: Item): WorkerSession | undefined {
@@ -100,41 +95,16 @@ export class WorkerRegistry {
 
   /** Creates the worker table (on-demand, `session` hash key) if missing and waits until it is ACTIVE. */
   async ensureTable(signal?: AbortSignal): Promise<void> {
-    try {
-      const d = await this.client.send(
-        new DescribeTableCommand({ TableName: this.tableName }),
-        this.deadline(),
-      );
-      if (d.Table?.TableStatus === 'ACTIVE') return;
-    } catch (e) {
-      if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
-      try {
-        await this.client.send(
-          new CreateTableCommand({
-            TableName: this.tableName,
-            AttributeDefinitions: [{ AttributeName: 'session', AttributeType: 'S' }],
-            KeySchema: [{ AttributeName: 'session', KeyType: 'HASH' }],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-          this.deadline(),
-        );
-      } catch (e2) {
-        if (errName(e2) !== 'ResourceInUseException') throw this.wrap(e2, 'CreateTable');
-      }
-    }
-    for (let i = 0; i < 600; i++) {
-      try {
-        const d = await this.client.send(
-          new DescribeTableCommand({ TableName: this.tableName }),
-          this.deadline(),
-        );
-        if (d.Table?.TableStatus === 'ACTIVE') return;
-      } catch (e) {
-        if (errName(e) !== 'ResourceNotFoundException') throw this.wrap(e, 'DescribeTable');
-      }
-      await this.sleep(Math.min(1000, 25 * 2 ** i), signal);
-    }
-    throw new LeaseTableError(`worker table ${this.tableName} did not become ACTIVE`);
+    await ensureHashKeyTable({
+      client: this.client,
+      tableName: this.tableName,
+      hashKey: 'session',
+      deadline: () => this.deadline(),
+      wrap: (e, operation) => this.wrap(e, operation),
+      sleep: this.sleep,
+      notActive: () => new LeaseTableError(`worker table ${this.tableName} did not become ACTIVE`),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Writes a new session's liveness item (heartbeat 0). */
