@@ -1,12 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
 import { LeaseTable } from '../src/leaseTable.js';
 import { faultyClients } from './faults.js';
-import { appName, Collector, clients, FAST, newConsumer, put, records, text, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  clients,
+  newConsumer,
+  put,
+  records,
+  spawnWorkerProcess,
+  text,
+  waitFor,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 const children: ChildProcess[] = [];
@@ -124,25 +132,15 @@ describe('checkpointIntervalMs', () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 1 });
     const app = appName();
-    const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [worker, stream, app, 'doomed', String(FAST.leaseDurationMs), String(1_000)],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    );
-    children.push(child);
-    let acquired = false;
-    const childValues = new Set<string>();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event: string; values?: string[] };
-        if (m.event === 'acquired') acquired = true;
-        if (m.event === 'records') for (const v of m.values!) childValues.add(v);
-      } catch {
-        // not ours
-      }
+    const {
+      child,
+      shards: childShards,
+      values: childValues,
+    } = spawnWorkerProcess(stream, app, {
+      checkpointIntervalMs: 1_000,
     });
-    await waitFor('child holds the shard', () => acquired);
+    children.push(child);
+    await waitFor('child holds the shard', () => childShards.size > 0);
     const first = records(20, 4, 'first');
     const firstSeqs = await put(c.kinesis, stream, first);
     await waitFor('first wave processed', () => first.every((r) => childValues.has(r.data)));

@@ -1,3 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   KinesisClient,
@@ -205,4 +208,42 @@ export function checkpointingAt(value: string): {
   };
   // The same object, so `checkpointed` and `seen` read live.
   return Object.assign(run, { processor });
+}
+
+/**
+ * A consumer worker in its own process (`fixtures/worker.mjs`, built consumer), for crash tests: the caller kills it.
+ * `shards` follows the leases it holds, `values` collects the data of the records it processed.
+ */
+export function spawnWorkerProcess(
+  stream: string,
+  app: string,
+  options: { leaseDurationMs?: number; checkpointIntervalMs?: number; leaseMode?: string } = {},
+): { child: ChildProcess; shards: Set<string>; values: Set<string> } {
+  const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      worker,
+      stream,
+      app,
+      'doomed',
+      String(options.leaseDurationMs ?? FAST.leaseDurationMs),
+      options.checkpointIntervalMs === undefined ? '' : String(options.checkpointIntervalMs),
+      options.leaseMode ?? '',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  );
+  const shards = new Set<string>();
+  const values = new Set<string>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      const m = JSON.parse(line) as { event: string; shardId?: string; values?: string[] };
+      if (m.event === 'acquired') shards.add(m.shardId!);
+      if (m.event === 'lost') shards.delete(m.shardId!);
+      if (m.event === 'records') for (const v of m.values!) values.add(v);
+    } catch {
+      // not ours
+    }
+  });
+  return { child, shards, values };
 }

@@ -1,11 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { MetricsRegistry } from '@awskit/core';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KinesisConsumer, CONSUMER_METRICS as M, type StallInfo } from '../src/index.js';
-import { appName, Collector, clients, FAST, newConsumer, put, records, waitFor } from './helpers.js';
+import {
+  appName,
+  Collector,
+  clients,
+  newConsumer,
+  put,
+  records,
+  spawnWorkerProcess,
+  waitFor,
+} from './helpers.js';
 
 const running: KinesisConsumer[] = [];
 const children: ChildProcess[] = [];
@@ -19,22 +26,8 @@ describe('KinesisConsumer observability', () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 4 });
     const app = appName();
-    const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
-    const child = spawn(process.execPath, [worker, stream, app, 'doomed', String(FAST.leaseDurationMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    });
+    const { child, shards: childShards } = spawnWorkerProcess(stream, app);
     children.push(child);
-    const childShards = new Set<string>();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event: string; shardId?: string };
-        if (m.event === 'acquired') childShards.add(m.shardId!);
-        if (m.event === 'lost') childShards.delete(m.shardId!);
-      } catch {
-        // not ours
-      }
-    });
     await waitFor('child holds all 4', () => childShards.size === 4);
 
     const metrics = new MetricsRegistry();

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { noopLogger, noopMetrics } from '@awskit/core';
 import { createTestStream, uniqueName } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +8,16 @@ import { LeaseTable } from '../src/leaseTable.js';
 import { newLease } from '../src/shardSync.js';
 import type { LeaseMode } from '../src/types.js';
 import { WorkerRegistry } from '../src/workerRegistry.js';
-import { appName, Collector, clients, FAST, put, records, waitFor, workerFactory } from './helpers.js';
+import {
+  appName,
+  Collector,
+  clients,
+  put,
+  records,
+  spawnWorkerProcess,
+  waitFor,
+  workerFactory,
+} from './helpers.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const shard = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
@@ -253,23 +260,8 @@ describe("leaseMode 'worker-liveness': KinesisConsumer workers", () => {
     const c = await clients();
     const stream = await createTestStream(c.kinesis, { shardCount: 4 });
     const app = appName();
-    const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [worker, stream, app, 'doomed', String(FAST.leaseDurationMs), '', 'worker-liveness'],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    );
+    const { child, shards: childShards } = spawnWorkerProcess(stream, app, { leaseMode: 'worker-liveness' });
     children.push(child);
-    const childShards = new Set<string>();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event: string; shardId?: string };
-        if (m.event === 'acquired') childShards.add(m.shardId!);
-        if (m.event === 'lost') childShards.delete(m.shardId!);
-      } catch {
-        // not ours
-      }
-    });
     await waitFor('child holds all 4', () => childShards.size === 4);
     const col = new Collector();
     const s1 = workerFactory(c, running, col, {

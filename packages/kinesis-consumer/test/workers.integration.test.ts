@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createTestStream } from '@awskit/local/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KinesisConsumer } from '../src/index.js';
@@ -13,6 +11,7 @@ import {
   newConsumer,
   put,
   records,
+  spawnWorkerProcess,
   text,
   waitFor,
   workerFactory,
@@ -162,24 +161,14 @@ describe('KinesisConsumer with several workers', () => {
     const stream = await createTestStream(c.kinesis, { shardCount: 4 });
     const app = appName();
     const leaseDurationMs = FAST.leaseDurationMs;
-    const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
-    const child = spawn(process.execPath, [worker, stream, app, 'doomed', String(leaseDurationMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    const {
+      child,
+      shards: childShards,
+      values: childValues,
+    } = spawnWorkerProcess(stream, app, {
+      leaseDurationMs,
     });
     children.push(child);
-    const childShards = new Set<string>();
-    const childValues = new Set<string>();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { event: string; shardId?: string; values?: string[] };
-        if (m.event === 'acquired') childShards.add(m.shardId!);
-        if (m.event === 'lost') childShards.delete(m.shardId!);
-        if (m.event === 'records') for (const v of m.values!) childValues.add(v);
-      } catch {
-        // not ours
-      }
-    });
     await waitFor('child holds all 4', () => childShards.size === 4);
 
     const col = new Collector();
