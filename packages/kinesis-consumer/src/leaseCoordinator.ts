@@ -722,7 +722,8 @@ export class LeaseCoordinator {
       return undefined;
     if (this.liveness && !this.session) return undefined;
     let sentAt = this.o.clock.now();
-    let t = await this.o.table.takeLease(seen, this.o.workerId, this.session);
+    const first = await this.o.table.tryTakeLease(seen, this.o.workerId, this.session);
+    let t = first.taken;
     if (!t && kind === 'stolen' && this.o.clock.now() - sentAt < this.o.leaseDurationMs / 2) {
       // The victim renewed between our scan and our write (it renews every second): the decision to steal rests
       // on lease counts, not on that counter, so retry once against the fresh item if the owner is unchanged.
@@ -730,7 +731,7 @@ export class LeaseCoordinator {
       // the lease leave the owner and come back to it since; stealing it then takes it from a live owner in the
       // middle of a batch. A forced steal also needs our hand-off request still on the item (a retake clears it).
       // (An expired lease whose counter moved is alive again and is never retried.)
-      const fresh = await this.o.table.getLease(seen.leaseKey);
+      const fresh = first.current;
       if (
         fresh &&
         fresh.leaseOwner === seen.leaseOwner &&

@@ -408,6 +408,18 @@ export class LeaseTable {
    * @returns the lease after the write, or undefined when another worker changed it first.
    */
   async takeLease(seen: Lease, owner: string, session?: string): Promise<Lease | undefined> {
+    return (await this.tryTakeLease(seen, owner, session)).taken;
+  }
+
+  /**
+   * {@link takeLease}, also returning the item as re-read after a failed condition (`current`; undefined when the
+   * item is gone), so a caller that retries against the fresh item need not read it again.
+   */
+  async tryTakeLease(
+    seen: Lease,
+    owner: string,
+    session?: string,
+  ): Promise<{ taken?: Lease; current?: Lease }> {
     this.handoffSeen.delete(seen.leaseKey);
     const values: Item = {
       ':next': { N: String(seen.leaseCounter + 1) },
@@ -440,16 +452,20 @@ export class LeaseTable {
         }),
         this.deadline(),
       );
-      return r.Attributes
-        ? leaseFromItem(r.Attributes)
-        : { ...seen, leaseOwner: owner, leaseCounter: seen.leaseCounter + 1 };
+      return {
+        taken: r.Attributes
+          ? leaseFromItem(r.Attributes)
+          : { ...seen, leaseOwner: owner, leaseCounter: seen.leaseCounter + 1 },
+      };
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
       // The SDK retried a take whose write had happened but whose answer was lost: the retry fails the condition
       // and the item shows us at the counter we wrote. It is ours (as for renewals, KCL PR #247); without this
       // re-read the lease would sit with us unheld until it expired.
       const now = await this.getLease(seen.leaseKey);
-      return now && now.leaseOwner === owner && now.leaseCounter === seen.leaseCounter + 1 ? now : undefined;
+      if (now && now.leaseOwner === owner && now.leaseCounter === seen.leaseCounter + 1)
+        return { taken: now };
+      return now ? { current: now } : {};
     }
   }
 
