@@ -41,6 +41,7 @@ import type {
   HeldLeaseInfo,
   InitialPosition,
   KinesisConsumerOptions,
+  Lease,
   LeaseMode,
   LeaseView,
   ProcessorStream,
@@ -516,6 +517,15 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
     this.emit('leaseAcquired', ...this.names(held.shardId));
   }
 
+  /**
+   * The leases a shard sync compares with the stream: the take cycle's last scan when it is recent (no second scan),
+   * else an eventually consistent scan (half the price). Both are fine: creates and deletes are conditional writes.
+   */
+  private async leasesForSync(): Promise<Lease[]> {
+    const every = this.o.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs;
+    return this.coordinator?.recentScan(every) ?? (await this.table!.listLeases({ consistent: false }));
+  }
+
   /** Creates leases for shards that have none (see `computeLeasesToCreate`). @returns leases created. */
   async syncShards(): Promise<number> {
     if (this.streams) return this.syncStreams(this.streams);
@@ -524,7 +534,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       streamName: this.o.streamName,
       streamARN: this.o.streamARN,
     });
-    const leases = await table.listLeases();
+    const leases = await this.leasesForSync();
     const toCreate = computeLeasesToCreate(
       shards,
       new Set(leases.map((l) => l.leaseKey)),
@@ -547,7 +557,7 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
    */
   private async syncStreams(streams: Map<string, ConsumedStream>): Promise<number> {
     const table = this.table!;
-    const leases = await table.listLeases();
+    const leases = await this.leasesForSync();
     const keys = new Set(leases.map((l) => l.leaseKey));
     let created = 0;
     let failure: unknown;
@@ -588,8 +598,10 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
       } catch {
         break;
       }
+      // Worker-liveness mode: one worker of the fleet syncs (see isShardSyncLeader).
+      if (this.coordinator && !this.coordinator.isShardSyncLeader()) continue;
       try {
-        if ((await this.syncShards()) > 0) this.coordinator?.trigger();
+        if ((await this.syncShards()) > 0) this.coordinator?.leaseSetChanged();
       } catch (e) {
         this.report(e);
       }

@@ -3,7 +3,7 @@ import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
 import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
 import type { ExtendedSequenceNumber, Lease, LeaseMode } from './types.js';
-import type { WorkerRegistry, WorkerSession } from './workerRegistry.js';
+import type { RosterView, WorkerRegistry, WorkerSession } from './workerRegistry.js';
 
 /** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
 export interface HeldLease {
@@ -128,7 +128,16 @@ export class LeaseCoordinator {
     { heartbeat: number; dead: boolean; changedAt: number; missing?: boolean }
   >();
   private membership = '';
+  /** Worker-liveness: the lease-set version of the last roster seen, and of the last lease-table scan. */
+  private leaseSetVersion = 0;
+  private scannedLeaseSetVersion = 0;
+  /** When the roster view the sessions map reflects was requested (expiry is judged up to then, not up to now). */
+  private viewSentAt = Number.NEGATIVE_INFINITY;
+  /** A roster view from a heartbeat not yet folded into the sessions map (the take cycle does). */
+  private pendingView?: { view: RosterView; sentAt: number; receivedAt: number };
   private lastFullScanAt = Number.NEGATIVE_INFINITY;
+  /** Worker-liveness: when this worker's next periodic lease-table scan is due (the fleet shares the cadence). */
+  private nextPeriodicScanAt = Number.NEGATIVE_INFINITY;
   private scanRequested = true;
   /** Hand-off requests this worker made, until when it keeps scanning for their release. */
   private readonly askedFor = new Map<string, number>();
@@ -162,7 +171,8 @@ export class LeaseCoordinator {
   private async newSession(): Promise<void> {
     const session = `${this.o.workerId}#${Math.floor((this.o.random ?? Math.random)() * 2 ** 48).toString(36)}`;
     const sentAt = this.o.clock.now();
-    await this.o.registry!.register(session, this.o.workerId);
+    const view = await this.o.registry!.register(session, this.o.workerId);
+    this.pendingView = { view, sentAt, receivedAt: this.o.clock.now() };
     this.session = session;
     this.heartbeat = 0;
     this.sessionRenewedAt = sentAt;
@@ -210,6 +220,54 @@ export class LeaseCoordinator {
   trigger(): void {
     this.scanRequested = true;
     this.wakeTake?.abort();
+  }
+
+  /**
+   * Leases were created, a shard ended or a lease was released: runs a take cycle now and, in worker-liveness mode,
+   * tells the fleet (the roster's lease-set version), so every worker scans the lease table on its next cycle
+   * instead of at its periodic scan (child shards start at once on any worker, released leases are taken at once).
+   */
+  leaseSetChanged(): void {
+    this.trigger();
+    this.announceLeaseSetChange();
+  }
+
+  /** Worker-liveness: the worker ids of the live sessions in the last roster seen (this one included). */
+  private liveWorkerIds(): string[] {
+    const out = [this.o.workerId];
+    for (const [k, v] of this.sessions)
+      if (!v.dead && !v.missing && !this.sessionExpired(k))
+        out.push(k.slice(0, Math.max(0, k.lastIndexOf('#'))) || k);
+    return out;
+  }
+
+  /**
+   * The last lease-table scan if it is at most `maxAgeMs` old (the shard sync reuses it instead of scanning again).
+   */
+  recentScan(maxAgeMs: number): Lease[] | undefined {
+    return this.o.clock.now() - this.lastFullScanAt <= maxAgeMs ? this.lastScan : undefined;
+  }
+
+  /**
+   * Whether this worker runs the periodic shard sync (a ListShards and a lease-table scan). Counter mode: every
+   * worker. Worker-liveness mode: only the live session with the smallest key in the last roster seen (the KCL's
+   * shard-sync leader, elected for free from the roster); the others skip it.
+   */
+  isShardSyncLeader(): boolean {
+    if (!this.liveness) return true;
+    if (!this.session) return false;
+    for (const [k, v] of this.sessions)
+      if (k < this.session && !v.dead && !v.missing && !this.sessionExpired(k)) return false;
+    return true;
+  }
+
+  private announceLeaseSetChange(): void {
+    if (!this.liveness) return;
+    this.o.registry!.announceLeaseSetChange().catch((e: unknown) =>
+      this.o.logger.warn('could not announce a lease-set change; others see it at their periodic scan', {
+        error: String(e),
+      }),
+    );
   }
 
   /** Stops taking new leases (first step of a graceful stop); held leases keep being renewed. */
@@ -327,6 +385,7 @@ export class LeaseCoordinator {
         });
         this.o.metrics.increment('kinesis_consumer_leases_released_total', 1, { worker: this.o.workerId });
         this.o.onReleased?.(held);
+        this.announceLeaseSetChange();
       } catch (e) {
         this.o.logger.warn('could not release lease; it will expire instead', {
           shardId: held.shardId,
@@ -460,6 +519,9 @@ export class LeaseCoordinator {
         return;
       }
       this.heartbeat = r.heartbeat;
+      this.pendingView = { view: r.view, sentAt, receivedAt: this.o.clock.now() };
+      // Judge the new roster now, not at the take loop's next tick (a cycle that sees no change reads nothing).
+      this.wakeTake?.abort();
       this.sessionRenewedAt = Math.min(sentAt, this.sessionUnconfirmedSince ?? sentAt);
       this.sessionUnconfirmedSince = undefined;
       const stale: string[] = [];
@@ -481,37 +543,45 @@ export class LeaseCoordinator {
   }
 
   /**
-   * Reads the worker table and records, on this worker's clock, when each session's heartbeat last changed.
-   * @returns the sessions read.
+   * Records, on this worker's clock, when each session's heartbeat last changed. Worker-liveness mode reads nothing:
+   * the roster comes with this worker's own heartbeat (the write's answer). Counter mode (a mixed awskit fleet)
+   * reads the roster.
+   * @returns the sessions seen.
    */
-  private async observeSessions(now: number): Promise<WorkerSession[]> {
-    let list: WorkerSession[];
-    try {
-      list = await this.o.registry!.list();
-    } catch (e) {
-      // Counter mode reading a worker table nobody created: no sessions.
-      if (!this.liveness && /ResourceNotFound|non-existent|not found/i.test(String(e))) list = [];
-      else throw e;
+  private async observeSessions(): Promise<WorkerSession[]> {
+    let seenView: { view: RosterView; sentAt: number; receivedAt: number } | undefined;
+    if (this.liveness) {
+      seenView = this.pendingView;
+      this.pendingView = undefined;
+      if (!seenView) return [];
+    } else {
+      const sentAt = this.o.clock.now();
+      const view = await this.o.registry!.view();
+      this.scanCounts.worker++;
+      seenView = { view, sentAt, receivedAt: this.o.clock.now() };
     }
-    this.scanCounts.worker++;
+    const { view, sentAt, receivedAt } = seenView;
+    this.viewSentAt = Math.max(this.viewSentAt, sentAt);
+    this.leaseSetVersion = Math.max(this.leaseSetVersion, view.leaseSetVersion);
     const seen = new Set<string>();
-    for (const w of list) {
+    for (const w of view.sessions) {
       seen.add(w.session);
       const prev = this.sessions.get(w.session);
       if (!prev || prev.heartbeat !== w.heartbeat || prev.missing)
-        this.sessions.set(w.session, { heartbeat: w.heartbeat, dead: !!w.deadBy, changedAt: now });
+        this.sessions.set(w.session, { heartbeat: w.heartbeat, dead: !!w.deadBy, changedAt: receivedAt });
       else if (w.deadBy) prev.dead = true;
     }
     for (const [k, v] of this.sessions) if (!seen.has(k) && !v.missing) this.sessions.delete(k);
-    return list;
+    return view.sessions;
   }
 
   /** A session is expired when declared dead, or its heartbeat did not change for a lease duration. */
-  private sessionExpired(session: string, now: number): boolean {
+  private sessionExpired(session: string): boolean {
     if (session === this.session) return false;
     const s = this.sessions.get(session);
     if (!s) return false;
-    return s.dead || now - s.changedAt > this.o.leaseDurationMs;
+    // Unchanged from when a view first showed it until the last view was requested: no heartbeat in between.
+    return s.dead || this.viewSentAt - s.changedAt > this.o.leaseDurationMs;
   }
 
   /**
@@ -553,43 +623,57 @@ export class LeaseCoordinator {
    * outstanding hand-off request, the periodic scan, or leases still to take after the last one — and every cycle
    * while KCL workers share the table (their leases expire by counter, as in counter mode).
    */
-  private needsLeaseScan(now: number): boolean {
+  private needsLeaseScan(now: number): false | 'change' | 'periodic' {
     const key = [...this.sessions.entries()]
-      .map(([k, v]) => `${k}:${v.dead || this.sessionExpired(k, now) ? 'x' : 'o'}`)
+      .map(([k, v]) => `${k}:${v.dead || this.sessionExpired(k) ? 'x' : 'o'}`)
       .sort()
       .join(',');
-    const changed = key !== this.membership;
+    const changed = key !== this.membership || this.leaseSetVersion !== this.scannedLeaseSetVersion;
     this.membership = key;
     for (const [k, until] of this.askedFor) if (until <= now) this.askedFor.delete(k);
-    const due =
+    const forChange =
       changed ||
       this.scanRequested ||
       this.askedFor.size > 0 ||
       // A KCL worker shares the table: its leases are judged by their counters, which only a scan shows.
-      this.foreignSeen ||
-      now - this.lastFullScanAt >= (this.o.leaseScanIntervalMs ?? 20_000);
+      this.foreignSeen;
     this.scanRequested = false;
-    return due;
+    if (forChange) return 'change';
+    return now >= this.nextPeriodicScanAt ? 'periodic' : false;
   }
 
   /** Scans the table and takes what the plan says (exposed for tests). @returns leases taken. */
   async takeOnce(): Promise<Lease[]> {
+    let periodic = false;
     if (this.liveness) {
       if (!this.session) return [];
-      await this.observeSessions(this.o.clock.now());
-      if (!this.needsLeaseScan(this.o.clock.now())) return [];
+      await this.observeSessions();
+      const due = this.needsLeaseScan(this.o.clock.now());
+      if (!due) return [];
+      periodic = due === 'periodic';
     }
     // Worker-liveness: until this cycle's takes are done, the next cycle scans again (a failed call, a lost race).
     this.scanRequested = true;
+    this.scannedLeaseSetVersion = this.leaseSetVersion;
     const own = this.o.isOwnLeaseKey ?? ((k: string) => SHARD_KEY.test(k));
-    const all = (await this.o.table.listLeases()).filter((l) => own(l.leaseKey));
+    // Worker-liveness: the periodic scan (nothing known to have changed) reads eventually consistent, at half the
+    // price; a scan for a known change reads consistently, so it sees that change.
+    const all = (await this.o.table.listLeases({ consistent: !periodic })).filter((l) => own(l.leaseKey));
     this.scanCounts.lease++;
+    const previousKeys = new Set(this.lastScan.map((l) => l.leaseKey));
     this.lastFullScanAt = this.o.clock.now();
+    if (this.liveness) {
+      // The periodic scan is a safety net for changes nobody announced; the fleet shares it: each of W live
+      // workers scans every W × leaseScanIntervalMs (jittered), so the fleet scans about once per interval.
+      let live = 1;
+      for (const k of this.sessions.keys()) if (k !== this.session && !this.sessionExpired(k)) live++;
+      const every = (this.o.leaseScanIntervalMs ?? 20_000) * live;
+      this.nextPeriodicScanAt = this.lastFullScanAt + every * (0.75 + 0.5 * (this.o.random ?? Math.random)());
+    }
     // Leases of worker-liveness sessions are judged by their session (a counter-mode worker reads the worker table
     // only when it sees such a lease: a mixed awskit fleet).
     const sessionLeases = all.filter((l) => l.awskitSession && !isForeignLease(l));
-    if (!this.liveness && sessionLeases.length && this.o.registry)
-      await this.observeSessions(this.o.clock.now());
+    if (!this.liveness && sessionLeases.length && this.o.registry) await this.observeSessions();
     const now = this.o.clock.now();
     const referenced = new Set(sessionLeases.map((l) => l.awskitSession!));
     for (const session of referenced)
@@ -606,7 +690,7 @@ export class LeaseCoordinator {
       held: new Set(this.held.keys()),
       isExpired: (l) =>
         l.awskitSession && !isForeignLease(l) && this.o.registry
-          ? !!l.leaseOwner && this.sessionExpired(l.awskitSession, now)
+          ? !!l.leaseOwner && this.sessionExpired(l.awskitSession)
           : this.observations.isExpired(
               l,
               now,
@@ -619,6 +703,7 @@ export class LeaseCoordinator {
         this.o.handoffTimeoutMs > 0 && this.observations.handoffAge(l, now) <= 2 * this.o.handoffTimeoutMs,
       maxLeasesForWorker: this.o.maxLeasesForWorker,
       balance: this.o.balance,
+      ...(this.liveness ? { liveWorkers: this.liveWorkerIds() } : {}),
       random: this.o.random ?? Math.random,
     });
     if (this.liveness) await this.cleanupSessions(referenced, now);
@@ -656,6 +741,10 @@ export class LeaseCoordinator {
     // Short of the plan while candidates remained (a fence or take lost a race, our old consumer still ran): look
     // again next cycle rather than at the periodic scan.
     this.scanRequested = fromExpired < plan.needed && plan.expired.length > 0;
+    // Worker-liveness: the periodic scan found something nobody announced (leases written by a tool or another kind
+    // of worker, or free leases this worker does not take): tell the fleet, so every worker looks now.
+    if (periodic && (plan.expired.length > fromExpired || all.some((l) => !previousKeys.has(l.leaseKey))))
+      this.announceLeaseSetChange();
     return taken;
   }
 

@@ -325,14 +325,21 @@ export class LeaseTable {
     });
   }
 
-  /** Every lease, read consistently. */
-  async listLeases(): Promise<Lease[]> {
+  /**
+   * Every lease, read consistently unless `consistent: false` (half the read units; the answer may miss writes of
+   * the last second or so — fine where every decision taken from it is a conditional write).
+   */
+  async listLeases(options: { consistent?: boolean } = {}): Promise<Lease[]> {
     const out: Lease[] = [];
     let start: Item | undefined;
     try {
       do {
         const r = await this.send(
-          new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+          new ScanCommand({
+            TableName: this.tableName,
+            ConsistentRead: options.consistent ?? true,
+            ExclusiveStartKey: start,
+          }),
           this.deadline(),
         );
         for (const it of r.Items ?? []) {

@@ -90,6 +90,12 @@ export interface TakeInput {
   isHandoffActive?: (lease: Lease) => boolean;
   /** Randomness in [0, 1) for spreading concurrent takers over different leases. */
   random: () => number;
+  /**
+   * Worker ids known to be alive whether or not they hold a lease (worker-liveness mode: the roster). Without it
+   * the fleet is the set of lease owners, so a worker holding nothing is invisible to the others: they aim at too
+   * high a share and keep taking from each other while it waits (the KCL 2.x's slow convergence).
+   */
+  liveWorkers?: Iterable<string>;
 }
 
 /** What to take, in the order to try it. */
@@ -160,7 +166,9 @@ export function computeLeasesToTake(input: TakeInput): TakePlan {
     if (l.checkpointOwner !== undefined) e.pending++;
     else e.owned.push(l);
   }
-  const workers = workersMap.size + (workersMap.has(workerId) ? 0 : 1);
+  let idle = 0;
+  for (const w of new Set(input.liveWorkers ?? [])) if (w !== workerId && !workersMap.has(w)) idle++;
+  const workers = workersMap.size + (workersMap.has(workerId) ? 0 : 1) + idle;
   const target = Math.min(maxLeasesForWorker, Math.ceil(eligible.length / workers));
   let needed = Math.max(0, target - mine);
   const plan: TakePlan = { target, workers, expired: [], needed: 0, steal: [] };

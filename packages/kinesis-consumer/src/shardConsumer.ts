@@ -603,7 +603,7 @@ export class ShardConsumer {
       worker: this.o.coordinator.workerId,
     });
     this.o.onShardEnded(this.shardId, childIds);
-    this.o.coordinator.trigger();
+    this.o.coordinator.leaseSetChanged();
   }
 
   private async finishLost(): Promise<void> {

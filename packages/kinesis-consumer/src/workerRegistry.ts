@@ -1,10 +1,7 @@
 import {
   type AttributeValue,
-  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { toAwskitError } from '@awskit/core';
@@ -16,15 +13,15 @@ import { isConditionalFailure, type LeaseTable } from './leaseTable.js';
 type Item = Record<string, AttributeValue>;
 
 /**
- * One worker process's liveness item (worker-liveness lease mode). Its key is the session: the worker id plus a
+ * One worker process's liveness entry (worker-liveness lease mode). Its key is the session: the worker id plus a
  * random per-process part, so a restart under the same worker id is a new session and the leases of the old one
  * expire like any dead worker's.
  */
 export interface WorkerSession {
-  /** `workerId#random`: the item's key, stored on every lease this session takes (`awskitSession`). */
+  /** `workerId#random`: the entry's key, stored on every lease this session takes (`awskitSession`). */
   session: string;
   workerId: string;
-  /** Advanced by every heartbeat (fencing token of the liveness item). */
+  /** Advanced by every heartbeat (fencing token of the liveness entry). */
   heartbeat: number;
   /** Set by the worker that declared this session dead (it stops advancing; its leases are free). */
   deadBy?: string;
@@ -32,9 +29,16 @@ export interface WorkerSession {
   handoffs: Record<string, string>;
 }
 
-/** Outcome of a heartbeat. */
+/** The whole fleet as one read (or one write's answer) showed it. */
+export interface RosterView {
+  sessions: WorkerSession[];
+  /** Advanced by any worker that created, ended or released leases: others scan the lease table when it moves. */
+  leaseSetVersion: number;
+}
+
+/** Outcome of a heartbeat. On success it carries the fleet's roster, returned by the write itself (no read). */
 export type HeartbeatResult =
-  | { ok: true; heartbeat: number; handoffs: Record<string, string> }
+  | { ok: true; heartbeat: number; handoffs: Record<string, string>; view: RosterView }
   | { ok: false; deadBy?: string };
 
 /** The worker table's name for a lease table. */
@@ -42,27 +46,53 @@ export function workerTableName(leaseTableName: string): string {
   return `${leaseTableName}-awskit-workers`;
 }
 
-function sessionFromItem(item: Item): WorkerSession | undefined {
-  const session = item.session?.S;
-  if (!session) return undefined;
+/** The key of the one roster item in the worker table. Sessions are `workerId#random`, never this. */
+export const ROSTER_KEY = '#roster';
+
+const EMPTY_VIEW: RosterView = { sessions: [], leaseSetVersion: 0 };
+
+function workerIdOf(session: string): string {
+  const i = session.lastIndexOf('#');
+  return i > 0 ? session.slice(0, i) : session;
+}
+
+function sessionFromEntry(session: string, entry: AttributeValue | undefined): WorkerSession | undefined {
+  const m = entry?.M;
+  if (!m) return undefined;
   const handoffs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(item.handoffs?.M ?? {})) if (v.S) handoffs[k] = v.S;
+  for (const [k, v] of Object.entries(m.o?.M ?? {})) if (v.S) handoffs[k] = v.S;
   const s: WorkerSession = {
     session,
-    workerId: item.workerId?.S ?? session,
-    heartbeat: Number(item.heartbeat?.N ?? 0),
+    workerId: workerIdOf(session),
+    heartbeat: Number(m.h?.N ?? 0),
     handoffs,
   };
-  if (item.deadBy?.S) s.deadBy = item.deadBy.S;
+  if (m.d?.S) s.deadBy = m.d.S;
   return s;
 }
 
+function viewFromItem(item: Item | undefined): RosterView {
+  if (!item) return EMPTY_VIEW;
+  const sessions: WorkerSession[] = [];
+  for (const [k, v] of Object.entries(item.s?.M ?? {})) {
+    const s = sessionFromEntry(k, v);
+    if (s) sessions.push(s);
+  }
+  return { sessions, leaseSetVersion: Number(item.v?.N ?? 0) };
+}
+
 /**
- * The worker table of the worker-liveness lease mode: one small item per worker process, advanced every renew
- * interval. It is a table of its own (like the KCL 3.x `<app>-WorkerMetricStats` table), not rows of the lease
- * table, because the KCL 2.x reads every row of the lease table as a lease (`DynamoDBLeaseSerializer` has no
- * row-type filter): it would take such a row and try to read a shard of that name. Calls go through the lease
- * table's counting `send`, so `leaseTableCost()` covers both tables.
+ * The worker table of the worker-liveness lease mode. It holds one item, the roster: a map of every worker
+ * process's liveness entry (`h` heartbeat, `d` declared dead by, `o` hand-off requests), plus a lease-set version.
+ * Each worker advances its own entry every renew interval with an `UpdateItem … ReturnValues: ALL_NEW`: the answer is
+ * the whole fleet's roster, and DynamoDB charges no read for it. So watching the fleet costs no reads at all, where a
+ * per-worker item would need every worker to read every other one (a Scan per worker per second). The price: a
+ * heartbeat's write units follow the roster's size (1 WCU per KB; ~60 bytes per worker, so one unit up to ~15
+ * workers), and all heartbeats hit one item (DynamoDB allows 1 000 WCU/s per item: hundreds of workers).
+ *
+ * It is a table of its own (like the KCL 3.x `<app>-WorkerMetricStats` table), not a row of the lease table,
+ * because the KCL 2.x reads every row of the lease table as a lease (`DynamoDBLeaseSerializer` has no row-type
+ * filter). Calls go through the lease table's counting `send`, so `leaseTableCost()` covers both tables.
  */
 export class WorkerRegistry {
   readonly tableName: string;
@@ -93,7 +123,36 @@ export class WorkerRegistry {
     return new LeaseTableError(`worker table ${this.tableName}: ${operation} failed: ${a.message}`, e);
   }
 
-  /** Creates the worker table (on-demand, `session` hash key) if missing and waits until it is ACTIVE. */
+  private key(): Item {
+    return { session: { S: ROSTER_KEY } };
+  }
+
+  /** One UpdateItem on the roster, answered with the roster after it (ALL_NEW: no read charged). */
+  private async update(
+    input: {
+      UpdateExpression: string;
+      ConditionExpression?: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues?: Record<string, AttributeValue>;
+    },
+    returnView = true,
+  ): Promise<RosterView> {
+    const r = await this.leases.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(),
+        ...input,
+        ReturnValues: returnView ? 'ALL_NEW' : 'NONE',
+      }),
+      this.deadline(),
+    );
+    return returnView ? viewFromItem(r.Attributes) : EMPTY_VIEW;
+  }
+
+  /**
+   * Creates the worker table (on-demand, `session` hash key) if missing, waits until it is ACTIVE and makes sure the
+   * roster item exists (a no-op write when it does).
+   */
   async ensureTable(signal?: AbortSignal): Promise<void> {
     await ensureHashKeyTable({
       client: this.client,
@@ -105,99 +164,97 @@ export class WorkerRegistry {
       notActive: () => new LeaseTableError(`worker table ${this.tableName} did not become ACTIVE`),
       ...(signal ? { signal } : {}),
     });
+    await this.ensureRoster();
   }
 
-  /** Writes a new session's liveness item (heartbeat 0). */
-  async register(session: string, workerId: string): Promise<void> {
+  private async ensureRoster(): Promise<void> {
     try {
-      await this.leases.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            session: { S: session },
-            workerId: { S: workerId },
-            heartbeat: { N: '0' },
-            handoffs: { M: {} },
-          },
-          ConditionExpression: 'attribute_not_exists(#s)',
-          ExpressionAttributeNames: { '#s': 'session' },
-        }),
-        this.deadline(),
+      await this.update(
+        {
+          UpdateExpression: 'SET s = if_not_exists(s, :empty), v = if_not_exists(v, :zero)',
+          ExpressionAttributeValues: { ':empty': { M: {} }, ':zero': { N: '0' } },
+        },
+        false,
       );
     } catch (e) {
-      throw this.wrap(e, 'PutItem');
+      throw this.wrap(e, 'UpdateItem');
+    }
+  }
+
+  /** Adds a new session's liveness entry (heartbeat 0). @returns the roster with it. */
+  async register(session: string, _workerId?: string): Promise<RosterView> {
+    const write = () =>
+      this.update({
+        UpdateExpression: 'SET s.#s = :entry',
+        ConditionExpression: 'attribute_exists(s) AND attribute_not_exists(s.#s)',
+        ExpressionAttributeNames: { '#s': session },
+        ExpressionAttributeValues: { ':entry': { M: { h: { N: '0' }, o: { M: {} } } } },
+      });
+    try {
+      return await write();
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
+    }
+    // The roster item is gone (deleted by hand): put it back once.
+    await this.ensureRoster();
+    try {
+      return await write();
+    } catch (e) {
+      throw this.wrap(e, 'UpdateItem');
     }
   }
 
   /**
-   * Advances the liveness item from `current` to `current + 1` unless another worker declared it dead. A failed
+   * Advances the liveness entry from `current` to `current + 1` unless another worker declared it dead. A failed
    * condition is re-read: our own earlier write that landed without an answer (SDK retry) is still a success.
-   * The answer carries the hand-off requests for this session's leases.
+   * The answer carries the whole roster (every peer's heartbeat, the hand-off requests for this session's leases).
    */
   async heartbeat(session: string, current: number): Promise<HeartbeatResult> {
     try {
-      const r = await this.leases.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { session: { S: session } },
-          UpdateExpression: 'SET heartbeat = :next',
-          ConditionExpression: 'heartbeat = :cur AND attribute_not_exists(deadBy)',
-          ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
-          ReturnValues: 'ALL_NEW',
-        }),
-        this.deadline(),
-      );
-      const s = r.Attributes ? sessionFromItem(r.Attributes) : undefined;
-      return { ok: true, heartbeat: current + 1, handoffs: s?.handoffs ?? {} };
+      const view = await this.update({
+        UpdateExpression: 'SET s.#s.h = :next',
+        ConditionExpression: 's.#s.h = :cur AND attribute_not_exists(s.#s.d)',
+        ExpressionAttributeNames: { '#s': session },
+        ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
+      });
+      const own = view.sessions.find((s) => s.session === session);
+      return { ok: true, heartbeat: current + 1, handoffs: own?.handoffs ?? {}, view };
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      const now = await this.get(session);
+      const view = await this.view(true);
+      const now = view.sessions.find((s) => s.session === session);
       if (now && !now.deadBy && now.heartbeat === current + 1)
-        return { ok: true, heartbeat: current + 1, handoffs: now.handoffs };
+        return { ok: true, heartbeat: current + 1, handoffs: now.handoffs, view };
       return now?.deadBy ? { ok: false, deadBy: now.deadBy } : { ok: false };
+    }
+  }
+
+  /**
+   * The roster as one GetItem (eventually consistent unless `consistent`: half the price; a stale answer only makes
+   * a taker see a heartbeat later, and the fencing write that precedes any take is conditional). A worker table
+   * nobody created reads as an empty roster.
+   */
+  async view(consistent = false): Promise<RosterView> {
+    try {
+      const r = await this.leases.send(
+        new GetItemCommand({ TableName: this.tableName, Key: this.key(), ConsistentRead: consistent }),
+        this.deadline(),
+      );
+      return viewFromItem(r.Item);
+    } catch (e) {
+      if (errName(e) === 'ResourceNotFoundException') return EMPTY_VIEW;
+      throw this.wrap(e, 'GetItem');
     }
   }
 
   /** One session, read consistently. */
   async get(session: string): Promise<WorkerSession | undefined> {
-    try {
-      const r = await this.leases.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { session: { S: session } },
-          ConsistentRead: true,
-        }),
-        this.deadline(),
-      );
-      return r.Item ? sessionFromItem(r.Item) : undefined;
-    } catch (e) {
-      throw this.wrap(e, 'GetItem');
-    }
+    return (await this.view(true)).sessions.find((s) => s.session === session);
   }
 
-  /**
-   * Every session (an eventually consistent Scan: half the price; a stale answer only makes a taker see a
-   * heartbeat later, and the fencing write that precedes any take is consistent).
-   */
+  /** Every session (see {@link view}). */
   async list(): Promise<WorkerSession[]> {
-    const out: WorkerSession[] = [];
-    let start: Item | undefined;
-    try {
-      do {
-        const r = await this.leases.send(
-          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: start }),
-          this.deadline(),
-        );
-        for (const it of r.Items ?? []) {
-          const s = sessionFromItem(it);
-          if (s) out.push(s);
-        }
-        start = r.LastEvaluatedKey;
-      } while (start);
-    } catch (e) {
-      throw this.wrap(e, 'Scan');
-    }
-    return out;
+    return (await this.view()).sessions;
   }
 
   /**
@@ -207,15 +264,14 @@ export class WorkerRegistry {
    */
   async fence(session: string, seen: number, by: string): Promise<boolean> {
     try {
-      await this.leases.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { session: { S: session } },
-          UpdateExpression: 'SET deadBy = :by',
-          ConditionExpression: 'heartbeat = :seen OR attribute_exists(deadBy)',
+      await this.update(
+        {
+          UpdateExpression: 'SET s.#s.d = :by',
+          ConditionExpression: 's.#s.h = :seen OR attribute_exists(s.#s.d)',
+          ExpressionAttributeNames: { '#s': session },
           ExpressionAttributeValues: { ':by': { S: by }, ':seen': { N: String(seen) } },
-        }),
-        this.deadline(),
+        },
+        false,
       );
       return true;
     } catch (e) {
@@ -227,16 +283,14 @@ export class WorkerRegistry {
   /** Rings a session's door: asks it (on its next heartbeat) to hand `leaseKey` over to `to`. */
   async requestHandoff(session: string, leaseKey: string, to: string): Promise<void> {
     try {
-      await this.leases.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { session: { S: session } },
-          UpdateExpression: 'SET handoffs.#k = :to',
-          ConditionExpression: 'attribute_exists(handoffs) AND attribute_not_exists(deadBy)',
-          ExpressionAttributeNames: { '#k': leaseKey },
+      await this.update(
+        {
+          UpdateExpression: 'SET s.#s.o.#k = :to',
+          ConditionExpression: 'attribute_exists(s.#s.o) AND attribute_not_exists(s.#s.d)',
+          ExpressionAttributeNames: { '#s': session, '#k': leaseKey },
           ExpressionAttributeValues: { ':to': { S: to } },
-        }),
-        this.deadline(),
+        },
+        false,
       );
     } catch (e) {
       if (isConditionalFailure(e)) return;
@@ -249,15 +303,13 @@ export class WorkerRegistry {
     if (!leaseKeys.length) return;
     const names = Object.fromEntries(leaseKeys.map((k, i) => [`#k${i}`, k]));
     try {
-      await this.leases.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { session: { S: session } },
-          UpdateExpression: `REMOVE ${leaseKeys.map((_, i) => `handoffs.#k${i}`).join(', ')}`,
-          ConditionExpression: 'attribute_exists(handoffs)',
-          ExpressionAttributeNames: names,
-        }),
-        this.deadline(),
+      await this.update(
+        {
+          UpdateExpression: `REMOVE ${leaseKeys.map((_, i) => `s.#s.o.#k${i}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(s.#s.o)',
+          ExpressionAttributeNames: { '#s': session, ...names },
+        },
+        false,
       );
     } catch (e) {
       if (isConditionalFailure(e)) return;
@@ -265,15 +317,35 @@ export class WorkerRegistry {
     }
   }
 
-  /** Deletes a session's item (clean stop after its leases were released, or cleanup of a dead one). */
-  async remove(session: string): Promise<void> {
+  /**
+   * Tells the fleet the lease set changed (leases created, a shard ended, a lease released): every worker sees the
+   * new version on its next heartbeat and scans the lease table then, instead of at its periodic scan.
+   */
+  async announceLeaseSetChange(): Promise<void> {
     try {
-      await this.leases.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key: { session: { S: session } } }),
-        this.deadline(),
+      await this.update(
+        { UpdateExpression: 'ADD v :one', ExpressionAttributeValues: { ':one': { N: '1' } } },
+        false,
       );
     } catch (e) {
-      throw this.wrap(e, 'DeleteItem');
+      throw this.wrap(e, 'UpdateItem');
+    }
+  }
+
+  /** Removes a session's entry (clean stop after its leases were released, or cleanup of a dead one). */
+  async remove(session: string): Promise<void> {
+    try {
+      await this.update(
+        {
+          UpdateExpression: 'REMOVE s.#s',
+          ConditionExpression: 'attribute_exists(s)',
+          ExpressionAttributeNames: { '#s': session },
+        },
+        false,
+      );
+    } catch (e) {
+      if (isConditionalFailure(e)) return;
+      throw this.wrap(e, 'UpdateItem');
     }
   }
 }

@@ -12,7 +12,7 @@ function lease(id: number, owner?: string, extra: Partial<Lease> = {}): Lease {
 function plan(
   leases: Lease[],
   me: string,
-  opts: { expired?: Set<string>; held?: string[]; max?: number; balance?: boolean } = {},
+  opts: { expired?: Set<string>; held?: string[]; max?: number; balance?: boolean; live?: string[] } = {},
 ) {
   return computeLeasesToTake({
     leases,
@@ -22,6 +22,7 @@ function plan(
     maxLeasesForWorker: opts.max ?? Number.POSITIVE_INFINITY,
     balance: opts.balance ?? true,
     random: () => 0.42,
+    ...(opts.live ? { liveWorkers: opts.live } : {}),
   });
 }
 
@@ -74,6 +75,27 @@ describe('computeLeasesToTake', () => {
     const p = plan(leases, 'c');
     expect(p.target).toBe(2);
     expect(taken(p)).toHaveLength(1);
+  });
+
+  it('workers holding nothing are invisible to owners-only counting; the roster’s live workers make them count', () => {
+    // 8 leases, 8 live workers, only a/b/c hold leases yet (4/2/2). Counting lease owners, d sees 4 workers and
+    // aims at 2 (and later gives one back: churn, the KCL 2.x's slow convergence); with the live workers it aims
+    // at 1 at once.
+    const leases = [
+      lease(0, 'a'),
+      lease(1, 'a'),
+      lease(2, 'a'),
+      lease(3, 'a'),
+      lease(4, 'b'),
+      lease(5, 'b'),
+    ].concat([lease(6, 'c'), lease(7, 'c')]);
+    expect(plan(leases, 'd').target).toBe(2);
+    expect(taken(plan(leases, 'd'))).toHaveLength(2);
+    const live = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    expect(plan(leases, 'd', { live }).target).toBe(1);
+    expect(taken(plan(leases, 'd', { live }))).toHaveLength(1);
+    // A worker listed twice (or a lease owner also in the roster) counts once.
+    expect(plan(leases, 'd', { live: [...live, 'a', 'h'] }).workers).toBe(8);
   });
 
   it('does not steal when the split is already as even as it can be (3/2)', () => {

@@ -150,38 +150,79 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(a.lost).toEqual([]);
   });
 
-  it('the lease table is scanned only when the membership changes (or on request), not every cycle', async () => {
+  it('watching the fleet costs no reads (each heartbeat write answers with the roster); the lease table is scanned only on a change', async () => {
     const t = await freshTable(2);
     const ca = { t: 0 };
     const a = coordinator(t, 'a', ca);
     await a.c.init();
     await a.c.takeOnce();
     const scansAfterStart = a.c.scanCounts.lease;
+    const calls = { ...t.table.cost.calls };
     for (let i = 0; i < 5; i++) {
       ca.t += 1_000;
       await a.c.renewAll();
       await a.c.takeOnce();
     }
     expect(a.c.scanCounts.lease).toBe(scansAfterStart);
-    expect(a.c.scanCounts.worker).toBe(6);
-    // A worker joins: the next cycle scans.
+    // Five heartbeats and nothing else: no Scan, GetItem or Query of either table.
+    expect(t.table.cost.calls.UpdateItem - calls.UpdateItem).toBe(5);
+    expect(t.table.cost.calls.Scan - calls.Scan).toBe(0);
+    expect(t.table.cost.calls.GetItem - calls.GetItem).toBe(0);
+    expect(t.table.cost.calls.Query - calls.Query).toBe(0);
+    // A worker joins: a's next heartbeat shows it, and that cycle scans.
     const b = coordinator(t, 'b', { t: 0 });
     await b.c.init();
     ca.t += 1_000;
     await a.c.takeOnce();
-    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
-    ca.t += 1_000;
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart);
+    await a.c.renewAll();
     await a.c.takeOnce();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
-    // It leaves cleanly (its item is deleted): scanned again.
+    ca.t += 1_000;
+    await a.c.renewAll();
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
+    // It leaves cleanly (its entry is removed): scanned again.
     await b.c.deregister();
     ca.t += 1_000;
+    await a.c.renewAll();
     await a.c.takeOnce();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 2);
-    // A trigger (a shard ended, new leases) scans too.
+    // A local trigger (a shard ended here) scans too.
     a.c.trigger();
     await a.c.takeOnce();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 3);
+    // Another worker announces a lease-set change (it created child leases): seen on the next heartbeat, scanned.
+    await t.registry.announceLeaseSetChange();
+    ca.t += 1_000;
+    await a.c.renewAll();
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 4);
+    ca.t += 1_000;
+    await a.c.renewAll();
+    await a.c.takeOnce();
+    expect(a.c.scanCounts.lease).toBe(scansAfterStart + 4);
+  });
+
+  it('the shard-sync leader is the live session with the smallest key; when it dies the next one leads', async () => {
+    const t = await freshTable(2);
+    const clock = { t: 0 };
+    const workers = [coordinator(t, 'w1', clock), coordinator(t, 'w2', clock), coordinator(t, 'w3', clock)];
+    for (const w of workers) await w.c.init();
+    const cycle = async (ws = workers) => {
+      for (const w of ws) await w.c.renewAll();
+      for (const w of ws) await w.c.takeOnce();
+    };
+    await cycle();
+    const bySession = [...workers].sort((x, y) => (x.c.sessionKey! < y.c.sessionKey! ? -1 : 1));
+    expect(workers.map((w) => w.c.isShardSyncLeader())).toEqual(workers.map((w) => w === bySession[0]));
+    // The leader stops heartbeating (SIGKILL): once its session expires, exactly one other worker leads.
+    const rest = bySession.slice(1);
+    for (let i = 0; i < 12; i++) {
+      clock.t += 1_000;
+      await cycle(rest);
+    }
+    expect(rest.map((w) => w.c.isShardSyncLeader())).toEqual([true, false]);
   });
 
   it('a counter-mode worker sharing the table judges worker-liveness leases by their session, not their counter', async () => {
