@@ -137,7 +137,7 @@ describe('MultiLangShardProcessor with a real aws-kcl child', () => {
     const { context, failures, children } = processorContext(
       RECORDER,
       { KCL_TEST_OUT: out, KCL_TEST_HANG_ON: 'stuck' },
-      { processingTimeoutMs: 300 },
+      { processingTimeoutMs: 2_000 }, // the child's start-up (initialize) runs under the same timeout: room for a loaded machine
     );
     const p = new MultiLangShardProcessor(SHARD, context);
     await p.initialize({ shardId: SHARD, checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } });

@@ -63,7 +63,7 @@ export const CONSUMER_DEFAULTS = {
   dropRecordsOutsideHashRange: true,
   checkpointIntervalMs: 5_000,
   startAttempts: 20,
-  leaseMode: 'counter' as LeaseMode,
+  leaseMode: 'worker-liveness' as LeaseMode,
   leaseScanIntervalMs: 20_000,
 } as const;
 

@@ -64,7 +64,7 @@ export interface LeaseCoordinatorOptions {
   onHandoffRequested: (held: HeldLease) => void;
   /** A held lease was released (stop, hand-off, read failure). */
   onReleased?: (held: HeldLease) => void;
-  /** How held leases are kept alive (see `KinesisConsumerOptions.leaseMode`). @default 'counter' */
+  /** How held leases are kept alive (see `KinesisConsumerOptions.leaseMode`). @default 'counter' (the consumer's default is 'worker-liveness') */
   leaseMode?: LeaseMode;
   /**
    * The worker table: required in `'worker-liveness'` mode; in `'counter'` mode it is read only when a lease of a
@@ -681,6 +681,18 @@ export class LeaseCoordinator {
         this.sessions.set(session, { heartbeat: -1, dead: false, changedAt: now, missing: true });
     for (const [k, v] of this.sessions) if (v.missing && !referenced.has(k)) this.sessions.delete(k);
     this.foreignSeen = all.some(isForeignLease);
+    // Worker-liveness: keep scanning every cycle only for requests still pending on the table (our request on a
+    // lease its owner still holds). A request whose lease was released and taken by someone else, or cleared, is
+    // settled: without this, one such lease kept its asker scanning every cycle for 2 × the hand-off timeout.
+    if (this.askedFor.size) {
+      const byKey = new Map(all.map((l) => [l.leaseKey, l]));
+      for (const k of this.askedFor.keys()) {
+        const l = byKey.get(k);
+        // Released and not yet taken: keep (this cycle's plan takes it, or the next scan shows who did).
+        const pending = !!l && (!l.leaseOwner || (l.leaseOwner !== this.o.workerId && l.handoffTo === this.o.workerId));
+        if (!pending) this.askedFor.delete(k);
+      }
+    }
     this.lastScan = all;
     this.observations.update(all, now);
     if (this.takingStopped) return [];

@@ -320,27 +320,29 @@ export interface KinesisConsumerBaseOptions {
    * How held leases are kept alive.
    * - `'counter'`: every held lease's `leaseCounter` is renewed every `renewIntervalMs` and every worker scans the
    *   lease table every `takeIntervalMs` (the KCL 2.x scheme at a shorter lease; DynamoDB traffic grows with shards).
-   * - `'worker-liveness'`: each worker process advances one small liveness item in a second table,
-   *   `<lease table>-awskit-workers`, every `renewIntervalMs`; lease items change only on take, release and
-   *   checkpoint. Takers read the worker table every `takeIntervalMs` and scan the lease table only when the
-   *   membership changes, when asked (a shard ended, new leases) or every `leaseScanIntervalMs`. A lease is expired
-   *   when its owner's liveness item has not advanced for `leaseDurationMs`; the taker first fences that item (a
-   *   conditional write), so the old owner can never renew it again. Traffic grows with workers, not shards.
-   *   All workers of an application must run this version (any mode); a KCL worker sharing the table sees these
-   *   leases as idle: mixed fleets with KCL workers need `'counter'` (see the README).
-   * @default 'counter'
+   * - `'worker-liveness'`: each worker process advances its own entry of one roster item in a second table,
+   *   `<lease table>-awskit-workers`, every `renewIntervalMs`; the write answers with the whole roster, so watching
+   *   the fleet costs no reads. Lease items change only on take, release and checkpoint. The lease table is
+   *   scanned when the roster shows a change (a worker joined, left, died or announced new/ended leases) and, as a
+   *   safety net, about once per `leaseScanIntervalMs` by the whole fleet. A lease is expired when its owner's
+   *   entry has not advanced for `leaseDurationMs`; the taker first fences that entry (a conditional write), so the
+   *   old owner can never advance it again. Traffic grows with workers, not shards.
+   *   All awskit workers of an application must run a version that knows this mode (any mode); a KCL worker
+   *   sharing the table is detected and then held leases are also renewed at the KCL's cadence (see the README).
+   * @default 'worker-liveness'
    */
   leaseMode?: LeaseMode;
   /** How often held leases are renewed (`'counter'`), or the liveness item advanced (`'worker-liveness'`). @default leaseDurationMs / 3 */
   renewIntervalMs?: number;
   /**
-   * How often the lease table is scanned to take expired/unassigned leases and balance (`'counter'`), or the
-   * worker table read (`'worker-liveness'`). @default 1_000
+   * How often the lease table is scanned to take expired/unassigned leases and balance (`'counter'`), or the last
+   * roster checked for a change that needs a scan (`'worker-liveness'`). @default 1_000
    */
   takeIntervalMs?: number;
   /**
-   * `'worker-liveness'` only: a full lease-table scan at least this often even when nothing changed (new leases
-   * from another worker's shard sync, balancing). @default 20_000 (the KCL 2.x take interval)
+   * `'worker-liveness'` only: the fleet scans the lease table about this often even when nothing changed (each of
+   * W live workers every W × this, jittered), a safety net for changes nobody announced. @default 20_000 (the KCL
+   * 2.x take interval)
    */
   leaseScanIntervalMs?: number;
   /** How often shards are listed to find shards without leases. @default 60_000 */

@@ -146,6 +146,9 @@ describe('a hung DynamoDB call does not keep a worker delivering a shard it lost
       streamName: stream,
       applicationName: app,
       workerId: 'a',
+      // Per-lease renewals (a hung renewal of one lease) are counter-mode mechanics; worker-liveness has its own
+      // hung-heartbeat test in workerLiveness.integration.test.ts.
+      leaseMode: 'counter',
       initialPosition: 'TRIM_HORIZON',
       processor: (rs) => {
         deliveries.push({ shard: rs[0]!.shardId, at: performance.now() });
@@ -180,6 +183,7 @@ describe('a hung DynamoDB call does not keep a worker delivering a shard it lost
       streamName: stream,
       applicationName: app,
       workerId: 'b',
+      leaseMode: 'counter',
       initialPosition: 'TRIM_HORIZON',
       balance: false,
       processor: () => {},
@@ -205,6 +209,75 @@ describe('a hung DynamoDB call does not keep a worker delivering a shard it lost
     // The shard whose lease was not hung stays with A (its renewals go on) and A keeps processing it.
     expect(acquiredByB.has(otherShard)).toBe(false);
     expect(deliveries.some((d) => d.shard === otherShard)).toBe(true);
+  });
+});
+
+describe('a hung heartbeat does not keep a worker delivering shards it lost (worker-liveness)', () => {
+  it('every heartbeat write of A hangs: B fences A’s session and takes its shards; A never delivers a batch for a shard after B acquired it', async () => {
+    const f = await faultyClients();
+    const c = await clients();
+    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+    const app = appName();
+    const deliveries: { shard: string; at: number }[] = [];
+    const a = newConsumer(f, {
+      streamName: stream,
+      applicationName: app,
+      workerId: 'a',
+      leaseMode: 'worker-liveness',
+      initialPosition: 'TRIM_HORIZON',
+      processor: (rs) => {
+        deliveries.push({ shard: rs[0]!.shardId, at: performance.now() });
+      },
+    });
+    running.push(a);
+    await a.start();
+    await waitFor('a holds both shards', () => a.heldLeases().length === 2);
+    let release!: () => void;
+    const hold = new Promise<void>((r) => {
+      release = r;
+    });
+    cleanups.push(release);
+    // From now on every write of A to the worker table (its heartbeats) never answers; its reads still flow.
+    let held = 0;
+    f.dynamoFaults.push({
+      commands: ['UpdateItemCommand'],
+      before: async (input) => {
+        if (String(input.TableName).endsWith('-awskit-workers')) {
+          held++;
+          await hold;
+        }
+      },
+    });
+    await waitFor('a heartbeat is held', () => held > 0);
+    const acquiredByB = new Map<string, number>();
+    const b = newConsumer(c, {
+      streamName: stream,
+      applicationName: app,
+      workerId: 'b',
+      leaseMode: 'worker-liveness',
+      initialPosition: 'TRIM_HORIZON',
+      balance: false,
+      processor: () => {},
+    });
+    b.on('leaseAcquired', (s) => acquiredByB.set(s, performance.now()));
+    running.push(b);
+    await b.start();
+    await waitFor('b acquired both shards', () => acquiredByB.size === 2, 20_000);
+    for (let i = 0; i < 10; i++) {
+      await put(c.kinesis, stream, [
+        { key: 'lo', data: `lo:${i}`, explicitHashKey: LOW },
+        { key: 'hi', data: `hi:${i}`, explicitHashKey: HIGH },
+      ]);
+      await delay(150);
+    }
+    await delay(1_000);
+    const late = deliveries.filter((d) => {
+      const t = acquiredByB.get(d.shard);
+      return t !== undefined && d.at > t;
+    });
+    expect(late).toEqual([]);
+    // A stopped acting on both shards: it holds nothing while its heartbeats hang.
+    expect(a.heldLeases()).toEqual([]);
   });
 });
 

@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 describe('lease-table cost', () => {
-  it('counts every lease-table call by operation with the capacity DynamoDB reports, in leaseTableCost() and metrics', async () => {
+  it.each(['counter', 'worker-liveness'] as const)('%s: counts every lease-table (and worker-table) call by operation with the capacity DynamoDB reports, in leaseTableCost() and metrics', async (leaseMode) => {
     const c = await faultyClients();
     const stream = await createTestStream(c.kinesis, { shardCount: 2 });
     const app = appName();
@@ -22,7 +22,7 @@ describe('lease-table cost', () => {
     c.dynamoFaults.push({
       after: (input, output) => {
         if (
-          input.TableName !== app ||
+          (input.TableName !== app && input.TableName !== `${app}-awskit-workers`) ||
           !('Key' in input || 'Item' in input || input.ConsistentRead !== undefined)
         )
           return;
@@ -47,6 +47,7 @@ describe('lease-table cost', () => {
       streamName: stream,
       applicationName: app,
       workerId: 'w',
+      leaseMode,
       initialPosition: 'TRIM_HORIZON',
       checkpointIntervalMs: 0,
       metrics,
