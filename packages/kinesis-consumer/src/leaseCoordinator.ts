@@ -689,7 +689,8 @@ export class LeaseCoordinator {
       for (const k of this.askedFor.keys()) {
         const l = byKey.get(k);
         // Released and not yet taken: keep (this cycle's plan takes it, or the next scan shows who did).
-        const pending = !!l && (!l.leaseOwner || (l.leaseOwner !== this.o.workerId && l.handoffTo === this.o.workerId));
+        const pending =
+          !!l && (!l.leaseOwner || (l.leaseOwner !== this.o.workerId && l.handoffTo === this.o.workerId));
         if (!pending) this.askedFor.delete(k);
       }
     }

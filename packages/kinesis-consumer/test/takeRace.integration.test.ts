@@ -98,6 +98,8 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
       streamName: stream,
       applicationName: app,
       workerId: 'a',
+      // Counter-mode mechanics: a lost lease is noticed by its renewal and retaken when its counter stands still.
+      leaseMode: 'counter',
       initialPosition: 'TRIM_HORIZON',
       processor: async (rs, ctx) => {
         const shard = rs[0]!.shardId;
@@ -135,6 +137,7 @@ describe('a take whose answer is lost (the write happened; the SDK retry fails i
         streamName: stream,
         applicationName: app,
         workerId: 'b',
+        leaseMode: 'counter',
         initialPosition: 'TRIM_HORIZON',
         gracefulHandoffTimeoutMs: 1_000,
         processor: () => {},

@@ -287,6 +287,48 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(b.c.held.size).toBe(2);
     expect(a.c.held.size).toBe(2);
   });
+
+  it('a hand-off request that settled elsewhere (the lease released and taken by another worker) stops the asker’s per-cycle scans', async () => {
+    const t = await freshTable(2);
+    const [ca, cb, cc] = [{ t: 0 }, { t: 0 }, { t: 0 }];
+    const b = coordinator(t, 'b', cb);
+    await b.c.init();
+    await b.c.takeOnce();
+    expect(b.c.held.size).toBe(2);
+    // a joins and asks b for one lease (target 1 of 2).
+    const a = coordinator(t, 'a', ca, { balance: true, handoffTimeoutMs: 30_000 });
+    await a.c.init();
+    await a.c.takeOnce();
+    const asked = (await t.table.listLeases()).find((l) => l.handoffTo === 'a');
+    expect(asked).toBeDefined();
+    // b hands it over, but a third worker takes it first.
+    await b.c.renewAll();
+    expect(b.handoffs).toEqual([asked!.leaseKey]);
+    await b.c.release(b.c.held.get(asked!.leaseKey)!);
+    const c = coordinator(t, 'c', cc);
+    await c.c.init();
+    await c.c.takeOnce();
+    expect([...c.c.held.keys()]).toEqual([asked!.leaseKey]);
+    // a sees the change (c joined, a release was announced) and scans once; with 2 leases on 3 workers it is at
+    // its share, and its old request has nothing left to wait for: no more scans while nothing changes (before the
+    // fix it scanned every cycle for 2 × the hand-off timeout).
+    const step = async () => {
+      for (const w of [
+        [a, ca],
+        [b, cb],
+        [c, cc],
+      ] as const) {
+        w[1].t += 1_000;
+        await w[0].c.renewAll();
+      }
+      await a.c.takeOnce();
+    };
+    await step();
+    const settled = a.c.scanCounts.lease;
+    for (let i = 0; i < 5; i++) await step();
+    expect(a.c.scanCounts.lease).toBe(settled);
+    expect(a.c.held.size).toBe(0);
+  });
 });
 
 describe("leaseMode 'worker-liveness': KinesisConsumer workers", () => {
