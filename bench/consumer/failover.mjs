@@ -6,7 +6,7 @@
 // answered, and when the handler saw the marker, so the time can be split by step. Next to it, in the same run, the
 // bare emulator: GetShardIterator + GetRecords on N/2 shards at once from one fresh client (what a takeover of N/2
 // shards costs the emulator without any consumer logic).
-// Env: BENCH_RUNS (default 3), BENCH_FAILOVER_SHARDS (default "8,32"), BENCH_LEASE_MODES (default "counter").
+// Env: BENCH_RUNS (default 3), BENCH_FAILOVER_SHARDS (default "8,32"), BENCH_LEASE_MODES (default "worker-liveness,counter").
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ const { NodeHttpHandler } = require('@smithy/node-http-handler');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SHARDS = (process.env.BENCH_FAILOVER_SHARDS ?? '8,32').split(',').map(Number);
-const MODES = (process.env.BENCH_LEASE_MODES ?? 'counter').split(',');
+const MODES = (process.env.BENCH_LEASE_MODES ?? 'worker-liveness,counter').split(',');
 const RATE = 100;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -49,7 +49,7 @@ export class ConsumerAccessDeniedError extends KinesisConsumerError {
       hint:
         'The consumer needs kinesis:DescribeStreamSummary, ListShards, GetShardIterator, GetRecords and ' +
         'dynamodb:CreateTable, DescribeTable, Scan, GetItem, PutItem, UpdateItem, DeleteItem on the lease table ' +
-        '(and on <lease table>-awskit-workers with leaseMode worker-liveness).',
+        "(and on <lease table>-awskit-workers unless leaseMode is 'counter').",
       cause,
     });
   }
