@@ -194,6 +194,9 @@ export class MultiLangDaemon {
       ...(p.workerId ? { workerId: p.workerId } : {}),
       initialPosition: p.initialPosition,
       mode: p.mode,
+      // A KCL drop-in: its lease table may be shared with Java KCL workers (a rolling migration), which judge leases
+      // by their counters. The consumer's own default (one heartbeat per worker) is for awskit-only fleets.
+      leaseMode: 'counter',
       ...p.consumer,
       ...o.consumerOverrides,
       polling: { ...p.consumer.polling, ...o.consumerOverrides?.polling },

@@ -1,4 +1,4 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   KinesisClient,
   ListShardsCommand,
@@ -122,6 +122,18 @@ describe('MultiLangDaemon with aws-kcl processors on the local AWS', () => {
       return [...lastPerShard].every(([s, seq]) => t.get(s)?.checkpoint === seq);
     });
     expect(daemon.stats()).toMatchObject({ childrenStarted: 2, childrenRunning: 2, checkpointErrors: 0 });
+    // KCL-style leases (a Java KCL worker may share this table): counters renewed, no awskit worker table.
+    const counters = async () =>
+      (await dynamo.send(new ScanCommand({ TableName: app, ConsistentRead: true }))).Items!.map((i) =>
+        Number(i.leaseCounter!.N),
+      );
+    const before = await counters();
+    await waitFor('lease counters renewed', async () => (await counters()).every((c, i) => c > before[i]!));
+    await expect(
+      dynamo.send(new DescribeTableCommand({ TableName: `${app}-awskit-workers` })),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
 
     await daemon.stop();
     const ev = readEvents(out);
@@ -182,56 +194,62 @@ describe('MultiLangDaemon with aws-kcl processors on the local AWS', () => {
     );
   });
 
-  it('a second daemon on the same table takes a shard: the first one’s child gets leaseLost, the new child starts at the checkpoint', async () => {
-    const stream = await createTestStream(kinesis, { shardCount: 2 });
-    const app = uniqueName('kclml');
-    await put(
-      stream,
-      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, data: `x${i}` })),
-    );
-    const outA = eventFile();
-    const outB = eventFile();
-    // KCL 2.x behaviour: the lease is stolen at once, so the first owner learns it only by losing it.
-    const a = startDaemon(properties(stream, app), { KCL_TEST_OUT: outA }, 'worker-a', {
-      gracefulHandoffTimeoutMs: 0,
-    });
-    await a.started;
-    await waitFor('A holds both shards and processed', () => processed(readEvents(outA)).length >= 10);
-    const b = startDaemon(properties(stream, app), { KCL_TEST_OUT: outB }, 'worker-b', {
-      gracefulHandoffTimeoutMs: 0,
-    });
-    await b.started;
-    const moved = await waitFor('B initialized a shard', () =>
-      readEvents(outB).find((e) => e.action === 'initialize'),
-    );
-    await waitFor('A’s child of that shard got leaseLost', () =>
-      readEvents(outA).some((e) => e.shardId === moved.shardId && e.action === 'leaseLost'),
-    );
-    const aEvents = readEvents(outA).filter((e) => e.shardId === moved.shardId);
-    expect(aEvents.map((e) => e.action)).not.toContain('shutdownRequested');
-    const lastCheckpoint = aEvents
-      .filter((e) => e.action === 'checkpointed' && !e.error)
-      .at(-1)!.sequenceNumber;
-    expect(moved.sequenceNumber).toBe(lastCheckpoint);
-    // The shards are shared: new records go to each shard's current owner, each record once.
-    await put(
-      stream,
-      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, data: `y${i}` })),
-    );
-    await waitFor(
-      'new records processed',
-      () =>
-        [...processed(readEvents(outA)), ...processed(readEvents(outB))].filter((r) => r.data.startsWith('y'))
-          .length >= 10,
-    );
-    const ys = [...processed(readEvents(outA)), ...processed(readEvents(outB))].filter((r) =>
-      r.data.startsWith('y'),
-    );
-    expect(ys.length).toBe(10);
-    expect(processed(readEvents(outB)).every((r) => r.shardId === moved.shardId)).toBe(true);
-    const t = await leaseTable(app);
-    expect(new Set([...t.values()].map((l) => l.owner))).toEqual(new Set(['worker-a', 'worker-b']));
-  });
+  it.each(['counter', 'worker-liveness'] as const)(
+    '%s: a second daemon on the same table takes a shard: the first one’s child gets leaseLost, the new child starts at the checkpoint',
+    async (leaseMode) => {
+      const stream = await createTestStream(kinesis, { shardCount: 2 });
+      const app = uniqueName('kclml');
+      await put(
+        stream,
+        Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, data: `x${i}` })),
+      );
+      const outA = eventFile();
+      const outB = eventFile();
+      // KCL 2.x behaviour: the lease is stolen at once, so the first owner learns it only by losing it.
+      const a = startDaemon(properties(stream, app), { KCL_TEST_OUT: outA }, 'worker-a', {
+        gracefulHandoffTimeoutMs: 0,
+        leaseMode,
+      });
+      await a.started;
+      await waitFor('A holds both shards and processed', () => processed(readEvents(outA)).length >= 10);
+      const b = startDaemon(properties(stream, app), { KCL_TEST_OUT: outB }, 'worker-b', {
+        gracefulHandoffTimeoutMs: 0,
+        leaseMode,
+      });
+      await b.started;
+      const moved = await waitFor('B initialized a shard', () =>
+        readEvents(outB).find((e) => e.action === 'initialize'),
+      );
+      await waitFor('A’s child of that shard got leaseLost', () =>
+        readEvents(outA).some((e) => e.shardId === moved.shardId && e.action === 'leaseLost'),
+      );
+      const aEvents = readEvents(outA).filter((e) => e.shardId === moved.shardId);
+      expect(aEvents.map((e) => e.action)).not.toContain('shutdownRequested');
+      const lastCheckpoint = aEvents
+        .filter((e) => e.action === 'checkpointed' && !e.error)
+        .at(-1)!.sequenceNumber;
+      expect(moved.sequenceNumber).toBe(lastCheckpoint);
+      // The shards are shared: new records go to each shard's current owner, each record once.
+      await put(
+        stream,
+        Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, data: `y${i}` })),
+      );
+      await waitFor(
+        'new records processed',
+        () =>
+          [...processed(readEvents(outA)), ...processed(readEvents(outB))].filter((r) =>
+            r.data.startsWith('y'),
+          ).length >= 10,
+      );
+      const ys = [...processed(readEvents(outA)), ...processed(readEvents(outB))].filter((r) =>
+        r.data.startsWith('y'),
+      );
+      expect(ys.length).toBe(10);
+      expect(processed(readEvents(outB)).every((r) => r.shardId === moved.shardId)).toBe(true);
+      const t = await leaseTable(app);
+      expect(new Set([...t.values()].map((l) => l.owner))).toEqual(new Set(['worker-a', 'worker-b']));
+    },
+  );
 
   it.each([
     ['crashes', { KCL_TEST_CRASH_ON: 'r7' }, 'exit'],

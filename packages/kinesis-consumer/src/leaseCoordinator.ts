@@ -525,6 +525,17 @@ export class LeaseCoordinator {
       this.sessionRenewedAt = Math.min(sentAt, this.sessionUnconfirmedSince ?? sentAt);
       this.sessionUnconfirmedSince = undefined;
       const stale: string[] = [];
+      // Leases another worker already took (a forced steal): lost, not a request to finish up (a KCL processor
+      // gets leaseLost, not shutdownRequested, as in KCL 2.x).
+      for (const [leaseKey, { by, counter }] of Object.entries(r.taken)) {
+        const held = this.held.get(leaseKey);
+        // Only a take after our own last write (not one we have since taken back).
+        if (held && !held.lost && !held.released && held.counter < counter) {
+          this.o.logger.info('lease taken by another worker', { shardId: leaseKey, by });
+          this.markLost(held, 'taken');
+        }
+        stale.push(leaseKey);
+      }
       for (const [leaseKey, to] of Object.entries(r.handoffs)) {
         const held = this.held.get(leaseKey);
         if (held && !held.lost && !held.released) this.checkHandoff(held, to);
@@ -849,7 +860,7 @@ export class LeaseCoordinator {
     // its door so its next heartbeat stops it (its release then fails the counter check, as it should).
     if (kind === 'stolen' && seen.leaseOwner && seen.awskitSession && this.o.registry)
       await this.o.registry
-        .requestHandoff(seen.awskitSession, seen.leaseKey, this.o.workerId)
+        .requestHandoff(seen.awskitSession, seen.leaseKey, this.o.workerId, { counter: t.leaseCounter })
         .catch(() => undefined);
     const held: HeldLease = {
       shardId: t.leaseKey,

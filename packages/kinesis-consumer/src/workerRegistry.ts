@@ -27,6 +27,8 @@ export interface WorkerSession {
   deadBy?: string;
   /** Hand-off requests for this session's leases: lease key → the worker that asked. */
   handoffs: Record<string, string>;
+  /** Leases of this session another worker has already taken (a forced steal): lease key → the taker and the lease counter its take wrote. */
+  taken: Record<string, { by: string; counter: number }>;
 }
 
 /** The whole fleet as one read (or one write's answer) showed it. */
@@ -38,7 +40,13 @@ export interface RosterView {
 
 /** Outcome of a heartbeat. On success it carries the fleet's roster, returned by the write itself (no read). */
 export type HeartbeatResult =
-  | { ok: true; heartbeat: number; handoffs: Record<string, string>; view: RosterView }
+  | {
+      ok: true;
+      heartbeat: number;
+      handoffs: Record<string, string>;
+      taken: Record<string, { by: string; counter: number }>;
+      view: RosterView;
+    }
   | { ok: false; deadBy?: string };
 
 /** The worker table's name for a lease table. */
@@ -60,12 +68,16 @@ function sessionFromEntry(session: string, entry: AttributeValue | undefined): W
   const m = entry?.M;
   if (!m) return undefined;
   const handoffs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.o?.M ?? {})) if (v.S) handoffs[k] = v.S;
+  const taken: Record<string, { by: string; counter: number }> = {};
+  for (const [k, v] of Object.entries(m.o?.M ?? {}))
+    if (v.S) handoffs[k] = v.S;
+    else if (v.M?.t?.S) taken[k] = { by: v.M.t.S, counter: Number(v.M.c?.N ?? 0) };
   const s: WorkerSession = {
     session,
     workerId: workerIdOf(session),
     heartbeat: Number(m.h?.N ?? 0),
     handoffs,
+    taken,
   };
   if (m.d?.S) s.deadBy = m.d.S;
   return s;
@@ -218,13 +230,19 @@ export class WorkerRegistry {
         ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
       });
       const own = view.sessions.find((s) => s.session === session);
-      return { ok: true, heartbeat: current + 1, handoffs: own?.handoffs ?? {}, view };
+      return {
+        ok: true,
+        heartbeat: current + 1,
+        handoffs: own?.handoffs ?? {},
+        taken: own?.taken ?? {},
+        view,
+      };
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
       const view = await this.view(true);
       const now = view.sessions.find((s) => s.session === session);
       if (now && !now.deadBy && now.heartbeat === current + 1)
-        return { ok: true, heartbeat: current + 1, handoffs: now.handoffs, view };
+        return { ok: true, heartbeat: current + 1, handoffs: now.handoffs, taken: now.taken, view };
       return now?.deadBy ? { ok: false, deadBy: now.deadBy } : { ok: false };
     }
   }
@@ -280,15 +298,26 @@ export class WorkerRegistry {
     }
   }
 
-  /** Rings a session's door: asks it (on its next heartbeat) to hand `leaseKey` over to `to`. */
-  async requestHandoff(session: string, leaseKey: string, to: string): Promise<void> {
+  /**
+   * Rings a session's door: asks it (on its next heartbeat) to hand `leaseKey` over to `to`, or, with `taken`, tells
+   * it that `to` already took the lease (its take wrote `taken.counter`).
+   */
+  async requestHandoff(
+    session: string,
+    leaseKey: string,
+    to: string,
+    taken?: { counter: number },
+  ): Promise<void> {
     try {
       await this.update(
         {
           UpdateExpression: 'SET s.#s.o.#k = :to',
           ConditionExpression: 'attribute_exists(s.#s.o) AND attribute_not_exists(s.#s.d)',
           ExpressionAttributeNames: { '#s': session, '#k': leaseKey },
-          ExpressionAttributeValues: { ':to': { S: to } },
+          // A request is the asker's id; a lease already taken (forced steal) is { t: taker, c: its counter }.
+          ExpressionAttributeValues: {
+            ':to': taken ? { M: { t: { S: to }, c: { N: String(taken.counter) } } } : { S: to },
+          },
         },
         false,
       );

@@ -135,149 +135,104 @@ describe('a failing batch is never checkpointed (defect 2)', () => {
   });
 });
 
-describe('a hung DynamoDB call does not keep a worker delivering a shard it lost (defect 4)', () => {
-  it('holds one UpdateItem; the worker never delivers a batch for a shard after another acquired it', async () => {
-    const f = await faultyClients();
-    const c = await clients();
-    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
-    const app = appName();
-    const deliveries: { shard: string; at: number }[] = [];
-    const a = newConsumer(f, {
-      streamName: stream,
-      applicationName: app,
-      workerId: 'a',
-      // Per-lease renewals (a hung renewal of one lease) are counter-mode mechanics; worker-liveness has its own
-      // hung-heartbeat test in workerLiveness.integration.test.ts.
-      leaseMode: 'counter',
-      initialPosition: 'TRIM_HORIZON',
-      processor: (rs) => {
-        deliveries.push({ shard: rs[0]!.shardId, at: performance.now() });
-      },
-    });
-    running.push(a);
-    await a.start();
-    await waitFor('a holds both shards', () => a.heldLeases().length === 2);
-    const [hungShard, otherShard] = a.heldLeases().map((l) => l.shardId) as [string, string];
-    // The next write to one lease never answers (until the test ends).
-    let release!: () => void;
-    const hold = new Promise<void>((r) => {
-      release = r;
-    });
-    cleanups.push(release);
-    // From now on A's writes to that lease never answer (its DynamoDB connection is stuck), so it cannot retake it.
-    let held = false;
-    f.dynamoFaults.push({
-      commands: ['UpdateItemCommand'],
-      before: async (input) => {
-        const key = (input.Key as { leaseKey: { S: string } }).leaseKey.S;
-        if (key === hungShard) {
-          held = true;
-          await hold;
-        }
-      },
-    });
-    await waitFor('the write is held', () => held);
-    // B takes only expired leases (no stealing), and records when it got each.
-    const acquiredByB = new Map<string, number>();
-    const b = newConsumer(c, {
-      streamName: stream,
-      applicationName: app,
-      workerId: 'b',
-      leaseMode: 'counter',
-      initialPosition: 'TRIM_HORIZON',
-      balance: false,
-      processor: () => {},
-    });
-    b.on('leaseAcquired', (s) => acquiredByB.set(s, performance.now()));
-    running.push(b);
-    await b.start();
-    await waitFor('b acquired a shard', () => acquiredByB.size > 0, 15_000);
-    // Records arrive on both shards now.
-    for (let i = 0; i < 10; i++) {
-      await put(c.kinesis, stream, [
-        { key: 'lo', data: `lo:${i}`, explicitHashKey: LOW },
-        { key: 'hi', data: `hi:${i}`, explicitHashKey: HIGH },
-      ]);
-      await delay(150);
-    }
-    await delay(1_000);
-    const late = deliveries.filter((d) => {
-      const t = acquiredByB.get(d.shard);
-      return t !== undefined && d.at > t;
-    });
-    expect(late).toEqual([]);
-    // The shard whose lease was not hung stays with A (its renewals go on) and A keeps processing it.
-    expect(acquiredByB.has(otherShard)).toBe(false);
-    expect(deliveries.some((d) => d.shard === otherShard)).toBe(true);
+/**
+ * Worker A holds both shards of a 2-shard stream; then A's DynamoDB writes that `hang` selects never answer. Worker
+ * B (no stealing) starts, records arrive on both shards: A must never deliver a batch for a shard after B acquired
+ * it. @returns what happened, for the mode-specific checks.
+ */
+async function hungWriteScenario(
+  leaseMode: 'counter' | 'worker-liveness',
+  hang: (input: Record<string, unknown>, heldShards: string[]) => boolean,
+  bAcquires: number,
+) {
+  const f = await faultyClients();
+  const c = await clients();
+  const stream = await createTestStream(c.kinesis, { shardCount: 2 });
+  const app = appName();
+  const deliveries: { shard: string; at: number }[] = [];
+  const a = newConsumer(f, {
+    streamName: stream,
+    applicationName: app,
+    workerId: 'a',
+    leaseMode,
+    initialPosition: 'TRIM_HORIZON',
+    processor: (rs) => {
+      deliveries.push({ shard: rs[0]!.shardId, at: performance.now() });
+    },
   });
-});
+  running.push(a);
+  await a.start();
+  await waitFor('a holds both shards', () => a.heldLeases().length === 2);
+  const heldShards = a.heldLeases().map((l) => l.shardId);
+  let release!: () => void;
+  const hold = new Promise<void>((r) => {
+    release = r;
+  });
+  cleanups.push(release);
+  let held = 0;
+  f.dynamoFaults.push({
+    commands: ['UpdateItemCommand'],
+    before: async (input) => {
+      if (hang(input, heldShards)) {
+        held++;
+        await hold;
+      }
+    },
+  });
+  await waitFor('a write is held', () => held > 0);
+  // B takes only expired leases (no stealing), and records when it got each.
+  const acquiredByB = new Map<string, number>();
+  const b = newConsumer(c, {
+    streamName: stream,
+    applicationName: app,
+    workerId: 'b',
+    leaseMode,
+    initialPosition: 'TRIM_HORIZON',
+    balance: false,
+    processor: () => {},
+  });
+  b.on('leaseAcquired', (s) => acquiredByB.set(s, performance.now()));
+  running.push(b);
+  await b.start();
+  await waitFor(`b acquired ${bAcquires} shard(s)`, () => acquiredByB.size >= bAcquires, 20_000);
+  for (let i = 0; i < 10; i++) {
+    await put(c.kinesis, stream, [
+      { key: 'lo', data: `lo:${i}`, explicitHashKey: LOW },
+      { key: 'hi', data: `hi:${i}`, explicitHashKey: HIGH },
+    ]);
+    await delay(150);
+  }
+  await delay(1_000);
+  const late = deliveries.filter((d) => {
+    const t = acquiredByB.get(d.shard);
+    return t !== undefined && d.at > t;
+  });
+  expect(late).toEqual([]);
+  return { a, heldShards, acquiredByB, deliveries };
+}
 
-describe('a hung heartbeat does not keep a worker delivering shards it lost (worker-liveness)', () => {
-  it('every heartbeat write of A hangs: B fences A’s session and takes its shards; A never delivers a batch for a shard after B acquired it', async () => {
-    const f = await faultyClients();
-    const c = await clients();
-    const stream = await createTestStream(c.kinesis, { shardCount: 2 });
-    const app = appName();
-    const deliveries: { shard: string; at: number }[] = [];
-    const a = newConsumer(f, {
-      streamName: stream,
-      applicationName: app,
-      workerId: 'a',
-      leaseMode: 'worker-liveness',
-      initialPosition: 'TRIM_HORIZON',
-      processor: (rs) => {
-        deliveries.push({ shard: rs[0]!.shardId, at: performance.now() });
-      },
-    });
-    running.push(a);
-    await a.start();
-    await waitFor('a holds both shards', () => a.heldLeases().length === 2);
-    let release!: () => void;
-    const hold = new Promise<void>((r) => {
-      release = r;
-    });
-    cleanups.push(release);
-    // From now on every write of A to the worker table (its heartbeats) never answers; its reads still flow.
-    let held = 0;
-    f.dynamoFaults.push({
-      commands: ['UpdateItemCommand'],
-      before: async (input) => {
-        if (String(input.TableName).endsWith('-awskit-workers')) {
-          held++;
-          await hold;
-        }
-      },
-    });
-    await waitFor('a heartbeat is held', () => held > 0);
-    const acquiredByB = new Map<string, number>();
-    const b = newConsumer(c, {
-      streamName: stream,
-      applicationName: app,
-      workerId: 'b',
-      leaseMode: 'worker-liveness',
-      initialPosition: 'TRIM_HORIZON',
-      balance: false,
-      processor: () => {},
-    });
-    b.on('leaseAcquired', (s) => acquiredByB.set(s, performance.now()));
-    running.push(b);
-    await b.start();
-    await waitFor('b acquired both shards', () => acquiredByB.size === 2, 20_000);
-    for (let i = 0; i < 10; i++) {
-      await put(c.kinesis, stream, [
-        { key: 'lo', data: `lo:${i}`, explicitHashKey: LOW },
-        { key: 'hi', data: `hi:${i}`, explicitHashKey: HIGH },
-      ]);
-      await delay(150);
-    }
-    await delay(1_000);
-    const late = deliveries.filter((d) => {
-      const t = acquiredByB.get(d.shard);
-      return t !== undefined && d.at > t;
-    });
-    expect(late).toEqual([]);
+describe('a hung DynamoDB call does not keep a worker delivering a shard it lost (defect 4)', () => {
+  it('counter: holds one UpdateItem; the worker never delivers a batch for a shard after another acquired it', async () => {
+    // The next write to one lease (its renewal) never answers, so A cannot renew or retake it.
+    const r = await hungWriteScenario(
+      'counter',
+      (input, [hungShard]) => (input.Key as { leaseKey?: { S: string } }).leaseKey?.S === hungShard,
+      1,
+    );
+    // The shard whose lease was not hung stays with A (its renewals go on) and A keeps processing it.
+    const otherShard = r.heldShards[1]!;
+    expect(r.acquiredByB.has(otherShard)).toBe(false);
+    expect(r.deliveries.some((d) => d.shard === otherShard)).toBe(true);
+  });
+
+  it('worker-liveness: every heartbeat write of A hangs; B fences A’s session and takes its shards, A never delivers a batch for a shard after B acquired it', async () => {
+    const r = await hungWriteScenario(
+      'worker-liveness',
+      (input) => String(input.TableName).endsWith('-awskit-workers'),
+      2,
+    );
     // A stopped acting on both shards: it holds nothing while its heartbeats hang.
-    expect(a.heldLeases()).toEqual([]);
+    expect(r.a.heldLeases()).toEqual([]);
   });
 });
 
