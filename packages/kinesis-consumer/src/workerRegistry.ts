@@ -28,7 +28,13 @@ export interface WorkerSession {
   /** Hand-off requests for this session's leases: lease key → the worker that asked. */
   handoffs: Record<string, string>;
   /** Leases of this session another worker has already taken (a forced steal): lease key → the taker and the lease counter its take wrote. */
-  taken: Record<string, { by: string; counter: number }>;
+  taken: Record<string, TakenBy>;
+}
+
+/** Who took a lease by a forced steal, and the lease counter its take wrote. */
+export interface TakenBy {
+  by: string;
+  counter: number;
 }
 
 /** The whole fleet as one read (or one write's answer) showed it. */
@@ -40,13 +46,7 @@ export interface RosterView {
 
 /** Outcome of a heartbeat. On success it carries the fleet's roster, returned by the write itself (no read). */
 export type HeartbeatResult =
-  | {
-      ok: true;
-      heartbeat: number;
-      handoffs: Record<string, string>;
-      taken: Record<string, { by: string; counter: number }>;
-      view: RosterView;
-    }
+  | ({ ok: true; heartbeat: number; view: RosterView } & Pick<WorkerSession, 'handoffs' | 'taken'>)
   | { ok: false; deadBy?: string };
 
 /** The worker table's name for a lease table. */
@@ -68,7 +68,7 @@ function sessionFromEntry(session: string, entry: AttributeValue | undefined): W
   const m = entry?.M;
   if (!m) return undefined;
   const handoffs: Record<string, string> = {};
-  const taken: Record<string, { by: string; counter: number }> = {};
+  const taken: Record<string, TakenBy> = {};
   for (const [k, v] of Object.entries(m.o?.M ?? {}))
     if (v.S) handoffs[k] = v.S;
     else if (v.M?.t?.S) taken[k] = { by: v.M.t.S, counter: Number(v.M.c?.N ?? 0) };
