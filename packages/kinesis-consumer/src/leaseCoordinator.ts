@@ -860,7 +860,7 @@ export class LeaseCoordinator {
     // its door so its next heartbeat stops it (its release then fails the counter check, as it should).
     if (kind === 'stolen' && seen.leaseOwner && seen.awskitSession && this.o.registry)
       await this.o.registry
-        .requestHandoff(seen.awskitSession, seen.leaseKey, this.o.workerId, { counter: t.leaseCounter })
+        .noticeTaken(seen.awskitSession, seen.leaseKey, this.o.workerId, t.leaseCounter)
         .catch(() => undefined);
     const held: HeldLease = {
       shardId: t.leaseKey,

@@ -298,26 +298,28 @@ export class WorkerRegistry {
     }
   }
 
+  /** Asks a session (on its next heartbeat) to hand `leaseKey` over to worker `to` (a graceful hand-off request). */
+  async requestHandoff(session: string, leaseKey: string, to: string): Promise<void> {
+    await this.ringDoor(session, leaseKey, { S: to });
+  }
+
   /**
-   * Rings a session's door: asks it (on its next heartbeat) to hand `leaseKey` over to `to`, or, with `taken`, tells
-   * it that `to` already took the lease (its take wrote `taken.counter`).
+   * Tells a session that worker `by` already took `leaseKey` from it (a forced steal whose take wrote `counter`), so
+   * its next heartbeat marks the lease lost, as taken, unless its own last write of the lease is newer.
    */
-  async requestHandoff(
-    session: string,
-    leaseKey: string,
-    to: string,
-    taken?: { counter: number },
-  ): Promise<void> {
+  async noticeTaken(session: string, leaseKey: string, by: string, counter: number): Promise<void> {
+    await this.ringDoor(session, leaseKey, { M: { t: { S: by }, c: { N: String(counter) } } });
+  }
+
+  /** Writes an entry at a live session's door (`s.<session>.o.<leaseKey>`); a dead or gone session is left alone. */
+  private async ringDoor(session: string, leaseKey: string, entry: AttributeValue): Promise<void> {
     try {
       await this.update(
         {
-          UpdateExpression: 'SET s.#s.o.#k = :to',
+          UpdateExpression: 'SET s.#s.o.#k = :entry',
           ConditionExpression: 'attribute_exists(s.#s.o) AND attribute_not_exists(s.#s.d)',
           ExpressionAttributeNames: { '#s': session, '#k': leaseKey },
-          // A request is the asker's id; a lease already taken (forced steal) is { t: taker, c: its counter }.
-          ExpressionAttributeValues: {
-            ':to': taken ? { M: { t: { S: to }, c: { N: String(taken.counter) } } } : { S: to },
-          },
+          ExpressionAttributeValues: { ':entry': entry },
         },
         false,
       );
