@@ -2,8 +2,9 @@ import { type Clock, isAwskitError, type Logger, type Metrics } from '@awskit/co
 import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
 import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
+import { ObservedSessions } from './observedSessions.js';
 import type { ExtendedSequenceNumber, Lease, LeaseMode } from './types.js';
-import type { RosterView, WorkerRegistry, WorkerSession } from './workerRegistry.js';
+import type { RosterView, WorkerRegistry } from './workerRegistry.js';
 
 /** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
 export interface HeldLease {
@@ -122,17 +123,10 @@ export class LeaseCoordinator {
   private sessionRenewedAt = Number.NEGATIVE_INFINITY;
   private sessionUnconfirmedSince?: number;
   private heartbeating = false;
-  /** What the last worker-table reads showed, per session, on this worker's monotonic clock. */
-  private readonly sessions = new Map<
-    string,
-    { heartbeat: number; dead: boolean; changedAt: number; missing?: boolean }
-  >();
-  private membership = '';
-  /** Worker-liveness: the lease-set version of the last roster seen, and of the last lease-table scan. */
-  private leaseSetVersion = 0;
+  /** The fleet's sessions as the roster views seen showed them (worker-liveness, or a mixed awskit fleet). */
+  private readonly observed?: ObservedSessions;
+  /** Worker-liveness: the lease-set version the last lease-table scan was made for. */
   private scannedLeaseSetVersion = 0;
-  /** When the roster view the sessions map reflects was requested (expiry is judged up to then, not up to now). */
-  private viewSentAt = Number.NEGATIVE_INFINITY;
   /** A roster view from a heartbeat not yet folded into the sessions map (the take cycle does). */
   private pendingView?: { view: RosterView; sentAt: number; receivedAt: number };
   private lastFullScanAt = Number.NEGATIVE_INFINITY;
@@ -151,6 +145,16 @@ export class LeaseCoordinator {
     this.liveness = options.leaseMode === 'worker-liveness';
     if (this.liveness && !options.registry)
       throw new Error('LeaseCoordinator: worker-liveness mode needs a registry');
+    if (options.registry)
+      this.observed = new ObservedSessions({
+        registry: options.registry,
+        clock: options.clock,
+        leaseDurationMs: options.leaseDurationMs,
+        workerId: options.workerId,
+        logger: options.logger,
+        metrics: options.metrics,
+        ownSession: () => this.session,
+      });
   }
 
   /** Worker-liveness mode: this process's current session (the key of its liveness item). */
@@ -232,15 +236,6 @@ export class LeaseCoordinator {
     this.announceLeaseSetChange();
   }
 
-  /** Worker-liveness: the worker ids of the live sessions in the last roster seen (this one included). */
-  private liveWorkerIds(): string[] {
-    const out = [this.o.workerId];
-    for (const [k, v] of this.sessions)
-      if (!v.dead && !v.missing && !this.sessionExpired(k))
-        out.push(k.slice(0, Math.max(0, k.lastIndexOf('#'))) || k);
-    return out;
-  }
-
   /**
    * The last lease-table scan if it is at most `maxAgeMs` old (the shard sync reuses it instead of scanning again).
    */
@@ -255,10 +250,7 @@ export class LeaseCoordinator {
    */
   isShardSyncLeader(): boolean {
     if (!this.liveness) return true;
-    if (!this.session) return false;
-    for (const [k, v] of this.sessions)
-      if (k < this.session && !v.dead && !v.missing && !this.sessionExpired(k)) return false;
-    return true;
+    return !!this.session && this.observed!.isLeader(this.session);
   }
 
   private announceLeaseSetChange(): void {
@@ -554,78 +546,22 @@ export class LeaseCoordinator {
   }
 
   /**
-   * Records, on this worker's clock, when each session's heartbeat last changed. Worker-liveness mode reads nothing:
-   * the roster comes with this worker's own heartbeat (the write's answer). Counter mode (a mixed awskit fleet)
-   * reads the roster.
-   * @returns the sessions seen.
+   * Folds the latest roster into {@link observed}. Worker-liveness mode reads nothing: the roster comes with this
+   * worker's own heartbeat (the write's answer). Counter mode (a mixed awskit fleet) reads the roster.
    */
-  private async observeSessions(): Promise<WorkerSession[]> {
-    let seenView: { view: RosterView; sentAt: number; receivedAt: number } | undefined;
+  private async observeSessions(): Promise<void> {
+    let seen: { view: RosterView; sentAt: number; receivedAt: number } | undefined;
     if (this.liveness) {
-      seenView = this.pendingView;
+      seen = this.pendingView;
       this.pendingView = undefined;
-      if (!seenView) return [];
+      if (!seen) return;
     } else {
       const sentAt = this.o.clock.now();
       const view = await this.o.registry!.view();
       this.scanCounts.worker++;
-      seenView = { view, sentAt, receivedAt: this.o.clock.now() };
+      seen = { view, sentAt, receivedAt: this.o.clock.now() };
     }
-    const { view, sentAt, receivedAt } = seenView;
-    this.viewSentAt = Math.max(this.viewSentAt, sentAt);
-    this.leaseSetVersion = Math.max(this.leaseSetVersion, view.leaseSetVersion);
-    const seen = new Set<string>();
-    for (const w of view.sessions) {
-      seen.add(w.session);
-      const prev = this.sessions.get(w.session);
-      if (!prev || prev.heartbeat !== w.heartbeat || prev.missing)
-        this.sessions.set(w.session, { heartbeat: w.heartbeat, dead: !!w.deadBy, changedAt: receivedAt });
-      else if (w.deadBy) prev.dead = true;
-    }
-    for (const [k, v] of this.sessions) if (!seen.has(k) && !v.missing) this.sessions.delete(k);
-    return view.sessions;
-  }
-
-  /** A session is expired when declared dead, or its heartbeat did not change for a lease duration. */
-  private sessionExpired(session: string): boolean {
-    if (session === this.session) return false;
-    const s = this.sessions.get(session);
-    if (!s) return false;
-    // Unchanged from when a view first showed it until the last view was requested: no heartbeat in between.
-    return s.dead || this.viewSentAt - s.changedAt > this.o.leaseDurationMs;
-  }
-
-  /**
-   * Before taking a lease of an expired session: declare the session dead, conditional on the heartbeat that
-   * stopped advancing, so its worker can never confirm its leases again (it stops acting on them a lease duration
-   * after its last confirmed heartbeat, which is before now). A session without an item (deleted after a clean stop,
-   * or not yet visible to an eventually consistent read) is read consistently first.
-   * @returns whether the session's leases may be taken.
-   */
-  private async fenceSession(session: string): Promise<boolean> {
-    const s = this.sessions.get(session);
-    if (!s) return false;
-    if (s.dead) return true;
-    if (s.missing) {
-      const fresh = await this.o.registry!.get(session);
-      if (!fresh) return true;
-      this.sessions.set(session, {
-        heartbeat: fresh.heartbeat,
-        dead: !!fresh.deadBy,
-        changedAt: this.o.clock.now(),
-      });
-      return !!fresh.deadBy;
-    }
-    const ok = await this.o.registry!.fence(session, s.heartbeat, this.o.workerId);
-    if (ok) {
-      s.dead = true;
-      this.o.metrics.increment('kinesis_consumer_sessions_fenced_total', 1, { worker: this.o.workerId });
-      this.o.logger.info('worker session declared dead', { session });
-    } else {
-      // It advanced after all: alive.
-      s.changedAt = this.o.clock.now();
-    }
-    return ok;
+    this.observed!.fold(seen.view, seen.sentAt, seen.receivedAt);
   }
 
   /**
@@ -635,12 +571,9 @@ export class LeaseCoordinator {
    * while KCL workers share the table (their leases expire by counter, as in counter mode).
    */
   private needsLeaseScan(now: number): false | 'change' | 'periodic' {
-    const key = [...this.sessions.entries()]
-      .map(([k, v]) => `${k}:${v.dead || this.sessionExpired(k) ? 'x' : 'o'}`)
-      .sort()
-      .join(',');
-    const changed = key !== this.membership || this.leaseSetVersion !== this.scannedLeaseSetVersion;
-    this.membership = key;
+    const observed = this.observed!;
+    // (membershipChanged first: it remembers the membership it saw.)
+    const changed = observed.membershipChanged() || observed.leaseSetVersion !== this.scannedLeaseSetVersion;
     for (const [k, until] of this.askedFor) if (until <= now) this.askedFor.delete(k);
     const forChange =
       changed ||
@@ -665,7 +598,7 @@ export class LeaseCoordinator {
     }
     // Worker-liveness: until this cycle's takes are done, the next cycle scans again (a failed call, a lost race).
     this.scanRequested = true;
-    this.scannedLeaseSetVersion = this.leaseSetVersion;
+    if (this.liveness) this.scannedLeaseSetVersion = this.observed!.leaseSetVersion;
     const own = this.o.isOwnLeaseKey ?? ((k: string) => SHARD_KEY.test(k));
     // Worker-liveness: the periodic scan (nothing known to have changed) reads eventually consistent, at half the
     // price; a scan for a known change reads consistently, so it sees that change.
@@ -676,9 +609,7 @@ export class LeaseCoordinator {
     if (this.liveness) {
       // The periodic scan is a safety net for changes nobody announced; the fleet shares it: each of W live
       // workers scans every W × leaseScanIntervalMs (jittered), so the fleet scans about once per interval.
-      let live = 1;
-      for (const k of this.sessions.keys()) if (k !== this.session && !this.sessionExpired(k)) live++;
-      const every = (this.o.leaseScanIntervalMs ?? 20_000) * live;
+      const every = (this.o.leaseScanIntervalMs ?? 20_000) * (1 + this.observed!.liveOthers());
       this.nextPeriodicScanAt = this.lastFullScanAt + every * (0.75 + 0.5 * (this.o.random ?? Math.random)());
     }
     // Leases of worker-liveness sessions are judged by their session (a counter-mode worker reads the worker table
@@ -687,10 +618,7 @@ export class LeaseCoordinator {
     if (!this.liveness && sessionLeases.length && this.o.registry) await this.observeSessions();
     const now = this.o.clock.now();
     const referenced = new Set(sessionLeases.map((l) => l.awskitSession!));
-    for (const session of referenced)
-      if (!this.sessions.has(session))
-        this.sessions.set(session, { heartbeat: -1, dead: false, changedAt: now, missing: true });
-    for (const [k, v] of this.sessions) if (v.missing && !referenced.has(k)) this.sessions.delete(k);
+    this.observed?.noteReferenced(referenced, now);
     this.foreignSeen = all.some(isForeignLease);
     // Worker-liveness: keep scanning every cycle only for requests still pending on the table (our request on a
     // lease its owner still holds). A request whose lease was released and taken by someone else, or cleared, is
@@ -713,8 +641,8 @@ export class LeaseCoordinator {
       workerId: this.o.workerId,
       held: new Set(this.held.keys()),
       isExpired: (l) =>
-        l.awskitSession && !isForeignLease(l) && this.o.registry
-          ? !!l.leaseOwner && this.sessionExpired(l.awskitSession)
+        l.awskitSession && !isForeignLease(l) && this.observed
+          ? !!l.leaseOwner && this.observed.expired(l.awskitSession)
           : this.observations.isExpired(
               l,
               now,
@@ -727,10 +655,10 @@ export class LeaseCoordinator {
         this.o.handoffTimeoutMs > 0 && this.observations.handoffAge(l, now) <= 2 * this.o.handoffTimeoutMs,
       maxLeasesForWorker: this.o.maxLeasesForWorker,
       balance: this.o.balance,
-      ...(this.liveness ? { liveWorkers: this.liveWorkerIds() } : {}),
+      ...(this.liveness ? { liveWorkers: this.observed!.liveWorkerIds() } : {}),
       random: this.o.random ?? Math.random,
     });
-    if (this.liveness) await this.cleanupSessions(referenced, now);
+    if (this.liveness) await this.observed!.cleanup(referenced, now);
     const taken: Lease[] = [];
     // Our own hand-off requests that the owner ignored (a KCL worker, a stuck handler): steal after all.
     if (this.o.handoffTimeoutMs > 0)
@@ -772,24 +700,6 @@ export class LeaseCoordinator {
     return taken;
   }
 
-  /**
-   * Worker-liveness mode: removes worker items nobody needs any more: sessions declared dead (or quiet for ten lease
-   * durations) that no lease names. Keeps the worker table, and so every worker's read of it, small.
-   */
-  private async cleanupSessions(referenced: ReadonlySet<string>, now: number): Promise<void> {
-    for (const [session, v] of this.sessions) {
-      if (v.missing || referenced.has(session) || session === this.session) continue;
-      if (!(v.dead || now - v.changedAt > 10 * this.o.leaseDurationMs)) continue;
-      try {
-        if (!v.dead && !(await this.o.registry!.fence(session, v.heartbeat, this.o.workerId))) continue;
-        await this.o.registry!.remove(session);
-        this.sessions.delete(session);
-      } catch (e) {
-        this.o.logger.debug('could not remove a dead worker item', { session, error: String(e) });
-      }
-    }
-  }
-
   /** Worker-liveness mode: deletes this session's liveness item (clean stop, after its leases were released). */
   async deregister(keepItem = false): Promise<void> {
     const session = this.session;
@@ -829,8 +739,8 @@ export class LeaseCoordinator {
       seen.leaseOwner &&
       seen.awskitSession &&
       !isForeignLease(seen) &&
-      this.o.registry &&
-      !(await this.fenceSession(seen.awskitSession))
+      this.observed &&
+      !(await this.observed.fence(seen.awskitSession))
     )
       return undefined;
     if (this.liveness && !this.session) return undefined;

@@ -59,7 +59,8 @@ export const ROSTER_KEY = '#roster';
 
 const EMPTY_VIEW: RosterView = { sessions: [], leaseSetVersion: 0 };
 
-function workerIdOf(session: string): string {
+/** The worker id part of a session key (`workerId#random`). */
+export function workerIdOf(session: string): string {
   const i = session.lastIndexOf('#');
   return i > 0 ? session.slice(0, i) : session;
 }
