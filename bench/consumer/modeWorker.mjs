@@ -11,6 +11,18 @@ const consumer = new KinesisConsumer({
   workerId,
   mode,
   initialPosition: 'TRIM_HORIZON',
+  // BENCH_WORKER_LOG=1: the consumer's log lines on stderr, timestamped (where a failover's time goes).
+  ...(process.env.BENCH_WORKER_LOG
+    ? {
+        logger: Object.fromEntries(
+          ['debug', 'info', 'warn', 'error'].map((level) => [
+            level,
+            (msg, fields) =>
+              process.stderr.write(`${new Date().toISOString()} ${workerId} ${level} ${msg} ${JSON.stringify(fields ?? {})}\n`),
+          ]),
+        ),
+      }
+    : {}),
   clientOptions: {
     endpoint,
     region: 'us-east-1',
@@ -26,7 +38,7 @@ const consumer = new KinesisConsumer({
     });
   },
 });
-consumer.on('leaseAcquired', (shardId) => out({ event: 'acquired', shardId }));
+consumer.on('leaseAcquired', (shardId) => out({ event: 'acquired', shardId, at: Date.now() }));
 consumer.on('leaseLost', (shardId) => out({ event: 'lost', shardId }));
 // Balancing hands leases over gracefully (released, not lost): also "no longer held".
 consumer.on('leaseReleased', (shardId) => out({ event: 'lost', shardId }));

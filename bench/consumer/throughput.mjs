@@ -23,6 +23,7 @@ const { NodeHttpHandler } = require('@smithy/node-http-handler');
 
 const RECORDS = Number(process.env.BENCH_CONSUMER_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3);
+const LEASE_MODE = process.env.BENCH_CONSUMER_LEASE_MODE;
 const FAILOVER_RUNS = Number(process.env.BENCH_EFO_FAILOVER_RUNS ?? 3);
 const SHARDS = 4;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
@@ -133,6 +134,8 @@ export async function runThroughputBench({ endpoint }) {
       initialPosition: position,
       clientOptions,
       mode,
+      // BENCH_CONSUMER_LEASE_MODE=counter measures the other lease mode (default: the consumer's default).
+      ...(LEASE_MODE ? { leaseMode: LEASE_MODE } : {}),
       processor: (records) => onRecords(records.map((r) => text(r.data))),
     });
     return c;
@@ -525,6 +528,8 @@ export async function runThroughputBench({ endpoint }) {
         await until('orphaned shards processed by the survivor', () =>
           orphaned.every((s) => b.firstAfter.has(s)),
         );
+        if (process.env.BENCH_WORKER_LOG)
+          console.error(`killed at ${new Date(killedAt).toISOString()}; orphaned ${orphaned.join(' ')}; first after: ${orphaned.map((s) => `${s} +${b.firstAfter.get(s) - killedAt} ms`).join(', ')}`);
         producing = false;
         await producer;
         return (Math.max(...orphaned.map((s) => b.firstAfter.get(s))) - killedAt) / 1000;

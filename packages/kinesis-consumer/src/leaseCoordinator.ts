@@ -127,8 +127,11 @@ export class LeaseCoordinator {
   private readonly observed?: ObservedSessions;
   /** Worker-liveness: the lease-set version the last lease-table scan was made for. */
   private scannedLeaseSetVersion = 0;
-  /** A roster view from a heartbeat not yet folded into the sessions map (the take cycle does). */
-  private pendingView?: { view: RosterView; sentAt: number; receivedAt: number };
+  /** Roster views (heartbeat answers, probes) not yet folded into {@link observed} (the take cycle does). */
+  private pendingViews: { view: RosterView; sentAt: number; receivedAt: number }[] = [];
+  /** Worker-liveness: when this session's last heartbeat (or registration) was sent, and the last roster probe. */
+  private heartbeatSentAt = Number.NEGATIVE_INFINITY;
+  private lastProbeSentAt = Number.NEGATIVE_INFINITY;
   private lastFullScanAt = Number.NEGATIVE_INFINITY;
   /** Worker-liveness: when this worker's next periodic lease-table scan is due (the fleet shares the cadence). */
   private nextPeriodicScanAt = Number.NEGATIVE_INFINITY;
@@ -176,7 +179,8 @@ export class LeaseCoordinator {
     const session = `${this.o.workerId}#${Math.floor((this.o.random ?? Math.random)() * 2 ** 48).toString(36)}`;
     const sentAt = this.o.clock.now();
     const view = await this.o.registry!.register(session, this.o.workerId);
-    this.pendingView = { view, sentAt, receivedAt: this.o.clock.now() };
+    this.pendingViews.push({ view, sentAt, receivedAt: this.o.clock.now() });
+    this.heartbeatSentAt = sentAt;
     this.session = session;
     this.heartbeat = 0;
     this.sessionRenewedAt = sentAt;
@@ -503,6 +507,7 @@ export class LeaseCoordinator {
     this.heartbeating = true;
     const session = this.session;
     const sentAt = this.o.clock.now();
+    this.heartbeatSentAt = sentAt;
     try {
       const r = await registry.heartbeat(session, this.heartbeat);
       if (session !== this.session) return;
@@ -511,7 +516,7 @@ export class LeaseCoordinator {
         return;
       }
       this.heartbeat = r.heartbeat;
-      this.pendingView = { view: r.view, sentAt, receivedAt: this.o.clock.now() };
+      this.pendingViews.push({ view: r.view, sentAt, receivedAt: this.o.clock.now() });
       // Judge the new roster now, not at the take loop's next tick (a cycle that sees no change reads nothing).
       this.wakeTake?.abort();
       this.sessionRenewedAt = Math.min(sentAt, this.sessionUnconfirmedSince ?? sentAt);
@@ -550,18 +555,45 @@ export class LeaseCoordinator {
    * worker's own heartbeat (the write's answer). Counter mode (a mixed awskit fleet) reads the roster.
    */
   private async observeSessions(): Promise<void> {
-    let seen: { view: RosterView; sentAt: number; receivedAt: number } | undefined;
     if (this.liveness) {
-      seen = this.pendingView;
-      this.pendingView = undefined;
-      if (!seen) return;
-    } else {
-      const sentAt = this.o.clock.now();
-      const view = await this.o.registry!.view();
-      this.scanCounts.worker++;
-      seen = { view, sentAt, receivedAt: this.o.clock.now() };
+      // Oldest first (a probe may have been answered before an earlier heartbeat).
+      const views = this.pendingViews.sort((x, y) => x.sentAt - y.sentAt);
+      this.pendingViews = [];
+      for (const v of views) this.observed!.fold(v.view, v.sentAt, v.receivedAt);
+      return;
     }
-    this.observed!.fold(seen.view, seen.sentAt, seen.receivedAt);
+    const sentAt = this.o.clock.now();
+    const view = await this.o.registry!.view();
+    this.scanCounts.worker++;
+    this.observed!.fold(view, sentAt, this.o.clock.now());
+  }
+
+  /**
+   * Worker-liveness mode: when to read the roster between heartbeats so a session that went quiet is judged expired
+   * as soon as a lease duration has passed, not at this worker's next heartbeat after that (up to a heartbeat
+   * interval later). Only while some session has been quiet long enough for that to matter: live fleets never
+   * probe. @returns the send time of the probe, or undefined when none is needed.
+   */
+  private probeAt(): number | undefined {
+    if (!this.liveness || !this.session) return undefined;
+    const at = this.observed!.nextExpiryAt();
+    // The next heartbeat's answer comes soon enough, or a probe was already sent after that time.
+    if (at === undefined || at >= this.heartbeatSentAt + this.o.renewIntervalMs || at <= this.lastProbeSentAt)
+      return undefined;
+    return at;
+  }
+
+  /** Reads the roster (consistently: a stale read could not show a quiet session's last heartbeat) for the next take cycle. */
+  private async probeRoster(): Promise<void> {
+    const sentAt = this.o.clock.now();
+    this.lastProbeSentAt = sentAt;
+    try {
+      const view = await this.o.registry!.view(true);
+      this.scanCounts.worker++;
+      this.pendingViews.push({ view, sentAt, receivedAt: this.o.clock.now() });
+    } catch (e) {
+      this.o.logger.debug('roster probe failed; the next heartbeat shows the roster', { error: String(e) });
+    }
   }
 
   /**
@@ -584,6 +616,13 @@ export class LeaseCoordinator {
     this.scanRequested = false;
     if (forChange) return 'change';
     return now >= this.nextPeriodicScanAt ? 'periodic' : false;
+  }
+
+  /** One cycle of the take loop (exposed for tests): a roster probe if one is due, then {@link takeOnce}. */
+  async takeCycle(): Promise<Lease[]> {
+    const probe = this.probeAt();
+    if (probe !== undefined && this.o.clock.now() >= probe) await this.probeRoster();
+    return this.takeOnce();
   }
 
   /** Scans the table and takes what the plan says (exposed for tests). @returns leases taken. */
@@ -813,7 +852,7 @@ export class LeaseCoordinator {
     const signal = this.stopAll.signal;
     while (!signal.aborted) {
       if (!this.takingStopped) {
-        this.currentTake = this.takeOnce().then(
+        this.currentTake = this.takeCycle().then(
           () => undefined,
           (e: unknown) => this.o.logger.warn('lease take cycle failed', { error: String(e) }),
         );
@@ -824,8 +863,14 @@ export class LeaseCoordinator {
       this.wakeTake = wake;
       const onStop = () => wake.abort();
       signal.addEventListener('abort', onStop, { once: true });
+      // Wake for a roster probe if one falls due before the next cycle.
+      const probe = this.probeAt();
+      const wait =
+        probe === undefined
+          ? this.o.takeIntervalMs
+          : Math.min(this.o.takeIntervalMs, Math.max(0, probe - this.o.clock.now()));
       try {
-        await this.o.sleep(this.o.takeIntervalMs, wake.signal);
+        await this.o.sleep(wait, wake.signal);
       } catch {
         // woken early
       } finally {

@@ -35,6 +35,7 @@ export class ObservedSessions {
   /** When the newest view folded in was requested: expiry is judged up to then, not up to now. */
   private viewSentAt = Number.NEGATIVE_INFINITY;
   private membershipKey = '';
+  private readonly fencing = new Map<string, Promise<boolean>>();
   /** The highest lease-set version in the views seen. */
   leaseSetVersion = 0;
 
@@ -73,6 +74,18 @@ export class ObservedSessions {
     const out = new Set([this.o.workerId]);
     for (const [k, v] of this.sessions) if (this.live(k, v)) out.add(workerIdOf(k));
     return [...out];
+  }
+
+  /**
+   * The earliest send time of a roster view that would show one of the other live sessions expired if its heartbeat
+   * has not moved by then; undefined when there is none.
+   */
+  nextExpiryAt(): number | undefined {
+    let at = Number.POSITIVE_INFINITY;
+    const own = this.o.ownSession();
+    for (const [k, v] of this.sessions)
+      if (k !== own && this.live(k, v)) at = Math.min(at, v.changedAt + this.o.leaseDurationMs + 1);
+    return Number.isFinite(at) ? at : undefined;
   }
 
   /** How many live sessions other than this one were seen. */
@@ -118,6 +131,15 @@ export class ObservedSessions {
    * @returns whether the session's leases may be taken.
    */
   async fence(session: string): Promise<boolean> {
+    // A dead worker's leases are taken in parallel waves: one fence (one write) per session, not one per lease.
+    const inFlight = this.fencing.get(session);
+    if (inFlight) return inFlight;
+    const p = this.fenceOnce(session).finally(() => this.fencing.delete(session));
+    this.fencing.set(session, p);
+    return p;
+  }
+
+  private async fenceOnce(session: string): Promise<boolean> {
     const s = this.sessions.get(session);
     if (!s) return false;
     if (s.dead) return true;

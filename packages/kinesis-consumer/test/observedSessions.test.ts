@@ -139,6 +139,33 @@ describe('ObservedSessions', () => {
     expect(await observed.fence('c#1')).toBe(false);
   });
 
+  it("parallel takes of one dead session's leases fence it once", async () => {
+    const items = { 'a#1': session('a#1', 7) };
+    const { observed, fold, calls } = setup('me#1', items);
+    fold(0, session('a#1', 7));
+    fold(3_100, session('a#1', 7));
+    expect(await Promise.all([observed.fence('a#1'), observed.fence('a#1'), observed.fence('a#1')])).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(calls).toEqual(['fence a#1@7']);
+  });
+
+  it('nextExpiryAt: when a view would show the quietest live session expired; none for dead, missing or our own', () => {
+    const { observed, fold } = setup();
+    expect(observed.nextExpiryAt()).toBeUndefined();
+    fold(0, session('me#1', 1), session('a#1', 1), session('b#1', 1));
+    fold(1_000, session('me#1', 2), session('a#1', 2), session('b#1', 1), session('c#1', 1, 'x'));
+    // b last moved in the view answered at 10 ms; a in the one answered at 1 010 ms.
+    expect(observed.nextExpiryAt()).toBe(10 + LEASE_MS + 1);
+    observed.noteReferenced(new Set(['gone#1']), 1_500);
+    fold(3_100, session('me#1', 4), session('a#1', 3), session('b#1', 1));
+    // b is expired now (judged, no longer waited for): a's next.
+    expect(observed.expired('b#1')).toBe(true);
+    expect(observed.nextExpiryAt()).toBe(3_110 + LEASE_MS + 1);
+  });
+
   it('a session named by a lease but absent from the roster is read consistently before its leases are freed', async () => {
     const items: Record<string, WorkerSession | undefined> = { 'late#1': session('late#1', 1) };
     const { observed, calls } = setup('me#1', items);

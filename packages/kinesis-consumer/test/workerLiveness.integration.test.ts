@@ -101,6 +101,62 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(after.every((l) => l.leaseOwner === 'b' && l.awskitSession === b.c.sessionKey)).toBe(true);
   });
 
+  it('a session that went quiet is judged by a roster probe a lease duration after its last heartbeat, not at the next heartbeat after that', async () => {
+    const t = await freshTable(4);
+    const clock = { t: 0 };
+    const a = coordinator(t, 'a', clock);
+    const b = coordinator(t, 'b', clock);
+    await a.c.init();
+    await a.c.takeCycle();
+    await b.c.init();
+    const getItems = () => t.table.cost.calls.GetItem;
+    const reads = getItems();
+    // Both alive (heartbeats every 3 s, take cycles every second): nobody probes.
+    for (clock.t = 1_000; clock.t <= 12_000; clock.t += 1_000) {
+      if (clock.t % 3_000 === 0) {
+        await a.c.renewAll();
+        await b.c.renewAll();
+      }
+      await b.c.takeCycle();
+    }
+    expect(getItems() - reads).toBe(0);
+    expect(b.c.held.size).toBe(0);
+    // a's heartbeat at 12 s is its last. b's heartbeat at 12 s (after a's) shows it; b's next ones are at 15, 18, 21 s.
+    // Without a probe, the first view sent more than a lease duration (10 s) after 12 s is the heartbeat at 24 s.
+    let tookAt: number | undefined;
+    for (clock.t = 13_000; clock.t <= 23_000 && tookAt === undefined; clock.t += 1_000) {
+      if (clock.t % 3_000 === 0) await b.c.renewAll();
+      if ((await b.c.takeCycle()).length) tookAt = clock.t;
+    }
+    // The probe is due at 22.001 s; the take cycle at 23 s sends it, fences a and takes its leases.
+    expect(tookAt).toBe(23_000);
+    expect(b.c.held.size).toBe(4);
+    expect(getItems() - reads).toBe(1);
+    expect(b.c.scanCounts.worker).toBe(1);
+  });
+
+  it('a roster probe that finds the quiet session beating again takes nothing', async () => {
+    const t = await freshTable(2);
+    const clock = { t: 0 };
+    const a = coordinator(t, 'a', clock);
+    const b = coordinator(t, 'b', clock);
+    await a.c.init();
+    await a.c.takeCycle();
+    await b.c.init();
+    await b.c.renewAll();
+    await b.c.takeCycle();
+    // a's heartbeats stall (an event-loop pause) after the one at 0 s and resume at 9.5 s, within its lease duration
+    // (10 s). b's heartbeat at 9 s came before it; b's probe (due at 10.001 s, sent at 11 s) sees it moved.
+    for (clock.t = 1_000; clock.t <= 14_000; clock.t += 500) {
+      if (clock.t === 9_500) await a.c.renewAll();
+      if (clock.t % 3_000 === 0) await b.c.renewAll();
+      if (clock.t % 1_000 === 0) expect(await b.c.takeCycle()).toEqual([]);
+    }
+    expect(b.c.scanCounts.worker).toBe(1);
+    expect(a.c.held.size).toBe(2);
+    expect((await t.registry.get(a.c.sessionKey!))?.deadBy).toBeUndefined();
+  });
+
   it('fencing under a stale liveness item: the fenced worker’s heartbeat fails, it drops its leases and cannot checkpoint', async () => {
     const t = await freshTable(2);
     const ca = { t: 0 };
@@ -150,18 +206,18 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(a.lost).toEqual([]);
   });
 
-  it('watching the fleet costs no reads (each heartbeat write answers with the roster); the lease table is scanned only on a change', async () => {
+  it('watching the fleet costs no reads (each heartbeat write answers with the roster, a live fleet never probes); the lease table is scanned only on a change', async () => {
     const t = await freshTable(2);
     const ca = { t: 0 };
     const a = coordinator(t, 'a', ca);
     await a.c.init();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     const scansAfterStart = a.c.scanCounts.lease;
     const calls = { ...t.table.cost.calls };
     for (let i = 0; i < 5; i++) {
       ca.t += 1_000;
       await a.c.renewAll();
-      await a.c.takeOnce();
+      await a.c.takeCycle();
     }
     expect(a.c.scanCounts.lease).toBe(scansAfterStart);
     // Five heartbeats and nothing else: no Scan, GetItem or Query of either table.
@@ -173,34 +229,34 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     const b = coordinator(t, 'b', { t: 0 });
     await b.c.init();
     ca.t += 1_000;
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart);
     await a.c.renewAll();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
     ca.t += 1_000;
     await a.c.renewAll();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 1);
     // It leaves cleanly (its entry is removed): scanned again.
     await b.c.deregister();
     ca.t += 1_000;
     await a.c.renewAll();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 2);
     // A local trigger (a shard ended here) scans too.
     a.c.trigger();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 3);
     // Another worker announces a lease-set change (it created child leases): seen on the next heartbeat, scanned.
     await t.registry.announceLeaseSetChange();
     ca.t += 1_000;
     await a.c.renewAll();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 4);
     ca.t += 1_000;
     await a.c.renewAll();
-    await a.c.takeOnce();
+    await a.c.takeCycle();
     expect(a.c.scanCounts.lease).toBe(scansAfterStart + 4);
   });
 
