@@ -340,17 +340,27 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         },
       });
       this.table = table;
+      const leaseMode = o.leaseMode ?? CONSUMER_DEFAULTS.leaseMode;
+      const registry = new WorkerRegistry({ client: dynamo, leaseTable: table, sleep: this.sleepFn });
+      // Worker-liveness: the worker table is created alongside the lease table, not after it (on AWS each new table
+      // takes seconds to become ACTIVE), once the streams are known to exist (a typo creates no tables). Awaited
+      // below; handled here so a failed lease-table step leaves no unhandled rejection behind.
+      let workerTable: Promise<void> | undefined;
       await this.retryStart(async () => {
         await this.describeStreams(kinesis);
+        if (leaseMode === 'worker-liveness' && !workerTable) {
+          workerTable = this.retryStart(() => registry.ensureTable());
+          workerTable.catch(() => undefined);
+        }
         await table.ensureTable();
         await this.syncShards();
       });
+      await workerTable;
       if (this.stopping) throw new ConsumerStateError('stop() was called while start() was running');
       const leaseDurationMs = o.leaseDurationMs ?? CONSUMER_DEFAULTS.leaseDurationMs;
-      const leaseMode = o.leaseMode ?? CONSUMER_DEFAULTS.leaseMode;
       this.coordinator = new LeaseCoordinator({
         leaseMode,
-        registry: new WorkerRegistry({ client: dynamo, leaseTable: table, sleep: this.sleepFn }),
+        registry,
         leaseScanIntervalMs: o.leaseScanIntervalMs ?? CONSUMER_DEFAULTS.leaseScanIntervalMs,
         table,
         workerId: this.workerId,

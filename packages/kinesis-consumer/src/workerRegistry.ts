@@ -167,6 +167,17 @@ export class WorkerRegistry {
    * roster item exists (a no-op write when it does).
    */
   async ensureTable(signal?: AbortSignal): Promise<void> {
+    // Once per registry (the consumer starts it early, the coordinator's init asks again); a failure is retried.
+    this.ensured ??= this.createTable(signal).catch((e: unknown) => {
+      this.ensured = undefined;
+      throw e;
+    });
+    await this.ensured;
+  }
+
+  private ensured?: Promise<void>;
+
+  private async createTable(signal?: AbortSignal): Promise<void> {
     await ensureHashKeyTable({
       client: this.client,
       tableName: this.tableName,

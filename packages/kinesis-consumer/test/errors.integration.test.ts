@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { MetricsRegistry } from '@awskit/core';
 import { createTestStream, uniqueName } from '@awskit/local/testing';
@@ -9,6 +10,7 @@ import {
   type KinesisConsumer,
   StreamNotFoundError,
 } from '../src/index.js';
+import { workerTableName } from '../src/workerRegistry.js';
 import { appName, Collector, clients, newConsumer, put, records, text, waitFor } from './helpers.js';
 
 const running: KinesisConsumer[] = [];
@@ -17,17 +19,23 @@ afterEach(async () => {
 });
 
 describe('KinesisConsumer on bad input', () => {
-  it('an unknown stream fails start() with StreamNotFoundError', async () => {
+  it('an unknown stream fails start() with StreamNotFoundError, and creates no tables', async () => {
     const c = await clients();
+    const app = appName();
     const w = newConsumer(c, {
       streamName: uniqueName('missing'),
-      applicationName: appName(),
+      applicationName: app,
       processor: () => {},
     });
     const e = await w.start().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StreamNotFoundError);
     expect(isKinesisConsumerError(e, 'KINESIS_CONSUMER_STREAM_NOT_FOUND')).toBe(true);
     expect((e as StreamNotFoundError).hint).toBeTruthy();
+    // Neither the lease table nor the worker table (a typo leaves nothing to clean up on the account).
+    for (const TableName of [app, workerTableName(app)]) {
+      const missing = await c.dynamo.send(new DescribeTableCommand({ TableName })).catch((x: unknown) => x);
+      expect((missing as Error).name).toBe('ResourceNotFoundException');
+    }
   });
 
   it('a malformed KPL aggregate is reported and delivered raw; the other shard keeps going', async () => {
