@@ -35,6 +35,11 @@ const SIZES = (process.env.BENCH_COST_SIZES ?? '8x2,8x4,8x8,64x2,64x4,64x8,256x2
   .split(',')
   .map((s) => s.split('x').map(Number));
 const MODES = (process.env.BENCH_COST_MODES ?? 'counter,worker-liveness').split(',');
+// BENCH_LEASE_MS / BENCH_RENEW_MS: other lease timings than the defaults (lease 3 s, renew/heartbeat 1 s).
+const TIMINGS = {
+  ...(process.env.BENCH_LEASE_MS ? { leaseDurationMs: Number(process.env.BENCH_LEASE_MS) } : {}),
+  ...(process.env.BENCH_RENEW_MS ? { renewIntervalMs: Number(process.env.BENCH_RENEW_MS) } : {}),
+};
 const KCL_RENEW_S = 3.308;
 const KCL_SCAN_S = 20.05;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -150,6 +155,7 @@ async function measure(leases, workers, leaseMode) {
         applicationName: app,
         workerId: `w${i}`,
         leaseMode,
+        ...TIMINGS,
         initialPosition: 'TRIM_HORIZON',
         clientOptions,
         fetcherFactory: busyFetcher,
@@ -218,7 +224,7 @@ try {
   for (const [leases, workers] of SIZES)
     for (const mode of MODES) rows.push(await measure(leases, workers, mode));
   console.log(
-    `\nLease-table cost per hour at defaults (lease 3 s, renew/heartbeat 1 s, take cycle 1 s, checkpointIntervalMs 5 s), busy shards; counted over ${WINDOW_S} s windows ('counter') and ${Math.max(WINDOW_S, LIVENESS_WINDOW_S)} s windows ('worker-liveness'). KCL 2.x: published defaults (renew 3.308 s, every worker scans every 20.05 s, eventually consistent); in brackets with the same app checkpoints as awskit here (one per shard per 5 s). Reads are RCU (eventually consistent reads count half). Last column: awskit ÷ KCL for writes (KCL with the same checkpoints) and RCU; ≤ 1.00 means at or below the KCL.\n`,
+    `\nLease-table cost per hour at ${Object.keys(TIMINGS).length ? `leaseDurationMs ${TIMINGS.leaseDurationMs ?? 3000}, renewIntervalMs ${TIMINGS.renewIntervalMs ?? 'a third of the lease'} and the other defaults (take cycle 1 s, checkpointIntervalMs 5 s)` : 'defaults (lease 3 s, renew/heartbeat 1 s, take cycle 1 s, checkpointIntervalMs 5 s)'}, busy shards; counted over ${WINDOW_S} s windows ('counter') and ${Math.max(WINDOW_S, LIVENESS_WINDOW_S)} s windows ('worker-liveness'). KCL 2.x: published defaults (renew 3.308 s, every worker scans every 20.05 s, eventually consistent); in brackets with the same app checkpoints as awskit here (one per shard per 5 s). Reads are RCU (eventually consistent reads count half). Last column: awskit ÷ KCL for writes (KCL with the same checkpoints) and RCU; ≤ 1.00 means at or below the KCL.\n`,
   );
   console.log(
     '| leases × workers | lease mode | awskit writes / lease-h (WCU) | awskit RCU / lease-h | awskit Scans / worker-h (RCU) | KCL writes / lease-h (+ same checkpoints) | KCL RCU / lease-h | KCL Scans / worker-h (RCU) | awskit ÷ KCL: writes, RCU | awskit calls / lease-h by op |',

@@ -128,7 +128,10 @@ async function failoverOnce(shards, leaseMode) {
     'balanced',
   );
   const stopLoad = steadyLoad(stream);
-  await sleep(3_000);
+  // Kill at a random point of the heartbeat/renewal cycle: the time to failover depends on it (from about
+  // lease − interval to lease + interval after the kill), and a fixed delay after the balanced state would sample
+  // one phase only.
+  await sleep(3_000 + Math.random() * 2_000);
   const orphaned = [...doomed.held];
   doomed.child.kill('SIGKILL');
   const killedAt = now();

@@ -57,6 +57,9 @@ const consumer = new KinesisConsumer({
   kinesisClient: kinesis,
   clientOptions: { endpoint, region: 'us-east-1', credentials, env: {} },
   ...(leaseMode ? { leaseMode } : {}),
+  // BENCH_LEASE_MS / BENCH_RENEW_MS: other lease timings than the defaults (lease 3 s, renew/heartbeat 1 s).
+  ...(process.env.BENCH_LEASE_MS ? { leaseDurationMs: Number(process.env.BENCH_LEASE_MS) } : {}),
+  ...(process.env.BENCH_RENEW_MS ? { renewIntervalMs: Number(process.env.BENCH_RENEW_MS) } : {}),
   processor: (records, ctx) => {
     for (const r of records) {
       const text = new TextDecoder().decode(r.data);

@@ -18,7 +18,9 @@ const consumer = new KinesisConsumer({
           ['debug', 'info', 'warn', 'error'].map((level) => [
             level,
             (msg, fields) =>
-              process.stderr.write(`${new Date().toISOString()} ${workerId} ${level} ${msg} ${JSON.stringify(fields ?? {})}\n`),
+              process.stderr.write(
+                `${new Date().toISOString()} ${workerId} ${level} ${msg} ${JSON.stringify(fields ?? {})}\n`,
+              ),
           ]),
         ),
       }

@@ -113,6 +113,8 @@ async function failoverOnce() {
   });
   await survivor.start();
   await waitFor(() => survivor.heldLeases().length === 2 && childShards.size === 2);
+  // A random point of the heartbeat cycle (failover depends on the phase; right after the balanced state is one phase).
+  await sleep(Math.random() * 2_000);
   const doomedShards = [...childShards];
   child.kill('SIGKILL');
   killedAt = performance.now();

@@ -505,7 +505,8 @@ export async function runThroughputBench({ endpoint }) {
       const b = worker(stream, app, 'survivor', mode);
       try {
         await until('2/2', () => a.shards.size === SHARDS / 2 && b.shards.size === SHARDS / 2);
-        await sleep(2_000); // subscriptions in place
+        // Subscriptions in place; then a random point of the heartbeat cycle (failover depends on the phase).
+        await sleep(2_000 + Math.random() * 2_000);
         const orphaned = [...a.shards];
         const killedAt = Date.now();
         b.killedAt = killedAt;
@@ -529,7 +530,9 @@ export async function runThroughputBench({ endpoint }) {
           orphaned.every((s) => b.firstAfter.has(s)),
         );
         if (process.env.BENCH_WORKER_LOG)
-          console.error(`killed at ${new Date(killedAt).toISOString()}; orphaned ${orphaned.join(' ')}; first after: ${orphaned.map((s) => `${s} +${b.firstAfter.get(s) - killedAt} ms`).join(', ')}`);
+          console.error(
+            `killed at ${new Date(killedAt).toISOString()}; orphaned ${orphaned.join(' ')}; first after: ${orphaned.map((s) => `${s} +${b.firstAfter.get(s) - killedAt} ms`).join(', ')}`,
+          );
         producing = false;
         await producer;
         return (Math.max(...orphaned.map((s) => b.firstAfter.get(s))) - killedAt) / 1000;
