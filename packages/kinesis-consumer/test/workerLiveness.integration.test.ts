@@ -64,6 +64,18 @@ function coordinator(
   return { c, lost, handoffs };
 }
 
+/** Worker a holds all `leases`; worker b has joined (balancing off); both on one fake clock at 0. */
+async function ownerAndWatcher(leases: number) {
+  const t = await freshTable(leases);
+  const clock = { t: 0 };
+  const a = coordinator(t, 'a', clock);
+  const b = coordinator(t, 'b', clock);
+  await a.c.init();
+  await a.c.takeCycle();
+  await b.c.init();
+  return { t, clock, a, b };
+}
+
 describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
   it('lease items do not change while their owner is alive; a dead owner’s session is fenced and its leases taken', async () => {
     const t = await freshTable(4);
@@ -102,13 +114,7 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
   });
 
   it('a session that went quiet is judged by a roster probe a lease duration after its last heartbeat, not at the next heartbeat after that', async () => {
-    const t = await freshTable(4);
-    const clock = { t: 0 };
-    const a = coordinator(t, 'a', clock);
-    const b = coordinator(t, 'b', clock);
-    await a.c.init();
-    await a.c.takeCycle();
-    await b.c.init();
+    const { t, clock, a, b } = await ownerAndWatcher(4);
     const getItems = () => t.table.cost.calls.GetItem;
     const reads = getItems();
     // Both alive (heartbeats every 3 s, take cycles every second): nobody probes.
@@ -136,13 +142,7 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
   });
 
   it('a roster probe that finds the quiet session beating again takes nothing', async () => {
-    const t = await freshTable(2);
-    const clock = { t: 0 };
-    const a = coordinator(t, 'a', clock);
-    const b = coordinator(t, 'b', clock);
-    await a.c.init();
-    await a.c.takeCycle();
-    await b.c.init();
+    const { t, clock, a, b } = await ownerAndWatcher(2);
     await b.c.renewAll();
     await b.c.takeCycle();
     // a's heartbeats stall (an event-loop pause) after the one at 0 s and resume at 9.5 s, within its lease duration
