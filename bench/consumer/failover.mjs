@@ -34,6 +34,8 @@ const MODES = (process.env.BENCH_LEASE_MODES ?? 'worker-liveness,counter').split
 const RATE = 100;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The kill's random delay spans at least one heartbeat/renewal interval, so every phase of the cycle is sampled.
+const PHASE_SPAN_MS = Math.max(2_000, Number(process.env.BENCH_RENEW_MS ?? 0));
 const now = () => performance.timeOrigin + performance.now();
 let n = 0;
 const unique = (p) => `${p}-${Date.now().toString(36)}-${n++}`;
@@ -131,7 +133,7 @@ async function failoverOnce(shards, leaseMode) {
   // Kill at a random point of the heartbeat/renewal cycle: the time to failover depends on it (from about
   // lease − interval to lease + interval after the kill), and a fixed delay after the balanced state would sample
   // one phase only.
-  await sleep(3_000 + Math.random() * 2_000);
+  await sleep(3_000 + Math.random() * PHASE_SPAN_MS);
   const orphaned = [...doomed.held];
   doomed.child.kill('SIGKILL');
   const killedAt = now();

@@ -55,6 +55,8 @@ export interface ConsumerRunOptions {
   reshard?: boolean;
   /** Workers' lease duration (the consumer's default). @default 3_000 */
   leaseDurationMs?: number;
+  /** The workers' `renewIntervalMs` (heartbeat interval). @default a quarter of `leaseDurationMs` */
+  renewIntervalMs?: number;
   /** The workers' `leaseMode`. @default the consumer's default */
   leaseMode?: 'counter' | 'worker-liveness';
   /** The workers' `dropRecordsOutsideHashRange`. @default the consumer's default (true) */
@@ -161,6 +163,7 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
       workerId,
       logFile: join(outDir, `${workerId}.tsv`),
       leaseDurationMs,
+      ...(options.renewIntervalMs ? { renewIntervalMs: options.renewIntervalMs } : {}),
       ...(options.leaseMode ? { leaseMode: options.leaseMode } : {}),
       ...(options.dropRecordsOutsideHashRange !== undefined
         ? { dropRecordsOutsideHashRange: options.dropRecordsOutsideHashRange }

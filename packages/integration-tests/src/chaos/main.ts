@@ -7,6 +7,7 @@
  *              [--consumer-seconds 90] [--producer-seconds 60] [--no-proxy]
  *              [--keep-out-of-range]   (workers with dropRecordsOutsideHashRange: false)
  *              [--lease-ms 3000]       (workers' leaseDurationMs)
+ *              [--renew-ms 750]        (workers' renewIntervalMs; default a quarter of the lease)
  *              [--lease-mode counter|worker-liveness]  (workers' leaseMode)
  *
  * Uses AWSKIT_TEST_ENDPOINT when set, otherwise starts a local AWS of its own.
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'no-proxy': { type: 'boolean', default: false },
     'keep-out-of-range': { type: 'boolean', default: false },
     'lease-ms': { type: 'string' },
+    'renew-ms': { type: 'string' },
     'lease-mode': { type: 'string' },
   },
 });
@@ -64,6 +66,7 @@ try {
       drainTimeoutMs: 120_000,
       ...(values['keep-out-of-range'] ? { dropRecordsOutsideHashRange: false } : {}),
       ...(values['lease-ms'] ? { leaseDurationMs: Number(values['lease-ms']) } : {}),
+      ...(values['renew-ms'] ? { renewIntervalMs: Number(values['renew-ms']) } : {}),
       ...(values['lease-mode'] ? { leaseMode: values['lease-mode'] as 'counter' | 'worker-liveness' } : {}),
       startProxy,
       log,

@@ -31,6 +31,8 @@ export interface WorkerArgs {
   workerId: string;
   logFile: string;
   leaseDurationMs: number;
+  /** The consumer's `renewIntervalMs` when set (a quarter of the lease otherwise). */
+  renewIntervalMs?: number;
   /** The consumer's `leaseMode` when set (its default otherwise). */
   leaseMode?: 'counter' | 'worker-liveness';
   /** Passed to the consumer when set (its default otherwise). */
@@ -132,7 +134,7 @@ const consumer = new KinesisConsumer({
     env: {},
   },
   leaseDurationMs: lease,
-  renewIntervalMs: Math.round(lease / 4),
+  renewIntervalMs: args.renewIntervalMs ?? Math.round(lease / 4),
   takeIntervalMs: Math.round(lease / 4),
   shardSyncIntervalMs: 5_000,
   gracefulHandoffTimeoutMs: lease,
