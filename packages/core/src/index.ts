@@ -47,4 +47,5 @@ export {
   resolveServiceConfig,
 } from './resolve';
 export { SERVICES, ServiceId, serviceOfClient } from './services';
+export { timeoutSignal } from './timeoutSignal';
 export { AWSKIT_VERSION } from './version';

@@ -1,4 +1,5 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import { timeoutSignal } from '@awskit/core';
 
 /** Options of {@link listShards}. */
 export interface ListShardsOptions {
@@ -13,7 +14,8 @@ export interface ListShardsOptions {
 function callOptions(o: ListShardsOptions): { abortSignal?: never } {
   const signals = [
     ...(o.signal ? [o.signal] : []),
-    ...(o.callTimeoutMs !== undefined ? [AbortSignal.timeout(o.callTimeoutMs)] : []),
+    // Not AbortSignal.timeout(): inside AbortSignal.any it may never fire on Node 20 (see timeoutSignal).
+    ...(o.callTimeoutMs !== undefined ? [timeoutSignal(o.callTimeoutMs)] : []),
   ];
   if (!signals.length) return {};
   // The SDK's AbortSignal type predates the DOM one; they are the same object at run time.

@@ -1,3 +1,5 @@
+import { timeoutSignal } from '@awskit/core';
+
 /**
  * Longest a single AWS call of the consumer may take (Kinesis control and read calls, lease-table calls). The
  * consumer sets it on every call itself, so clients passed in without timeouts cannot hang a shard or a lease
@@ -7,7 +9,8 @@ export const CALL_DEADLINE_MS = 10_000;
 
 /** `{ abortSignal }` for one SDK call: aborted after `ms`, or with `signal` if given. */
 export function callDeadline(signal?: AbortSignal, ms = CALL_DEADLINE_MS): { abortSignal: never } {
-  const timeout = AbortSignal.timeout(ms);
+  // Not AbortSignal.timeout(): see timeoutSignal (a composite's timeout can be collected before it fires on Node 20).
+  const timeout = timeoutSignal(ms);
   // The SDK's AbortSignal type predates the DOM one; they are the same object at run time.
   return { abortSignal: (signal ? AbortSignal.any([signal, timeout]) : timeout) as never };
 }

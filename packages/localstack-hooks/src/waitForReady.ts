@@ -6,6 +6,7 @@ import {
   noopLogger,
   sleep,
   systemClock,
+  timeoutSignal,
 } from '@awskit/core';
 import { LocalstackHooksError, LocalstackHooksErrorCode } from './errors';
 
@@ -81,7 +82,8 @@ export function defaultLocalEndpoint(env: NodeJS.ProcessEnv = process.env): stri
 type Probe = { kind: 'ok'; status: number; body: unknown } | { kind: 'unreachable'; reason: string };
 
 async function probe(f: typeof fetch, url: string, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
-  const timeout = AbortSignal.timeout(timeoutMs);
+  // Not AbortSignal.timeout(): inside AbortSignal.any it may never fire on Node 20 (see timeoutSignal).
+  const timeout = timeoutSignal(timeoutMs);
   try {
     const res = await f(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     const text = await res.text();
