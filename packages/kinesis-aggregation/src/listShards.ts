@@ -12,14 +12,9 @@ export interface ListShardsOptions {
 }
 
 function callOptions(o: ListShardsOptions): { abortSignal?: never } {
-  const signals = [
-    ...(o.signal ? [o.signal] : []),
-    // Not AbortSignal.timeout(): inside AbortSignal.any it may never fire on Node 20 (see timeoutSignal).
-    ...(o.callTimeoutMs !== undefined ? [timeoutSignal(o.callTimeoutMs)] : []),
-  ];
-  if (!signals.length) return {};
+  const abortSignal = o.callTimeoutMs !== undefined ? timeoutSignal(o.callTimeoutMs, o.signal) : o.signal;
   // The SDK's AbortSignal type predates the DOM one; they are the same object at run time.
-  return { abortSignal: (signals.length === 1 ? signals[0] : AbortSignal.any(signals)) as never };
+  return abortSignal ? { abortSignal: abortSignal as never } : {};
 }
 
 /**

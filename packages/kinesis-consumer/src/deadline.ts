@@ -9,8 +9,6 @@ export const CALL_DEADLINE_MS = 10_000;
 
 /** `{ abortSignal }` for one SDK call: aborted after `ms`, or with `signal` if given. */
 export function callDeadline(signal?: AbortSignal, ms = CALL_DEADLINE_MS): { abortSignal: never } {
-  // Not AbortSignal.timeout(): see timeoutSignal (a composite's timeout can be collected before it fires on Node 20).
-  const timeout = timeoutSignal(ms);
   // The SDK's AbortSignal type predates the DOM one; they are the same object at run time.
-  return { abortSignal: (signal ? AbortSignal.any([signal, timeout]) : timeout) as never };
+  return { abortSignal: timeoutSignal(ms, signal) as never };
 }

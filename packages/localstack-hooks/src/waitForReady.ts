@@ -82,10 +82,8 @@ export function defaultLocalEndpoint(env: NodeJS.ProcessEnv = process.env): stri
 type Probe = { kind: 'ok'; status: number; body: unknown } | { kind: 'unreachable'; reason: string };
 
 async function probe(f: typeof fetch, url: string, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
-  // Not AbortSignal.timeout(): inside AbortSignal.any it may never fire on Node 20 (see timeoutSignal).
-  const timeout = timeoutSignal(timeoutMs);
   try {
-    const res = await f(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const res = await f(url, { signal: timeoutSignal(timeoutMs, signal) });
     const text = await res.text();
     let body: unknown;
     try {
