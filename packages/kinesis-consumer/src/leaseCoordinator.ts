@@ -1,10 +1,11 @@
 import { type Clock, isAwskitError, type Logger, type Metrics } from '@awskit/core';
+import { CALL_DEADLINE_MS } from './deadline.js';
 import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
 import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
 import { ObservedSessions } from './observedSessions.js';
 import type { ExtendedSequenceNumber, Lease, LeaseMode } from './types.js';
-import type { RosterView, WorkerRegistry } from './workerRegistry.js';
+import type { HeartbeatResult, RosterView, WorkerRegistry } from './workerRegistry.js';
 
 /** A lease this worker holds. Writes to it are serialized so renewals and checkpoints never race each other. */
 export interface HeldLease {
@@ -89,6 +90,10 @@ export interface LeaseCoordinatorOptions {
 const SHARD_KEY = /^shardId-/;
 /** Lease-table writes in flight at once per worker (the KCL's maxLeaseRenewalThreads is 20). */
 const MAX_PARALLEL_WRITES = 16;
+/** Shortest deadline of one heartbeat attempt (a DynamoDB write answers in a few ms; a new TLS connection in ~100). */
+const MIN_HEARTBEAT_DEADLINE_MS = 200;
+/** Pause before a failed heartbeat is sent again (times the attempt number). */
+const HEARTBEAT_RETRY_PAUSE_MS = 100;
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -123,6 +128,9 @@ export class LeaseCoordinator {
   private sessionRenewedAt = Number.NEGATIVE_INFINITY;
   private sessionUnconfirmedSince?: number;
   private heartbeating = false;
+  private announcing?: Promise<void>;
+  private announceAgain = false;
+  private readonly sideCalls = new Set<Promise<void>>();
   /** The fleet's sessions as the roster views seen showed them (worker-liveness, or a mixed awskit fleet). */
   private readonly observed?: ObservedSessions;
   /** Worker-liveness: the lease-set version the last lease-table scan was made for. */
@@ -257,13 +265,41 @@ export class LeaseCoordinator {
     return !!this.session && this.observed!.isLeader(this.session);
   }
 
+  /**
+   * One roster write at a time: changes that come while one is in flight (a stop releasing many leases) share one
+   * more write, sent after the last of them landed, instead of one write each.
+   */
   private announceLeaseSetChange(): void {
     if (!this.liveness) return;
-    this.o.registry!.announceLeaseSetChange().catch((e: unknown) =>
-      this.o.logger.warn('could not announce a lease-set change; others see it at their periodic scan', {
-        error: String(e),
-      }),
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
+    this.announcing = this.track(
+      (async () => {
+        do {
+          this.announceAgain = false;
+          try {
+            await this.o.registry!.announceLeaseSetChange();
+          } catch (e) {
+            this.o.logger.warn(
+              'could not announce a lease-set change; others see it at their periodic scan',
+              {
+                error: String(e),
+              },
+            );
+          }
+        } while (this.announceAgain);
+        this.announcing = undefined;
+      })(),
     );
+  }
+
+  /** Keeps a call that runs beside the loops (a renewal round, an announcement) for {@link stop} to wait for. */
+  private track(p: Promise<void>): Promise<void> {
+    this.sideCalls.add(p);
+    void p.finally(() => this.sideCalls.delete(p));
+    return p;
   }
 
   /** Stops taking new leases (first step of a graceful stop); held leases keep being renewed. */
@@ -285,12 +321,16 @@ export class LeaseCoordinator {
     await this.currentTake;
   }
 
-  /** Stops both loops. Held leases are not released: release them first. */
+  /**
+   * Stops both loops and waits for the calls they started (a renewal round, a lease-set announcement), so no
+   * lease-table call is left in flight. Held leases are not released: release them first.
+   */
   async stop(): Promise<void> {
     this.takingStopped = true;
     this.stopAll.abort();
     this.trigger();
     await Promise.allSettled(this.loops);
+    while (this.sideCalls.size) await Promise.allSettled([...this.sideCalls]);
   }
 
   /**
@@ -506,11 +546,16 @@ export class LeaseCoordinator {
     if (this.heartbeating) return;
     this.heartbeating = true;
     const session = this.session;
-    const sentAt = this.o.clock.now();
-    this.heartbeatSentAt = sentAt;
     try {
-      const r = await registry.heartbeat(session, this.heartbeat);
+      const sent = await this.sendHeartbeat(session);
       if (session !== this.session) return;
+      if (!sent) {
+        // Every attempt failed and the session's time is (nearly) up: start a new one now, not at the next tick.
+        if (!this.stopAll.signal.aborted)
+          await this.abandonSession('no heartbeat confirmed for a lease duration');
+        return;
+      }
+      const { r, sentAt } = sent;
       if (!r.ok) {
         await this.abandonSession(r.deadBy ? `declared dead by ${r.deadBy}` : 'liveness item gone');
         return;
@@ -541,12 +586,55 @@ export class LeaseCoordinator {
       // Requests for leases this session no longer holds (handed over, lost): ring no more.
       if (stale.length) await registry.clearHandoffs(session, stale);
     } catch (e) {
-      if (session !== this.session) return;
-      this.sessionUnconfirmedSince ??= sentAt;
-      this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
-      this.o.logger.warn('worker heartbeat failed', { error: String(e) });
+      // Only the clearing of acted-on hand-off requests can fail here (the heartbeat itself landed).
+      this.o.logger.warn('could not clear hand-off requests; the next heartbeat clears them', {
+        error: String(e),
+      });
     } finally {
       this.heartbeating = false;
+    }
+  }
+
+  /**
+   * Sends this session's heartbeat. A call that fails or does not answer within a short deadline (a fraction of
+   * `leaseDurationMs − renewIntervalMs`) is sent again after a short pause, each attempt allowed twice as long as
+   * the one before, for as long as the session is still ours on this worker's clock: a lost or hung call costs a
+   * fraction of the lease, not the session (a write that landed unanswered is found by the next attempt's re-read).
+   * @returns the answer and when the answered attempt was sent, or undefined when no attempt was answered.
+   */
+  private async sendHeartbeat(session: string): Promise<{ r: HeartbeatResult; sentAt: number } | undefined> {
+    const base = Math.max(
+      MIN_HEARTBEAT_DEADLINE_MS,
+      Math.min(CALL_DEADLINE_MS, (this.o.leaseDurationMs - this.o.renewIntervalMs) / 2),
+    );
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = this.o.clock.now();
+      this.heartbeatSentAt = sentAt;
+      // Never past the moment this worker would give the session up (the last attempt gets all that is left).
+      const left = this.sessionRenewedAt + this.o.leaseDurationMs - sentAt;
+      const deadlineMs = Math.max(MIN_HEARTBEAT_DEADLINE_MS, Math.min(base * 2 ** (attempt - 1), left));
+      try {
+        return { r: await this.o.registry!.heartbeat(session, this.heartbeat, deadlineMs), sentAt };
+      } catch (e) {
+        if (session !== this.session) return undefined;
+        this.sessionUnconfirmedSince ??= sentAt;
+        this.o.metrics.increment('kinesis_consumer_renew_failures_total', 1, { worker: this.o.workerId });
+        const pause = Math.min(HEARTBEAT_RETRY_PAUSE_MS * attempt, base);
+        const retry =
+          !this.stopAll.signal.aborted &&
+          this.o.clock.now() + pause + MIN_HEARTBEAT_DEADLINE_MS <
+            this.sessionRenewedAt + this.o.leaseDurationMs;
+        this.o.logger.warn(retry ? 'worker heartbeat failed; sending it again' : 'worker heartbeat failed', {
+          attempt,
+          error: String(e),
+        });
+        if (!retry) return undefined;
+        try {
+          await this.o.sleep(pause, this.stopAll.signal);
+        } catch {
+          return undefined;
+        }
+      }
     }
   }
 
@@ -842,8 +930,10 @@ export class LeaseCoordinator {
         break;
       }
       // Not awaited: a renewal hung on a stuck call must not stop the next round (and its expiry checks).
-      void this.renewAll().catch((e: unknown) =>
-        this.o.logger.warn('lease renewal round failed', { error: String(e) }),
+      void this.track(
+        this.renewAll().catch((e: unknown) =>
+          this.o.logger.warn('lease renewal round failed', { error: String(e) }),
+        ),
       );
     }
   }

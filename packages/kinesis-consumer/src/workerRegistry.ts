@@ -124,8 +124,8 @@ export class WorkerRegistry {
     this.sleep = options.sleep;
   }
 
-  private deadline() {
-    return callDeadline(undefined, CALL_DEADLINE_MS);
+  private deadline(ms = CALL_DEADLINE_MS) {
+    return callDeadline(undefined, ms);
   }
 
   private wrap(e: unknown, operation: string): Error {
@@ -149,6 +149,7 @@ export class WorkerRegistry {
       ExpressionAttributeValues?: Record<string, AttributeValue>;
     },
     returnView = true,
+    deadlineMs = CALL_DEADLINE_MS,
   ): Promise<RosterView> {
     const r = await this.leases.send(
       new UpdateItemCommand({
@@ -157,7 +158,7 @@ export class WorkerRegistry {
         ...input,
         ReturnValues: returnView ? 'ALL_NEW' : 'NONE',
       }),
-      this.deadline(),
+      this.deadline(deadlineMs),
     );
     return returnView ? viewFromItem(r.Attributes) : EMPTY_VIEW;
   }
@@ -232,15 +233,20 @@ export class WorkerRegistry {
    * Advances the liveness entry from `current` to `current + 1` unless another worker declared it dead. A failed
    * condition is re-read: our own earlier write that landed without an answer (SDK retry) is still a success.
    * The answer carries the whole roster (every peer's heartbeat, the hand-off requests for this session's leases).
+   * Each call (the write, the re-read) is aborted after `deadlineMs`.
    */
-  async heartbeat(session: string, current: number): Promise<HeartbeatResult> {
+  async heartbeat(session: string, current: number, deadlineMs = CALL_DEADLINE_MS): Promise<HeartbeatResult> {
     try {
-      const view = await this.update({
-        UpdateExpression: 'SET s.#s.h = :next',
-        ConditionExpression: 's.#s.h = :cur AND attribute_not_exists(s.#s.d)',
-        ExpressionAttributeNames: { '#s': session },
-        ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
-      });
+      const view = await this.update(
+        {
+          UpdateExpression: 'SET s.#s.h = :next',
+          ConditionExpression: 's.#s.h = :cur AND attribute_not_exists(s.#s.d)',
+          ExpressionAttributeNames: { '#s': session },
+          ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
+        },
+        true,
+        deadlineMs,
+      );
       const own = view.sessions.find((s) => s.session === session);
       return {
         ok: true,
@@ -251,7 +257,7 @@ export class WorkerRegistry {
       };
     } catch (e) {
       if (!isConditionalFailure(e)) throw this.wrap(e, 'UpdateItem');
-      const view = await this.view(true);
+      const view = await this.view(true, deadlineMs);
       const now = view.sessions.find((s) => s.session === session);
       if (now && !now.deadBy && now.heartbeat === current + 1)
         return { ok: true, heartbeat: current + 1, handoffs: now.handoffs, taken: now.taken, view };
@@ -264,11 +270,11 @@ export class WorkerRegistry {
    * a taker see a heartbeat later, and the fencing write that precedes any take is conditional). A worker table
    * nobody created reads as an empty roster.
    */
-  async view(consistent = false): Promise<RosterView> {
+  async view(consistent = false, deadlineMs = CALL_DEADLINE_MS): Promise<RosterView> {
     try {
       const r = await this.leases.send(
         new GetItemCommand({ TableName: this.tableName, Key: this.key(), ConsistentRead: consistent }),
-        this.deadline(),
+        this.deadline(deadlineMs),
       );
       return viewFromItem(r.Item);
     } catch (e) {

@@ -12,6 +12,8 @@ export interface ClientFault {
   commands?: string[];
   before?: (input: Record<string, unknown>) => Promise<void> | void;
   after?: (input: Record<string, unknown>, output: unknown) => Promise<void> | void;
+  /** Runs when the call failed (an AWS error such as a failed condition, a network error, an abort). */
+  failed?: (input: Record<string, unknown>, error: unknown) => void;
 }
 
 function injectFaults(client: DynamoDBClient | KinesisClient, faults: ClientFault[]): void {
@@ -21,7 +23,13 @@ function injectFaults(client: DynamoDBClient | KinesisClient, faults: ClientFaul
       const input = args.input as Record<string, unknown>;
       const active = faults.filter((f) => !f.commands || f.commands.includes(name));
       for (const f of active) await f.before?.(input);
-      const out = await next(args);
+      let out: Awaited<ReturnType<typeof next>>;
+      try {
+        out = await next(args);
+      } catch (e) {
+        for (const f of active) f.failed?.(input, e);
+        throw e;
+      }
       for (const f of active) await f.after?.(input, out.output);
       return out;
     },
