@@ -186,7 +186,7 @@ export class LeaseCoordinator {
   private async newSession(): Promise<void> {
     const session = `${this.o.workerId}#${Math.floor((this.o.random ?? Math.random)() * 2 ** 48).toString(36)}`;
     const sentAt = this.o.clock.now();
-    const view = await this.o.registry!.register(session, this.o.workerId);
+    const view = await this.o.registry!.register(session, this.o.leaseDurationMs);
     this.pendingViews.push({ view, sentAt, receivedAt: this.o.clock.now() });
     this.heartbeatSentAt = sentAt;
     this.session = session;

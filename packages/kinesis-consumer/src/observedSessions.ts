@@ -5,6 +5,8 @@ import { type RosterView, type WorkerRegistry, workerIdOf } from './workerRegist
 interface SessionState {
   heartbeat: number;
   dead: boolean;
+  /** The lease duration the session declared (its own `leaseDurationMs`), or this worker's when it declared none. */
+  leaseMs: number;
   /** When this worker first saw the current heartbeat value (not when it was written). */
   changedAt: number;
   /** Named by a lease but absent from the rosters seen so far (see {@link ObservedSessions.noteReferenced}). */
@@ -49,20 +51,29 @@ export class ObservedSessions {
     for (const w of view.sessions) {
       seen.add(w.session);
       const prev = this.sessions.get(w.session);
+      const leaseMs = w.leaseDurationMs ?? this.o.leaseDurationMs;
       if (!prev || prev.heartbeat !== w.heartbeat || prev.missing)
-        this.sessions.set(w.session, { heartbeat: w.heartbeat, dead: !!w.deadBy, changedAt: receivedAt });
+        this.sessions.set(w.session, {
+          heartbeat: w.heartbeat,
+          dead: !!w.deadBy,
+          leaseMs,
+          changedAt: receivedAt,
+        });
       else if (w.deadBy) prev.dead = true;
     }
     for (const [k, v] of this.sessions) if (!seen.has(k) && !v.missing) this.sessions.delete(k);
   }
 
-  /** Whether a session is expired: declared dead, or its heartbeat did not change for a lease duration. */
+  /**
+   * Whether a session is expired: declared dead, or its heartbeat did not change for its lease duration (the one it
+   * declared: a worker with a longer lease than this one's is not judged by this one's).
+   */
   expired(session: string): boolean {
     if (session === this.o.ownSession()) return false;
     const s = this.sessions.get(session);
     if (!s) return false;
     // Unchanged from when a view first showed it until the last view was requested: no heartbeat in between.
-    return s.dead || this.viewSentAt - s.changedAt > this.o.leaseDurationMs;
+    return s.dead || this.viewSentAt - s.changedAt > s.leaseMs;
   }
 
   private live(session: string, s: SessionState): boolean {
@@ -84,7 +95,7 @@ export class ObservedSessions {
     let at = Number.POSITIVE_INFINITY;
     const own = this.o.ownSession();
     for (const [k, v] of this.sessions)
-      if (k !== own && this.live(k, v)) at = Math.min(at, v.changedAt + this.o.leaseDurationMs + 1);
+      if (k !== own && this.live(k, v)) at = Math.min(at, v.changedAt + v.leaseMs + 1);
     return Number.isFinite(at) ? at : undefined;
   }
 
@@ -120,7 +131,13 @@ export class ObservedSessions {
   noteReferenced(referenced: ReadonlySet<string>, now: number): void {
     for (const session of referenced)
       if (!this.sessions.has(session))
-        this.sessions.set(session, { heartbeat: -1, dead: false, changedAt: now, missing: true });
+        this.sessions.set(session, {
+          heartbeat: -1,
+          dead: false,
+          leaseMs: this.o.leaseDurationMs,
+          changedAt: now,
+          missing: true,
+        });
     for (const [k, v] of this.sessions) if (v.missing && !referenced.has(k)) this.sessions.delete(k);
   }
 
@@ -149,6 +166,7 @@ export class ObservedSessions {
       this.sessions.set(session, {
         heartbeat: fresh.heartbeat,
         dead: !!fresh.deadBy,
+        leaseMs: fresh.leaseDurationMs ?? this.o.leaseDurationMs,
         changedAt: this.o.clock.now(),
       });
       return !!fresh.deadBy;
@@ -173,7 +191,7 @@ export class ObservedSessions {
     const own = this.o.ownSession();
     for (const [session, v] of this.sessions) {
       if (v.missing || referenced.has(session) || session === own) continue;
-      if (!(v.dead || now - v.changedAt > 10 * this.o.leaseDurationMs)) continue;
+      if (!(v.dead || now - v.changedAt > 10 * v.leaseMs)) continue;
       try {
         if (!v.dead && !(await this.o.registry.fence(session, v.heartbeat, this.o.workerId))) continue;
         await this.o.registry.remove(session);

@@ -23,6 +23,12 @@ export interface WorkerSession {
   workerId: string;
   /** Advanced by every heartbeat (fencing token of the liveness entry). */
   heartbeat: number;
+  /**
+   * The lease duration this session gives itself (its `leaseDurationMs`): it stops acting on its leases when no
+   * heartbeat was confirmed for that long, so others judge it expired by the same duration, whatever their own
+   * setting. Absent in entries of versions before it was written: judged by the observer's own duration.
+   */
+  leaseDurationMs?: number;
   /** Set by the worker that declared this session dead (it stops advancing; its leases are free). */
   deadBy?: string;
   /** Hand-off requests for this session's leases: lease key → the worker that asked. */
@@ -81,6 +87,8 @@ function sessionFromEntry(session: string, entry: AttributeValue | undefined): W
     taken,
   };
   if (m.d?.S) s.deadBy = m.d.S;
+  const l = Number(m.l?.N);
+  if (l > 0) s.leaseDurationMs = l;
   return s;
 }
 
@@ -96,7 +104,8 @@ function viewFromItem(item: Item | undefined): RosterView {
 
 /**
  * The worker table of the worker-liveness lease mode. It holds one item, the roster: a map of every worker
- * process's liveness entry (`h` heartbeat, `d` declared dead by, `o` hand-off requests), plus a lease-set version.
+ * process's liveness entry (`h` heartbeat, `l` its lease duration, `d` declared dead by, `o` hand-off requests),
+ * plus a lease-set version.
  * Each worker advances its own entry every renew interval with an `UpdateItem … ReturnValues: ALL_NEW`: the answer is
  * the whole fleet's roster, and DynamoDB charges no read for it. So watching the fleet costs no reads at all, where a
  * per-worker item would need every worker to read every other one (a Scan per worker per second). The price: a
@@ -206,14 +215,18 @@ export class WorkerRegistry {
     }
   }
 
-  /** Adds a new session's liveness entry (heartbeat 0). @returns the roster with it. */
-  async register(session: string, _workerId?: string): Promise<RosterView> {
+  /**
+   * Adds a new session's liveness entry (heartbeat 0, the lease duration it gives itself). @returns the roster with
+   * it.
+   */
+  async register(session: string, leaseDurationMs: number): Promise<RosterView> {
+    const entry = { h: { N: '0' }, l: { N: String(leaseDurationMs) }, o: { M: {} } };
     const write = () =>
       this.update({
         UpdateExpression: 'SET s.#s = :entry',
         ConditionExpression: 'attribute_exists(s) AND attribute_not_exists(s.#s)',
         ExpressionAttributeNames: { '#s': session },
-        ExpressionAttributeValues: { ':entry': { M: { h: { N: '0' }, o: { M: {} } } } },
+        ExpressionAttributeValues: { ':entry': { M: entry } },
       });
     try {
       return await write();

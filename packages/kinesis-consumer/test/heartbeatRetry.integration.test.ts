@@ -36,7 +36,10 @@ describe('worker-liveness: a lost heartbeat call does not cost the session', () 
       const stream = await createTestStream(c.kinesis, { shardCount: 2 });
       const proxy = await startFaultProxy({ target: localAwsEndpoint(), seed: 1 });
       cleanups.push(() => proxy.close());
-      const dynamo = await createClient(DynamoDBClient, testClientOptions({ endpoint: proxy.endpoint, maxAttempts: 1 }));
+      const dynamo = await createClient(
+        DynamoDBClient,
+        testClientOptions({ endpoint: proxy.endpoint, maxAttempts: 1 }),
+      );
       const metrics = new MetricsRegistry();
       const seen: string[] = [];
       const lost: string[] = [];

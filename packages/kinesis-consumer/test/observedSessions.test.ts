@@ -28,7 +28,7 @@ function fakeRegistry(items: Record<string, WorkerSession | undefined> = {}) {
   return { registry: registry as unknown as WorkerRegistry, calls };
 }
 
-function session(key: string, heartbeat: number, deadBy?: string): WorkerSession {
+function session(key: string, heartbeat: number, deadBy?: string, leaseDurationMs?: number): WorkerSession {
   return {
     session: key,
     workerId: key.split('#')[0]!,
@@ -36,6 +36,7 @@ function session(key: string, heartbeat: number, deadBy?: string): WorkerSession
     handoffs: {},
     taken: {},
     ...(deadBy ? { deadBy } : {}),
+    ...(leaseDurationMs ? { leaseDurationMs } : {}),
   };
 }
 
@@ -75,6 +76,22 @@ describe('ObservedSessions', () => {
     expect(observed.expired('a#1')).toBe(true);
     // Our own session is never judged expired, whatever the views show of it.
     expect(observed.expired('me#1')).toBe(false);
+  });
+
+  it('judges each session by the lease duration it declared, not by this worker’s (a fleet with mixed timings)', () => {
+    const { observed, fold } = setup();
+    // a#1 gives itself 10 s (heartbeat every 3.3 s); b#1 declares nothing (an older version): judged by ours, 3 s.
+    fold(0, session('me#1', 1), session('a#1', 7, undefined, 10_000), session('b#1', 3));
+    fold(3_020, session('me#1', 2), session('a#1', 7, undefined, 10_000), session('b#1', 3));
+    expect(observed.expired('b#1')).toBe(true);
+    expect(observed.expired('a#1')).toBe(false);
+    expect(observed.liveWorkerIds().sort()).toEqual(['a', 'me']);
+    // The next expiry to look for is a#1's, 10 s after its heartbeat was first seen.
+    expect(observed.nextExpiryAt()).toBe(10 + 10_000 + 1);
+    fold(10_000, session('me#1', 3), session('a#1', 7, undefined, 10_000));
+    expect(observed.expired('a#1')).toBe(false);
+    fold(10_020, session('me#1', 4), session('a#1', 7, undefined, 10_000));
+    expect(observed.expired('a#1')).toBe(true);
   });
 
   it('a heartbeat that moves, however late, restarts the clock; a declared death counts at once', () => {

@@ -36,7 +36,13 @@ function coordinator(
   t: { table: LeaseTable; registry: WorkerRegistry },
   workerId: string,
   clock: { t: number },
-  opts: { leaseMode?: LeaseMode; balance?: boolean; handoffTimeoutMs?: number } = {},
+  opts: {
+    leaseMode?: LeaseMode;
+    balance?: boolean;
+    handoffTimeoutMs?: number;
+    leaseDurationMs?: number;
+    renewIntervalMs?: number;
+  } = {},
 ) {
   const lost: [string, LeaseLossReason][] = [];
   const handoffs: string[] = [];
@@ -48,8 +54,8 @@ function coordinator(
     workerId,
     clock: { now: () => clock.t },
     sleep: async () => {},
-    leaseDurationMs: LEASE_MS,
-    renewIntervalMs: 3_000,
+    leaseDurationMs: opts.leaseDurationMs ?? LEASE_MS,
+    renewIntervalMs: opts.renewIntervalMs ?? 3_000,
     takeIntervalMs: 1_000,
     maxLeasesForWorker: Number.POSITIVE_INFINITY,
     balance: opts.balance ?? false,
@@ -139,6 +145,33 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(b.c.held.size).toBe(4);
     expect(getItems() - reads).toBe(1);
     expect(b.c.scanCounts.worker).toBe(1);
+  });
+
+  it('a session is judged by the lease duration it declared: a worker with a longer lease than the taker’s is not taken while it beats, and is taken after its own duration once it stops', async () => {
+    const t = await freshTable(2);
+    const clock = { t: 0 };
+    // a: lease 20 s, heartbeat every 12 s (longer than b's lease of 10 s would tolerate); b: lease 10 s.
+    const a = coordinator(t, 'a', clock, { leaseDurationMs: 20_000, renewIntervalMs: 12_000 });
+    const b = coordinator(t, 'b', clock);
+    await a.c.init();
+    await a.c.takeCycle();
+    await b.c.init();
+    for (clock.t = 1_000; clock.t <= 36_000; clock.t += 1_000) {
+      if (clock.t % 12_000 === 0) await a.c.renewAll();
+      if (clock.t % 3_000 === 0) await b.c.renewAll();
+      expect(await b.c.takeCycle()).toEqual([]);
+    }
+    expect(a.c.held.size).toBe(2);
+    expect((await t.registry.get(a.c.sessionKey!))?.deadBy).toBeUndefined();
+    // a's heartbeat at 36 s is its last: b takes its leases only once a's own 20 s have passed (not after 10 s).
+    let tookAt: number | undefined;
+    for (clock.t = 37_000; clock.t <= 60_000 && tookAt === undefined; clock.t += 1_000) {
+      if (clock.t % 3_000 === 0) await b.c.renewAll();
+      if ((await b.c.takeCycle()).length) tookAt = clock.t;
+    }
+    expect(tookAt).toBeGreaterThan(36_000 + 20_000);
+    expect(tookAt).toBeLessThanOrEqual(36_000 + 20_000 + 2_000);
+    expect(b.c.held.size).toBe(2);
   });
 
   it('a roster probe that finds the quiet session beating again takes nothing', async () => {
