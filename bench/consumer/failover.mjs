@@ -34,8 +34,9 @@ const MODES = (process.env.BENCH_LEASE_MODES ?? 'worker-liveness,counter').split
 const RATE = 100;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// The kill's random delay spans at least one heartbeat/renewal interval, so every phase of the cycle is sampled.
-const PHASE_SPAN_MS = Math.max(2_000, Number(process.env.BENCH_RENEW_MS ?? 0));
+// The kill's random delay spans at least one heartbeat/renewal interval (up to 3.3 s when stretched), so every
+// phase of the cycle is sampled.
+const PHASE_SPAN_MS = Math.max(3_400, Number(process.env.BENCH_RENEW_MS ?? 0));
 const now = () => performance.timeOrigin + performance.now();
 let n = 0;
 const unique = (p) => `${p}-${Date.now().toString(36)}-${n++}`;

@@ -192,7 +192,7 @@ try {
   const lw = await leaseWrites();
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(
-    `| measure (defaults: lease 3 s, renew 1 s, take scan 1 s) | median | max | runs | target / KCL default |`,
+    `| measure (defaults: lease 3 s, heartbeat 1 s stretched up to 3.3 s at few leases per worker, take scan 1 s) | median | max | runs | target / KCL default |`,
   );
   console.log('|---|---|---|---|---|');
   console.log(

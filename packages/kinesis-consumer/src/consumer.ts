@@ -49,6 +49,9 @@ import type {
 import { WorkerRegistry } from './workerRegistry.js';
 
 /** Defaults of every tuning option, in one place. Aim: failover within ~5 s at defaults. */
+/** The KCL 2.x's lease renewal interval at its default failover time (10 s): `failoverTimeMillis / 3` + epsilon. */
+export const KCL_RENEW_INTERVAL_MS = 3_308;
+
 export const CONSUMER_DEFAULTS = {
   initialPosition: 'LATEST' as InitialPosition,
   leaseDurationMs: 3_000,
@@ -371,6 +374,9 @@ export class KinesisConsumer extends EventEmitter<KinesisConsumerEvents> {
         isBusy: (shardId) => this.consumers.has(shardId),
         ...(this.streams ? { isOwnLeaseKey: (key: string) => this.streamOf(key) !== undefined } : {}),
         renewIntervalMs: o.renewIntervalMs ?? Math.max(1, Math.floor(leaseDurationMs / 3)),
+        ...((o.stretchHeartbeat ?? (o.leaseDurationMs === undefined && o.renewIntervalMs === undefined))
+          ? { stretchHeartbeatToMs: KCL_RENEW_INTERVAL_MS }
+          : {}),
         takeIntervalMs: o.takeIntervalMs ?? CONSUMER_DEFAULTS.takeIntervalMs,
         maxLeasesForWorker: o.maxLeasesForWorker ?? CONSUMER_DEFAULTS.maxLeasesForWorker,
         balance: o.balance ?? CONSUMER_DEFAULTS.balance,

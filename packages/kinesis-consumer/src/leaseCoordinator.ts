@@ -3,6 +3,7 @@ import { CALL_DEADLINE_MS } from './deadline.js';
 import { KinesisConsumerErrorCode, LeaseLostError } from './errors.js';
 import type { LeaseTable } from './leaseTable.js';
 import { computeLeasesToTake, isForeignLease, LeaseObservations } from './leaseTaker.js';
+import { CONSUMER_METRICS } from './metrics.js';
 import { ObservedSessions } from './observedSessions.js';
 import type { ExtendedSequenceNumber, Lease, LeaseMode } from './types.js';
 import type { HeartbeatResult, RosterView, WorkerRegistry } from './workerRegistry.js';
@@ -73,6 +74,11 @@ export interface LeaseCoordinatorOptions {
    * worker-liveness session is seen (a mixed awskit fleet), so such leases are judged by their session.
    */
   registry?: WorkerRegistry;
+  /**
+   * `'worker-liveness'`: stretch the heartbeat interval up to this when the fleet has few leases per worker (see
+   * `KinesisConsumerOptions.stretchHeartbeat`). @default undefined (fixed `renewIntervalMs`)
+   */
+  stretchHeartbeatToMs?: number;
   /** `'worker-liveness'`: a full lease-table scan at least this often. @default 20_000 */
   leaseScanIntervalMs?: number;
   /**
@@ -92,6 +98,11 @@ const SHARD_KEY = /^shardId-/;
 const MAX_PARALLEL_WRITES = 16;
 /** Shortest deadline of one heartbeat attempt (a DynamoDB write answers in a few ms; a new TLS connection in ~100). */
 const MIN_HEARTBEAT_DEADLINE_MS = 200;
+/**
+ * Least time a stretched heartbeat interval leaves before the lease runs out: room for a failed or hung heartbeat
+ * call to be sent again (see `sendHeartbeat`), not for an event-loop stall longer than it.
+ */
+const STRETCHED_SLACK_MS = 1_000;
 /** Pause before a failed heartbeat is sent again (times the attempt number). */
 const HEARTBEAT_RETRY_PAUSE_MS = 100;
 
@@ -128,6 +139,15 @@ export class LeaseCoordinator {
   private sessionRenewedAt = Number.NEGATIVE_INFINITY;
   private sessionUnconfirmedSince?: number;
   private heartbeating = false;
+  /**
+   * This worker's own timing: how long it trusts its last confirmed heartbeat (or lease write) and how often it
+   * beats. Fixed (`leaseDurationMs`, `renewIntervalMs`) unless the heartbeat is stretched (see {@link retime}).
+   */
+  private timing: { leaseMs: number; heartbeatMs: number };
+  /** The timing {@link retime} wants; the heartbeat carries its lease duration to the roster before it applies. */
+  private target: { leaseMs: number; heartbeatMs: number };
+  /** The lease duration this session's roster entry declares (as last confirmed). */
+  private declaredLeaseMs = 0;
   private announcing?: Promise<void>;
   private announceAgain = false;
   private readonly sideCalls = new Set<Promise<void>>();
@@ -154,6 +174,8 @@ export class LeaseCoordinator {
   constructor(options: LeaseCoordinatorOptions) {
     this.o = options;
     this.liveness = options.leaseMode === 'worker-liveness';
+    this.timing = { leaseMs: options.leaseDurationMs, heartbeatMs: options.renewIntervalMs };
+    this.target = { ...this.timing };
     if (this.liveness && !options.registry)
       throw new Error('LeaseCoordinator: worker-liveness mode needs a registry');
     if (options.registry)
@@ -166,6 +188,11 @@ export class LeaseCoordinator {
         metrics: options.metrics,
         ownSession: () => this.session,
       });
+  }
+
+  /** This worker's current lease duration and heartbeat (renewal) interval (see `stretchHeartbeatToMs`). */
+  get currentTiming(): { leaseMs: number; heartbeatMs: number } {
+    return { ...this.timing };
   }
 
   /** Worker-liveness mode: this process's current session (the key of its liveness item). */
@@ -186,7 +213,8 @@ export class LeaseCoordinator {
   private async newSession(): Promise<void> {
     const session = `${this.o.workerId}#${Math.floor((this.o.random ?? Math.random)() * 2 ** 48).toString(36)}`;
     const sentAt = this.o.clock.now();
-    const view = await this.o.registry!.register(session, this.o.leaseDurationMs);
+    const view = await this.o.registry!.register(session, this.timing.leaseMs);
+    this.declaredLeaseMs = this.timing.leaseMs;
     this.pendingViews.push({ view, sentAt, receivedAt: this.o.clock.now() });
     this.heartbeatSentAt = sentAt;
     this.session = session;
@@ -456,7 +484,7 @@ export class LeaseCoordinator {
    */
   stillHeld(held: HeldLease): boolean {
     if (held.lost || held.released) return false;
-    if (this.o.clock.now() - this.confirmedAt(held) >= this.o.leaseDurationMs) {
+    if (this.o.clock.now() - this.confirmedAt(held) >= this.timing.leaseMs) {
       this.markLost(held, 'expired');
       return false;
     }
@@ -490,13 +518,13 @@ export class LeaseCoordinator {
     for (const held of [...this.held.values()]) {
       if (held.lost || held.released) continue;
       // Renewals failed for a whole lease duration: others may already consider it expired. Stop first.
-      if (now - this.confirmedAt(held) >= this.o.leaseDurationMs) {
+      if (now - this.confirmedAt(held) >= this.timing.leaseMs) {
         this.markLost(held, 'expired');
         continue;
       }
       if (held.renewing) continue;
       if (this.liveness) {
-        if (this.foreignSeen && now - held.lastRenewedAt + this.o.renewIntervalMs > foreignEvery)
+        if (this.foreignSeen && now - held.lastRenewedAt + this.timing.heartbeatMs > foreignEvery)
           due.push(held);
         continue;
       }
@@ -524,12 +552,44 @@ export class LeaseCoordinator {
     });
   }
 
+  /**
+   * Worker-liveness with a stretched heartbeat: spaces heartbeats so the fleet writes no more per lease than KCL
+   * workers renewing every lease every `stretchHeartbeatToMs` would (interval = that × live workers ÷ active leases,
+   * between `renewIntervalMs` and `stretchHeartbeatToMs`). The lease duration stays `leaseDurationMs` unless that
+   * leaves less than {@link STRETCHED_SLACK_MS} over the interval: a survivor sees a heartbeat up to its own interval
+   * after it was written and judges expiry from then, so failover is about the lease duration on average, and it
+   * must stay near it (one lease per worker at the defaults: heartbeat 3.3 s, lease 4.3 s). Judged after every
+   * lease-table scan (the fleet's membership and lease set are what trigger scans).
+   */
+  private retime(all: Lease[]): void {
+    const stretch = this.o.stretchHeartbeatToMs;
+    if (!this.liveness || !stretch) return;
+    const leases = all.filter((l) => l.checkpoint !== 'SHARD_END').length;
+    const workers = this.observed!.liveOthers() + 1;
+    const base = this.o.renewIntervalMs;
+    const heartbeatMs = Math.round(
+      Math.min(stretch, Math.max(base, (stretch * workers) / Math.max(1, leases))),
+    );
+    if (heartbeatMs === this.target.heartbeatMs) return;
+    this.target = {
+      heartbeatMs,
+      leaseMs: Math.max(this.o.leaseDurationMs, heartbeatMs + STRETCHED_SLACK_MS),
+    };
+    this.o.logger.info('heartbeat interval changed', {
+      heartbeatMs,
+      leaseDurationMs: this.target.leaseMs,
+      leases,
+      workers,
+    });
+    this.o.metrics.gauge(CONSUMER_METRICS.heartbeatInterval, heartbeatMs, { worker: this.o.workerId });
+  }
+
   /** Worker-liveness mode: one heartbeat of this session (skipped while the previous one is still in flight). */
   private async heartbeatOnce(): Promise<void> {
     const registry = this.o.registry!;
     if (
       this.sessionSpoiled ||
-      (this.session && this.o.clock.now() - this.sessionRenewedAt >= this.o.leaseDurationMs)
+      (this.session && this.o.clock.now() - this.sessionRenewedAt >= this.timing.leaseMs)
     ) {
       this.sessionSpoiled = false;
       await this.abandonSession('no heartbeat confirmed for a lease duration');
@@ -546,8 +606,14 @@ export class LeaseCoordinator {
     if (this.heartbeating) return;
     this.heartbeating = true;
     const session = this.session;
+    // A new lease duration goes to the roster with this heartbeat. A shorter one applies to this worker from now
+    // (the write may land unanswered); a longer one once the write is confirmed (until then others may still judge
+    // by the shorter one). A new interval under the same lease duration applies at once.
+    const next = { ...this.target };
+    const declare = next.leaseMs !== this.declaredLeaseMs ? next.leaseMs : undefined;
+    if (declare === undefined || next.leaseMs < this.timing.leaseMs) this.timing = next;
     try {
-      const sent = await this.sendHeartbeat(session);
+      const sent = await this.sendHeartbeat(session, declare);
       if (session !== this.session) return;
       if (!sent) {
         // Every attempt failed and the session's time is (nearly) up: start a new one now, not at the next tick.
@@ -561,6 +627,10 @@ export class LeaseCoordinator {
         return;
       }
       this.heartbeat = r.heartbeat;
+      if (declare !== undefined) {
+        this.declaredLeaseMs = declare;
+        this.timing = next;
+      }
       this.pendingViews.push({ view: r.view, sentAt, receivedAt: this.o.clock.now() });
       // Judge the new roster now, not at the take loop's next tick (a cycle that sees no change reads nothing).
       this.wakeTake?.abort();
@@ -602,19 +672,25 @@ export class LeaseCoordinator {
    * fraction of the lease, not the session (a write that landed unanswered is found by the next attempt's re-read).
    * @returns the answer and when the answered attempt was sent, or undefined when no attempt was answered.
    */
-  private async sendHeartbeat(session: string): Promise<{ r: HeartbeatResult; sentAt: number } | undefined> {
+  private async sendHeartbeat(
+    session: string,
+    declareLeaseMs?: number,
+  ): Promise<{ r: HeartbeatResult; sentAt: number } | undefined> {
     const base = Math.max(
       MIN_HEARTBEAT_DEADLINE_MS,
-      Math.min(CALL_DEADLINE_MS, (this.o.leaseDurationMs - this.o.renewIntervalMs) / 2),
+      Math.min(CALL_DEADLINE_MS, (this.timing.leaseMs - this.timing.heartbeatMs) / 2),
     );
     for (let attempt = 1; ; attempt++) {
       const sentAt = this.o.clock.now();
       this.heartbeatSentAt = sentAt;
       // Never past the moment this worker would give the session up (the last attempt gets all that is left).
-      const left = this.sessionRenewedAt + this.o.leaseDurationMs - sentAt;
+      const left = this.sessionRenewedAt + this.timing.leaseMs - sentAt;
       const deadlineMs = Math.max(MIN_HEARTBEAT_DEADLINE_MS, Math.min(base * 2 ** (attempt - 1), left));
       try {
-        return { r: await this.o.registry!.heartbeat(session, this.heartbeat, deadlineMs), sentAt };
+        return {
+          r: await this.o.registry!.heartbeat(session, this.heartbeat, deadlineMs, declareLeaseMs),
+          sentAt,
+        };
       } catch (e) {
         if (session !== this.session) return undefined;
         this.sessionUnconfirmedSince ??= sentAt;
@@ -623,7 +699,7 @@ export class LeaseCoordinator {
         const retry =
           !this.stopAll.signal.aborted &&
           this.o.clock.now() + pause + MIN_HEARTBEAT_DEADLINE_MS <
-            this.sessionRenewedAt + this.o.leaseDurationMs;
+            this.sessionRenewedAt + this.timing.leaseMs;
         this.o.logger.warn(retry ? 'worker heartbeat failed; sending it again' : 'worker heartbeat failed', {
           attempt,
           error: String(e),
@@ -666,7 +742,11 @@ export class LeaseCoordinator {
     if (!this.liveness || !this.session) return undefined;
     const at = this.observed!.nextExpiryAt();
     // The next heartbeat's answer comes soon enough, or a probe was already sent after that time.
-    if (at === undefined || at >= this.heartbeatSentAt + this.o.renewIntervalMs || at <= this.lastProbeSentAt)
+    if (
+      at === undefined ||
+      at >= this.heartbeatSentAt + this.timing.heartbeatMs ||
+      at <= this.lastProbeSentAt
+    )
       return undefined;
     return at;
   }
@@ -761,6 +841,7 @@ export class LeaseCoordinator {
       }
     }
     this.lastScan = all;
+    this.retime(all);
     this.observations.update(all, now);
     if (this.takingStopped) return [];
     const plan = computeLeasesToTake({
@@ -925,7 +1006,7 @@ export class LeaseCoordinator {
     const signal = this.stopAll.signal;
     while (!signal.aborted) {
       try {
-        await this.o.sleep(this.o.renewIntervalMs, signal);
+        await this.o.sleep(this.timing.heartbeatMs, signal);
       } catch {
         break;
       }

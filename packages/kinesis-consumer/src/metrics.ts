@@ -37,6 +37,8 @@ export const CONSUMER_METRICS = {
   leasesReleased: 'kinesis_consumer_leases_released_total',
   /** counter {worker}: lease renewals that failed with an error (not a lost lease). */
   renewFailures: 'kinesis_consumer_renew_failures_total',
+  /** gauge {worker}: worker-liveness heartbeat interval after it was stretched or shortened (`stretchHeartbeat`). */
+  heartbeatInterval: 'kinesis_consumer_heartbeat_interval_ms',
   /** counter {worker, operation}: lease-table calls (UpdateItem, PutItem, GetItem, Scan, Query, DeleteItem). */
   leaseTableCalls: 'kinesis_consumer_lease_table_calls_total',
   /** counter {worker, operation}: capacity units those calls consumed (RCU for reads, WCU for writes). */

@@ -246,16 +246,29 @@ export class WorkerRegistry {
    * Advances the liveness entry from `current` to `current + 1` unless another worker declared it dead. A failed
    * condition is re-read: our own earlier write that landed without an answer (SDK retry) is still a success.
    * The answer carries the whole roster (every peer's heartbeat, the hand-off requests for this session's leases).
-   * Each call (the write, the re-read) is aborted after `deadlineMs`.
+   * Each call (the write, the re-read) is aborted after `deadlineMs`. With `leaseDurationMs`, the entry's declared
+   * lease duration is set to it in the same write.
    */
-  async heartbeat(session: string, current: number, deadlineMs = CALL_DEADLINE_MS): Promise<HeartbeatResult> {
+  async heartbeat(
+    session: string,
+    current: number,
+    deadlineMs = CALL_DEADLINE_MS,
+    leaseDurationMs?: number,
+  ): Promise<HeartbeatResult> {
+    const values: Record<string, AttributeValue> = {
+      ':next': { N: String(current + 1) },
+      ':cur': { N: String(current) },
+    };
+    // A new lease duration for this session (its heartbeat interval changed) travels with the heartbeat.
+    if (leaseDurationMs !== undefined) values[':l'] = { N: String(leaseDurationMs) };
     try {
       const view = await this.update(
         {
-          UpdateExpression: 'SET s.#s.h = :next',
+          UpdateExpression:
+            leaseDurationMs === undefined ? 'SET s.#s.h = :next' : 'SET s.#s.h = :next, s.#s.l = :l',
           ConditionExpression: 's.#s.h = :cur AND attribute_not_exists(s.#s.d)',
           ExpressionAttributeNames: { '#s': session },
-          ExpressionAttributeValues: { ':next': { N: String(current + 1) }, ':cur': { N: String(current) } },
+          ExpressionAttributeValues: values,
         },
         true,
         deadlineMs,

@@ -42,6 +42,7 @@ function coordinator(
     handoffTimeoutMs?: number;
     leaseDurationMs?: number;
     renewIntervalMs?: number;
+    stretchHeartbeatToMs?: number;
   } = {},
 ) {
   const lost: [string, LeaseLossReason][] = [];
@@ -65,6 +66,7 @@ function coordinator(
     onAcquired: () => {},
     onLost: (h: HeldLease, r) => lost.push([h.shardId, r]),
     handoffTimeoutMs: opts.handoffTimeoutMs ?? 0,
+    ...(opts.stretchHeartbeatToMs ? { stretchHeartbeatToMs: opts.stretchHeartbeatToMs } : {}),
     onHandoffRequested: (h: HeldLease) => handoffs.push(h.shardId),
   });
   return { c, lost, handoffs };
@@ -172,6 +174,75 @@ describe("leaseMode 'worker-liveness' (real DynamoDB API, fake clocks)", () => {
     expect(tookAt).toBeGreaterThan(36_000 + 20_000);
     expect(tookAt).toBeLessThanOrEqual(36_000 + 20_000 + 2_000);
     expect(b.c.held.size).toBe(2);
+  });
+
+  it('stretched heartbeat: with one lease per worker each beats every 3.3 s (declaring lease 4.3 s), a death is judged by that, and the survivor shortens its interval again', async () => {
+    const t = await freshTable(2);
+    const clock = { t: 0 };
+    const opts = {
+      balance: true,
+      leaseDurationMs: 3_000,
+      renewIntervalMs: 1_000,
+      stretchHeartbeatToMs: 3_308,
+    };
+    const a = coordinator(t, 'a', clock, opts);
+    const b = coordinator(t, 'b', clock, opts);
+    await a.c.init();
+    await a.c.takeCycle();
+    // Alone with 2 leases: 3.3 s × 1 worker ÷ 2 leases.
+    const next = new Map([
+      [a, 0],
+      [b, 0],
+    ]);
+    const beats = new Map([
+      [a, 0],
+      [b, 0],
+    ]);
+    /** Drives both coordinators (heartbeats at each one's current interval, take cycles every second) up to `until`. */
+    const run = async (until: number, alive: (typeof a)[]) => {
+      for (; clock.t <= until; clock.t += 100) {
+        for (const w of alive)
+          if (clock.t >= next.get(w)!) {
+            await w.c.renewAll();
+            beats.set(w, beats.get(w)! + 1);
+            next.set(w, clock.t + w.c.currentTiming.heartbeatMs);
+          }
+        if (clock.t % 1_000 === 0) for (const w of alive) await w.c.takeCycle();
+      }
+    };
+    await run(3_000, [a]);
+    // (The lease stays 3 s: that leaves more than 1 s over the interval.)
+    expect(a.c.currentTiming).toEqual({ heartbeatMs: 1_654, leaseMs: 3_000 });
+    await b.c.init();
+    await run(15_000, [a, b]);
+    expect([a.c.held.size, b.c.held.size]).toEqual([1, 1]);
+    expect(a.c.currentTiming).toEqual({ heartbeatMs: 3_308, leaseMs: 4_308 });
+    expect(b.c.currentTiming).toEqual({ heartbeatMs: 3_308, leaseMs: 4_308 });
+    const declared = (await t.registry.view(true)).sessions.map((s) => s.leaseDurationMs);
+    expect(declared).toEqual([4_308, 4_308]);
+    // 30 s of a balanced fleet: ~9 heartbeats each, not 30.
+    beats.set(a, 0);
+    await run(45_000, [a, b]);
+    expect(beats.get(a)).toBeGreaterThanOrEqual(8);
+    expect(beats.get(a)).toBeLessThanOrEqual(10);
+    expect(b.c.held.size).toBe(1);
+    // a dies. b takes its lease once a's declared 4.3 s have passed since b first saw a's last heartbeat (b sees it
+    // with its own next heartbeat, up to 3.3 s later), never before.
+    const lastBeat = next.get(a)! - a.c.currentTiming.heartbeatMs;
+    let tookAt: number | undefined;
+    for (; clock.t <= 60_000 && tookAt === undefined; clock.t += 100) {
+      if (clock.t >= next.get(b)!) {
+        await b.c.renewAll();
+        next.set(b, clock.t + b.c.currentTiming.heartbeatMs);
+      }
+      if (clock.t % 1_000 === 0 && (await b.c.takeCycle()).length) tookAt = clock.t;
+    }
+    expect(tookAt! - lastBeat).toBeGreaterThan(4_308);
+    expect(tookAt! - lastBeat).toBeLessThanOrEqual(4_308 + 3_308 + 1_100);
+    expect(b.c.held.size).toBe(2);
+    // Alone again with 2 leases: back to 1.65 s and 3 s (applied with its next heartbeat).
+    await run(clock.t + 4_000, [b]);
+    expect(b.c.currentTiming).toEqual({ heartbeatMs: 1_654, leaseMs: 3_000 });
   });
 
   it('a roster probe that finds the quiet session beating again takes nothing', async () => {

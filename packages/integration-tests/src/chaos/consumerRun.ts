@@ -59,6 +59,8 @@ export interface ConsumerRunOptions {
   renewIntervalMs?: number;
   /** The workers' `leaseMode`. @default the consumer's default */
   leaseMode?: 'counter' | 'worker-liveness';
+  /** The workers' `stretchHeartbeat`. @default false (the lease timing is set, so the consumer's default is off) */
+  stretchHeartbeat?: boolean;
   /** The workers' `dropRecordsOutsideHashRange`. @default the consumer's default (true) */
   dropRecordsOutsideHashRange?: boolean;
   /** @default the `@awskit/local` fault proxy */
@@ -83,6 +85,8 @@ export interface ConsumerRunResult {
   unprocessedShards: string[];
   producer: { sent: number; failed: number; failedByCode: Record<string, number>; retries: number };
   outDir: string;
+  /** The heartbeat intervals (ms) workers switched to with `stretchHeartbeat`, distinct, ascending; empty when none did. */
+  heartbeatIntervalsMs: number[];
   /** 0 lost, 0 reorders, duplicates only from uncheckpointed batches, every shard processed. */
   passed: boolean;
 }
@@ -165,6 +169,7 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
       leaseDurationMs,
       ...(options.renewIntervalMs ? { renewIntervalMs: options.renewIntervalMs } : {}),
       ...(options.leaseMode ? { leaseMode: options.leaseMode } : {}),
+      ...(options.stretchHeartbeat ? { stretchHeartbeat: true } : {}),
       ...(options.dropRecordsOutsideHashRange !== undefined
         ? { dropRecordsOutsideHashRange: options.dropRecordsOutsideHashRange }
         : {}),
@@ -389,6 +394,11 @@ export async function runConsumerChaos(options: ConsumerRunOptions): Promise<Con
     reshards,
     drained,
     unprocessedShards: shardProblems,
+    heartbeatIntervalsMs: [
+      ...new Set(
+        deliveries.events.filter((e) => e.name === 'heartbeatInterval').map((e) => Number(e.detail)),
+      ),
+    ].sort((a, b) => a - b),
     producer: {
       sent: load.sent,
       failed: load.failed,

@@ -9,6 +9,7 @@
  *              [--lease-ms 3000]       (workers' leaseDurationMs)
  *              [--renew-ms 750]        (workers' renewIntervalMs; default a quarter of the lease)
  *              [--lease-mode counter|worker-liveness]  (workers' leaseMode)
+ *              [--stretch-heartbeat]   (workers' stretchHeartbeat: heartbeats spaced out at few leases per worker)
  *
  * Uses AWSKIT_TEST_ENDPOINT when set, otherwise starts a local AWS of its own.
  */
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'lease-ms': { type: 'string' },
     'renew-ms': { type: 'string' },
     'lease-mode': { type: 'string' },
+    'stretch-heartbeat': { type: 'boolean', default: false },
   },
 });
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : randomSeed();
@@ -68,6 +70,7 @@ try {
       ...(values['lease-ms'] ? { leaseDurationMs: Number(values['lease-ms']) } : {}),
       ...(values['renew-ms'] ? { renewIntervalMs: Number(values['renew-ms']) } : {}),
       ...(values['lease-mode'] ? { leaseMode: values['lease-mode'] as 'counter' | 'worker-liveness' } : {}),
+      ...(values['stretch-heartbeat'] ? { stretchHeartbeat: true } : {}),
       startProxy,
       log,
     });

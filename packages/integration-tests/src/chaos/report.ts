@@ -272,6 +272,7 @@ export function consumerTable(
     | 'drained'
     | 'unprocessedShards'
     | 'passed'
+    | 'heartbeatIntervalsMs'
   > & { producer: Pick<ConsumerRunResult['producer'], 'failed'> })[],
 ): string {
   const row = (name: string, f: (r: (typeof runs)[number]) => string | number) => [name, ...runs.map(f)];
@@ -311,6 +312,9 @@ export function consumerTable(
           `${r.kills.SIGKILL} SIGKILL, ${r.kills.SIGTERM} SIGTERM${r.kills.termEscalated ? ` (${r.kills.termEscalated} escalated to SIGKILL)` : ''}${r.kills.unexpectedExits ? `, ${r.kills.unexpectedExits} exits on their own` : ''}`,
       ),
       row('reshards', (r) => r.reshards.join(', ') || 'none'),
+      row('stretched heartbeat intervals', (r) =>
+        r.heartbeatIntervalsMs.length ? r.heartbeatIntervalsMs.map((ms) => `${ms} ms`).join(', ') : 'none',
+      ),
       row('puts that failed (not acknowledged)', (r) => r.producer.failed),
       row('consumed although the put failed', (r) => r.figures.unacknowledgedConsumed),
       row('result', (r) => (r.passed ? 'pass' : '**FAIL**')),

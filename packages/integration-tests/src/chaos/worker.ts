@@ -35,6 +35,8 @@ export interface WorkerArgs {
   renewIntervalMs?: number;
   /** The consumer's `leaseMode` when set (its default otherwise). */
   leaseMode?: 'counter' | 'worker-liveness';
+  /** The consumer's `stretchHeartbeat` when set. */
+  stretchHeartbeat?: boolean;
   /** Passed to the consumer when set (its default otherwise). */
   dropRecordsOutsideHashRange?: boolean;
 }
@@ -112,6 +114,9 @@ const logger = {
   // Lease moves with their kind (taken/stolen, previous owner) and hand-off requests: the evidence a duplicate needs.
   info: (msg: string, fields?: Record<string, unknown>) => {
     if (msg.startsWith('lease')) event('info', `${msg} ${JSON.stringify(fields ?? {})}`);
+    // Stretched heartbeats: the interval this worker switched to (the run reports them).
+    else if (msg.startsWith('heartbeat interval changed'))
+      event('heartbeatInterval', String(fields?.heartbeatMs));
   },
   warn: (msg: string, fields?: Record<string, unknown>) =>
     event('warn', `${msg} ${JSON.stringify(fields ?? {})}`),
@@ -143,6 +148,7 @@ const consumer = new KinesisConsumer({
   efo: { shardEndCheckIntervalMs: 2_000, idleTimeoutMs: 6_000, backoff: { baseMs: 500, capMs: 2_000 } },
   logger,
   ...(args.leaseMode ? { leaseMode: args.leaseMode } : {}),
+  ...(args.stretchHeartbeat ? { stretchHeartbeat: true } : {}),
   ...(args.dropRecordsOutsideHashRange !== undefined
     ? { dropRecordsOutsideHashRange: args.dropRecordsOutsideHashRange }
     : {}),
