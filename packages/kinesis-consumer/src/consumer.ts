@@ -49,7 +49,7 @@ import type {
 import { WorkerRegistry } from './workerRegistry.js';
 
 /** Defaults of every tuning option, in one place. Aim: failover within ~5 s at defaults. */
-/** The KCL 2.x's lease renewal interval at its default failover time (10 s): `failoverTimeMillis / 3` + epsilon. */
+/** The KCL 2.x's lease renewal interval at its default failover time (10 s): `failoverTimeMillis / 3 − epsilonMillis` (25 ms). */
 export const KCL_RENEW_INTERVAL_MS = 3_308;
 
 export const CONSUMER_DEFAULTS = {
